@@ -1,0 +1,85 @@
+"""The ``kanban`` command. Sub-commands load lazily so ``kanban list`` never imports FastAPI.
+
+Exit codes, mapped here and nowhere else: 0 success, 1 refused operation (not found, conflict,
+forbidden, storage), 2 bad usage or bad input.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Any
+
+import click
+
+from ..errors import KanbanError, ValidationError
+
+# name -> "module:attribute"; each module keeps its commands thin (parse, call a service, render).
+COMMANDS: dict[str, str] = {
+    "init": "agentkanban.cli.tasks:init_cmd",
+    "boards": "agentkanban.cli.boards:boards",
+    "create": "agentkanban.cli.tasks:create",
+    "list": "agentkanban.cli.tasks:list_cmd",
+    "ls": "agentkanban.cli.tasks:list_cmd",
+    "show": "agentkanban.cli.tasks:show",
+    "context": "agentkanban.cli.tasks:context_cmd",
+    "assign": "agentkanban.cli.tasks:assign",
+    "edit": "agentkanban.cli.tasks:edit",
+    "priority": "agentkanban.cli.tasks:priority",
+    "move": "agentkanban.cli.status:move",
+    "link": "agentkanban.cli.status:link",
+    "unlink": "agentkanban.cli.status:unlink",
+    "comment": "agentkanban.cli.status:comment",
+    "complete": "agentkanban.cli.status:complete",
+    "block": "agentkanban.cli.status:block",
+    "unblock": "agentkanban.cli.status:unblock",
+    "archive": "agentkanban.cli.status:archive",
+    "promote": "agentkanban.cli.status:promote",
+    "runs": "agentkanban.cli.tasks:runs",
+    "stats": "agentkanban.cli.tasks:stats",
+    "assignees": "agentkanban.cli.tasks:assignees",
+    "watch": "agentkanban.cli.watch:watch",
+    "tail": "agentkanban.cli.watch:tail",
+    "gc": "agentkanban.cli.db:gc",
+    "db": "agentkanban.cli.db:db",
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module, attr = target.split(":")
+        return getattr(importlib.import_module(module), attr)  # type: ignore[no-any-return]
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--board", "board", default=None, metavar="SLUG",
+              help="Board to act on (default: $KANBAN_BOARD, then `kanban boards switch`, then 'default').")
+@click.version_option(package_name="agentkanban", prog_name="kanban")
+@click.pass_context
+def cli(ctx: click.Context, board: str | None) -> None:
+    """agentkanban: a durable work board for people and AI agent workers."""
+    from .app import App
+
+    ctx.obj = App(board_flag=board)
+
+
+def main(argv: list[str] | None = None) -> Any:
+    try:
+        return cli.main(args=argv, prog_name="kanban", standalone_mode=False)
+    except click.exceptions.Exit as e:
+        sys.exit(e.exit_code)
+    except click.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(1)
+    except click.ClickException as e:
+        e.show()
+        sys.exit(2 if isinstance(e, click.UsageError) else e.exit_code)
+    except KanbanError as e:
+        click.echo(f"error: {e.message}", err=True)
+        sys.exit(2 if isinstance(e, ValidationError) else 1)

@@ -1,0 +1,52 @@
+"""What every command shares: settings, the service context, the resolved board, the actor."""
+
+from __future__ import annotations
+
+import json
+from functools import cached_property
+from typing import Any
+
+import click
+
+from ..config import Settings, load_settings
+from ..services import Actor, Ctx, open_ctx
+
+
+class App:
+    def __init__(self, board_flag: str | None = None) -> None:
+        self.board_flag = board_flag
+
+    @cached_property
+    def settings(self) -> Settings:
+        return load_settings()
+
+    @cached_property
+    def ctx(self) -> Ctx:
+        return open_ctx(self.settings)
+
+    @cached_property
+    def board(self) -> str:
+        from ..services import boards
+
+        return boards.resolve(self.ctx, self.board_flag)
+
+    @cached_property
+    def actor(self) -> Actor:
+        return Actor.from_settings(self.settings)
+
+    def task_id(self, ref: str | None) -> str:
+        """Resolve a task reference; inside a worker it defaults to the worker's own task."""
+        from ..services.common import resolve_id
+
+        if not ref:
+            if self.settings.worker is None:
+                raise click.UsageError("give a task id (or run inside a worker, where it defaults to $KANBAN_TASK_ID)")
+            ref = self.settings.worker.task_id
+        return resolve_id(self.ctx, self.board, ref)
+
+
+pass_app = click.make_pass_decorator(App)
+
+
+def emit_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, sort_keys=False, default=str))

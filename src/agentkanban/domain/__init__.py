@@ -1,0 +1,1 @@
+"""Pure domain: statuses, the transition table, frozen records, event kinds. No I/O."""

@@ -1,0 +1,40 @@
+"""Event kinds written to the append-only event log."""
+
+from __future__ import annotations
+
+# Lifecycle and edits.
+CREATED = "created"
+PROMOTED = "promoted"
+CLAIMED = "claimed"
+COMPLETED = "completed"
+BLOCKED = "blocked"
+UNBLOCKED = "unblocked"
+ARCHIVED = "archived"
+ASSIGNED = "assigned"
+EDITED = "edited"
+REPRIORITIZED = "reprioritized"
+STATUS = "status"
+LINKED = "linked"
+UNLINKED = "unlinked"
+COMMENTED = "commented"
+# Worker telemetry.
+SPAWNED = "spawned"
+HEARTBEAT = "heartbeat"
+RECLAIMED = "reclaimed"
+CRASHED = "crashed"
+PROTOCOL_VIOLATION = "protocol_violation"
+RATE_LIMITED = "rate_limited"
+TIMED_OUT = "timed_out"
+SPAWN_FAILED = "spawn_failed"
+GAVE_UP = "gave_up"
+
+ALL_KINDS: frozenset[str] = frozenset(
+    {
+        CREATED, PROMOTED, CLAIMED, COMPLETED, BLOCKED, UNBLOCKED, ARCHIVED, ASSIGNED, EDITED,
+        REPRIORITIZED, STATUS, LINKED, UNLINKED, COMMENTED, SPAWNED, HEARTBEAT, RECLAIMED,
+        CRASHED, PROTOCOL_VIOLATION, RATE_LIMITED, TIMED_OUT, SPAWN_FAILED, GAVE_UP,
+    }
+)
+
+# Events that people subscribed to a task hear about on their chat platforms.
+NOTIFY_KINDS: frozenset[str] = frozenset({COMPLETED, BLOCKED, GAVE_UP, CRASHED, TIMED_OUT})

@@ -1,0 +1,191 @@
+"""Frozen records the store hands to the services and the services hand to the edges."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from .statuses import Status
+
+# Run outcomes: how an attempt ended.
+OUTCOME_COMPLETED = "completed"
+OUTCOME_BLOCKED = "blocked"
+OUTCOME_CRASHED = "crashed"
+OUTCOME_PROTOCOL_VIOLATION = "protocol_violation"
+OUTCOME_RATE_LIMITED = "rate_limited"
+OUTCOME_TIMED_OUT = "timed_out"
+OUTCOME_SPAWN_FAILED = "spawn_failed"
+OUTCOME_GAVE_UP = "gave_up"
+OUTCOME_RECLAIMED = "reclaimed"
+
+RUN_OUTCOMES: frozenset[str] = frozenset(
+    {
+        OUTCOME_COMPLETED, OUTCOME_BLOCKED, OUTCOME_CRASHED, OUTCOME_PROTOCOL_VIOLATION,
+        OUTCOME_RATE_LIMITED, OUTCOME_TIMED_OUT, OUTCOME_SPAWN_FAILED, OUTCOME_GAVE_UP,
+        OUTCOME_RECLAIMED,
+    }
+)
+
+WORKSPACE_KINDS: frozenset[str] = frozenset({"scratch", "dir", "worktree"})
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    id: str
+    board: str
+    title: str
+    body: str | None
+    assignee: str | None
+    status: Status
+    priority: int
+    tenant: str | None
+    created_by: str | None
+    created_at: float
+    updated_at: float
+    started_at: float | None
+    completed_at: float | None
+    workspace_kind: str
+    workspace_path: str | None
+    idempotency_key: str | None
+    consecutive_failures: int
+    last_failure_error: str | None
+    max_runtime_seconds: int | None
+    max_retries: int | None
+    last_heartbeat_at: float | None
+    current_run_id: int | None
+    worker_pid: int | None
+    claim_lock: str | None
+    claim_expires: float | None
+    skills: tuple[str, ...] = ()
+    result: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["status"] = self.status.value
+        d["skills"] = list(self.skills)
+        return d
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    id: int
+    task_id: str
+    profile: str | None
+    status: str
+    claim_lock: str | None
+    claim_expires: float | None
+    worker_pid: int | None
+    max_runtime_seconds: int | None
+    last_heartbeat_at: float | None
+    started_at: float
+    ended_at: float | None
+    outcome: str | None
+    summary: str | None
+    metadata: dict[str, Any] | None
+    error: str | None
+    step_key: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class Comment:
+    id: int
+    task_id: str
+    author: str
+    body: str
+    created_at: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    id: int
+    board: str
+    task_id: str
+    run_id: int | None
+    kind: str
+    payload: dict[str, Any] | None
+    created_at: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "task_id": self.task_id,
+            "run_id": self.run_id,
+            "kind": self.kind,
+            "payload": self.payload,
+            "created_at": self.created_at,
+            "board": self.board,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Board:
+    slug: str
+    name: str
+    description: str
+    icon: str
+    color: str
+    created_at: float
+    archived_at: float | None = None
+
+    @property
+    def archived(self) -> bool:
+        return self.archived_at is not None
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["archived"] = self.archived
+        return d
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    task_id: str
+    platform: str
+    chat_id: str
+    thread_id: str
+    user_id: str | None
+    created_at: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One notification owed: an event to one destination."""
+
+    id: int
+    event_id: int
+    board: str
+    task_id: str
+    platform: str
+    chat_id: str
+    thread_id: str
+    status: str  # pending | sent | failed
+    attempts: int
+    next_attempt_at: float
+    last_error: str | None
+    sent_at: float | None
+    created_at: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class TaskDetail:
+    """Everything ``show`` returns about one task."""
+
+    task: Task
+    parents: list[str]
+    children: list[str]
+    comments: list[Comment]
+    events: list[Event]
+    runs: list[Run]
+    extra: dict[str, Any] = field(default_factory=dict)

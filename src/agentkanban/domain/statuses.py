@@ -1,0 +1,63 @@
+"""Task statuses and the one transition table every status change is checked against."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from ..errors import InvalidTransition, ValidationError
+
+
+class Status(str, Enum):
+    TRIAGE = "triage"
+    TODO = "todo"
+    READY = "ready"
+    RUNNING = "running"
+    BLOCKED = "blocked"
+    DONE = "done"
+    ARCHIVED = "archived"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+S = Status
+
+# Columns of the board, left to right; "archived" only when asked for.
+BOARD_COLUMNS: tuple[str, ...] = ("triage", "todo", "ready", "running", "blocked", "done")
+
+# Which statuses a task may move to from each status. Guards that need more than the two statuses
+# (parents done, a valid run token, ...) live in the services; this table is the outer bound.
+TRANSITIONS: dict[Status, frozenset[Status]] = {
+    S.TRIAGE: frozenset({S.TODO, S.READY, S.BLOCKED, S.DONE, S.ARCHIVED}),
+    S.TODO: frozenset({S.TRIAGE, S.READY, S.BLOCKED, S.DONE, S.ARCHIVED}),
+    S.READY: frozenset({S.TRIAGE, S.TODO, S.RUNNING, S.BLOCKED, S.DONE, S.ARCHIVED}),
+    S.RUNNING: frozenset({S.TODO, S.READY, S.BLOCKED, S.DONE, S.ARCHIVED}),
+    S.BLOCKED: frozenset({S.TRIAGE, S.TODO, S.READY, S.DONE, S.ARCHIVED}),
+    S.DONE: frozenset({S.TODO, S.READY, S.ARCHIVED}),
+    S.ARCHIVED: frozenset({S.TRIAGE, S.TODO, S.READY}),
+}
+
+# Statuses a person may set directly (drag and drop, ``PATCH {status}``); the others have verbs.
+DIRECT_TARGETS: frozenset[Status] = frozenset({S.TRIAGE, S.TODO, S.READY})
+
+# A parent in one of these statuses no longer holds its children back.
+PARENT_SATISFIED: frozenset[Status] = frozenset({S.DONE, S.ARCHIVED})
+
+
+def parse_status(value: str) -> Status:
+    try:
+        return Status(str(value).strip().lower())
+    except ValueError:
+        allowed = ", ".join(s.value for s in Status)
+        raise ValidationError(f"unknown status {value!r}; use one of: {allowed}") from None
+
+
+def check_transition(frm: Status, to: Status) -> None:
+    """Raise :class:`InvalidTransition` unless the table allows ``frm -> to``."""
+    if to not in TRANSITIONS[frm]:
+        if to is S.RUNNING:
+            raise InvalidTransition(
+                "only the dispatcher's claim can move a task into 'running'; "
+                "assign it and let the dispatcher pick it up"
+            )
+        raise InvalidTransition(f"cannot move a task from '{frm.value}' to '{to.value}'")

@@ -1,0 +1,52 @@
+"""The one exception family of the product.
+
+Nothing here knows about HTTP or exit codes: ``web/app.py`` maps these to status codes and
+``cli/__init__.py`` maps them to exit codes, each in one place.
+"""
+
+from __future__ import annotations
+
+
+class KanbanError(Exception):
+    """Base of every error the product raises on purpose. ``str(err)`` is the user-facing message."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotFound(KanbanError):
+    """A task, board, run or other named thing does not exist (in this scope)."""
+
+
+class ValidationError(KanbanError):
+    """The input is malformed: empty title, bad slug, bad JSON, relative path..."""
+
+
+class Conflict(KanbanError):
+    """The input is well formed but the current state refuses it."""
+
+
+class InvalidTransition(Conflict):
+    """A status change that the transition table or a guard refuses."""
+
+
+class Forbidden(KanbanError):
+    """The caller may not do this: a worker acting on another task, a stale run token."""
+
+
+class SpawnError(KanbanError):
+    """A worker process could not be started."""
+
+
+class NotifyError(KanbanError):
+    """A notification could not be delivered."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.permanent = permanent
+
+
+class StorageError(KanbanError):
+    """The database refused or failed a write (disk full, unreachable server, corrupt file)."""

@@ -1,0 +1,64 @@
+"""What every service function receives: the store, the settings, the clock, and who acts."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..config import Settings
+from ..store import Store, open_store
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting. ``run_token`` is set for a worker process and is its proof of attempt."""
+
+    name: str = "user"
+    worker_task: str | None = None
+    run_id: int | None = None
+    run_token: str | None = None
+
+    @property
+    def is_worker(self) -> bool:
+        return self.worker_task is not None
+
+    @classmethod
+    def from_settings(cls, settings: Settings, default: str = "user") -> Actor:
+        w = settings.worker
+        if w is None:
+            return cls(name=default)
+        return cls(
+            name=w.profile or "worker",
+            worker_task=w.task_id,
+            run_id=w.run_id,
+            run_token=w.token.get_secret_value() if w.token else None,
+        )
+
+
+@dataclass
+class Ctx:
+    store: Store
+    settings: Settings
+    clock: Callable[[], float] = field(default=time.time)
+
+    def now(self) -> float:
+        return self.clock()
+
+    @property
+    def home(self) -> Path:
+        return self.settings.home
+
+    def board_dir(self, slug: str) -> Path:
+        return self.home / "boards" / slug
+
+
+def open_ctx(settings: Settings, clock: Callable[[], float] = time.time) -> Ctx:
+    store = open_store(settings.database_url, synchronous=settings.sqlite_synchronous)
+    return Ctx(store=store, settings=settings, clock=clock)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()

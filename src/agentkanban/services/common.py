@@ -1,0 +1,114 @@
+"""Helpers shared by the task services: loading, id resolution, guarded transitions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection
+
+from ..domain import events as ev
+from ..domain.models import Task
+from ..domain.statuses import Status, check_transition
+from ..errors import Conflict, Forbidden, NotFound, ValidationError
+from ..ids import TASK_ID_RE
+from ..store import Tx
+from ..store import events as store_events
+from ..store import runs as store_runs
+from ..store import tasks as store_tasks
+from .base import Actor, Ctx, hash_token
+
+MAX_TITLE = 500
+MAX_BODY = 1_000_000
+
+
+def resolve_id(ctx: Ctx, board: str, ref: str) -> str:
+    """An exact id or any unique prefix of one (``t_3f`` or ``3f``) on this board."""
+    ref = (ref or "").strip()
+    if not ref:
+        raise ValidationError("a task id is required")
+    if TASK_ID_RE.match(ref):
+        return ref
+    prefix = ref if ref.startswith("t_") else "t_" + ref
+    with ctx.store.read() as conn:
+        found = store_tasks.find_by_prefix(conn, board, prefix)
+    if not found:
+        raise NotFound(f"no task matches {ref!r} on board {board!r}")
+    if len(found) > 1:
+        raise ValidationError(f"{ref!r} is ambiguous ({', '.join(found)}, ...); type more of the id")
+    return found[0]
+
+
+def load(conn: Connection, board: str, task_id: str) -> Task:
+    task = store_tasks.get(conn, task_id, board)
+    if task is None:
+        raise NotFound(f"task {task_id} not found on board {board!r}")
+    return task
+
+
+def clean_title(title: str | None) -> str:
+    t = (title or "").strip()
+    if not t:
+        raise ValidationError("title cannot be empty")
+    if len(t) > MAX_TITLE:
+        raise ValidationError(f"title is too long ({len(t)} characters, at most {MAX_TITLE})")
+    return t
+
+
+def clean_body(body: str | None) -> str | None:
+    if body is not None and len(body) > MAX_BODY:
+        raise ValidationError(f"body is too long ({len(body)} characters, at most {MAX_BODY})")
+    return body
+
+
+def clean_assignee(assignee: str | None) -> str | None:
+    a = (assignee or "").strip().lower()
+    if len(a) > 128:
+        raise ValidationError("assignee name is too long (at most 128 characters)")
+    return a or None
+
+
+def transition(tx: Tx, task: Task, to: Status, now: float, values: dict[str, Any] | None = None) -> None:
+    """The one way a status changes: table check, then compare-and-set on the expected status."""
+    check_transition(task.status, to)
+    vals = {"updated_at": now, **(values or {})}
+    if not store_tasks.cas_status(tx.conn, task.id, task.status, to, vals):
+        raise Conflict(f"task {task.id} changed while this update was being made; reload and retry")
+
+
+def check_worker(conn: Connection, task: Task, actor: Actor, verb: str) -> None:
+    """A worker may only act on its own task, and only during its own attempt (fencing)."""
+    if not actor.is_worker:
+        return
+    if actor.worker_task != task.id:
+        raise Forbidden(f"a worker may only {verb} its own task ({actor.worker_task}), not {task.id}")
+    stale = Forbidden(
+        f"this attempt is no longer current for {task.id} (it was reclaimed, retried or ended); "
+        "stop working on it"
+    )
+    if task.current_run_id is None or actor.run_id != task.current_run_id or not actor.run_token:
+        raise stale
+    if store_runs.token_hash(conn, task.current_run_id) != hash_token(actor.run_token):
+        raise stale
+
+
+def promote(tx: Tx, board: str, now: float) -> list[str]:
+    """Set-based promotion of every waiting task whose parents are all done, with its events."""
+    ids = store_tasks.promote_ready(tx.conn, board, now)
+    for tid in ids:
+        store_events.append(tx, board=board, task_id=tid, kind=ev.PROMOTED, now=now)
+    return ids
+
+
+def close_open_run(tx: Tx, task: Task, outcome: str, now: float, *, summary: str | None = None,
+                   metadata: dict[str, Any] | None = None, error: str | None = None) -> int | None:
+    if task.current_run_id is None:
+        return None
+    store_runs.close(tx.conn, task.current_run_id, outcome=outcome, now=now, summary=summary,
+                     metadata=metadata, error=error)
+    return task.current_run_id
+
+
+# Claim fields cleared whenever a task leaves ``running``.
+CLEAR_CLAIM: dict[str, Any] = {
+    "claim_lock": None, "claim_expires": None, "worker_pid": None, "current_run_id": None,
+}

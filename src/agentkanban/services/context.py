@@ -1,0 +1,109 @@
+"""The worker context document: everything an agent needs to start on a task, as markdown."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from typing import Any
+
+from ..domain.models import Run
+from ..domain.statuses import Status
+from ..store import comments as store_comments
+from ..store import runs as store_runs
+from ..store import tasks as store_tasks
+from .base import Ctx
+from .common import load
+
+BODY_CAP = 8_000
+FIELD_CAP = 4_000
+COMMENT_CAP = 2_000
+
+
+def _cap(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    return text[:limit] + f"\n… [truncated, {len(text) - limit} chars omitted]"
+
+
+def relative(ts: float, now: float) -> str:
+    s = max(0, int(now - ts))
+    if s < 60:
+        return "just now"
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if s >= size:
+            return f"{s // size}{unit} ago"
+    return "just now"  # pragma: no cover
+
+
+def _when(ts: float) -> str:
+    return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _meta(metadata: dict[str, Any] | None) -> list[str]:
+    if not metadata:
+        return []
+    return [f"_metadata_: `{_cap(json.dumps(metadata, sort_keys=True), FIELD_CAP)}`"]
+
+
+def _attempt(n: int, run: Run, now: float) -> list[str]:
+    lines = [f"### Attempt {n} — {run.outcome} ({run.profile or '?'}, {_when(run.started_at)}, "
+             f"{relative(run.started_at, now)})"]
+    if run.summary:
+        lines.append(_cap(run.summary, FIELD_CAP))
+    if run.error:
+        lines.append(f"_error_: {_cap(run.error, FIELD_CAP)}")
+    return lines + _meta(run.metadata)
+
+
+def build(ctx: Ctx, board: str, task_id: str) -> str:
+    now = ctx.now()
+    with ctx.store.read() as conn:
+        task = load(conn, board, task_id)
+        runs = store_runs.for_task(conn, task.id)
+        parent_ids = store_tasks.parent_ids(conn, task.id)
+        parents = [load(conn, board, p) for p in parent_ids]
+        done_parents = [p for p in parents if p.status is Status.DONE]
+        parent_runs = store_runs.latest_completed(conn, [p.id for p in done_parents])
+        recent = (store_runs.recent_by_profile(conn, task.assignee, task.id)
+                  if task.assignee else [])
+        comments = store_comments.for_task(conn, task.id, limit=30)
+    out = [f"# Kanban task {task.id}: {task.title}", "",
+           f"Board: {board}", f"Assignee: {task.assignee or '(unassigned)'}",
+           f"Status: {task.status.value}"]
+    if task.tenant:
+        out.append(f"Tenant: {task.tenant}")
+    out.append(f"Workspace: {task.workspace_kind} @ {task.workspace_path or '(unresolved)'}")
+    if task.max_runtime_seconds:
+        out.append(f"Max runtime: {task.max_runtime_seconds}s")
+    if parent_ids:
+        out.append("Parents: " + ", ".join(f"{p.id} ({p.status.value})" for p in parents))
+    out += ["", "## Body", _cap(task.body, BODY_CAP) if task.body else "(no body)"]
+    closed = [r for r in runs if r.ended_at is not None]
+    if closed:
+        out += ["", "## Prior attempts on this task"]
+        shown = closed[-10:]
+        if len(closed) > len(shown):
+            out.append(f"({len(closed) - len(shown)} older attempts not shown)")
+        start = len(closed) - len(shown) + 1
+        for i, run in enumerate(shown, start):
+            out += _attempt(i, run, now)
+    if done_parents:
+        out += ["", "## Parent task results"]
+        for p in done_parents:
+            when = relative(p.completed_at, now) if p.completed_at else "earlier"
+            out.append(f"### {p.id}: {p.title} (completed {when})")
+            run = parent_runs.get(p.id)
+            out.append(_cap((run.summary if run and run.summary else p.result) or "(no result recorded)",
+                            FIELD_CAP))
+            out += _meta(run.metadata if run else None)
+    if recent:
+        out += ["", f"## Recent work by @{task.assignee}"]
+        for r in recent:
+            first = (r.summary or "").splitlines()[0][:200] if r.summary else "(no summary)"
+            out.append(f"- {r.task_id}: {first}")
+    if comments:
+        out += ["", "## Comment thread"]
+        for c in comments:
+            out.append(f"comment from `{c.author}` at {_when(c.created_at)} ({relative(c.created_at, now)}):")
+            out.append(_cap(c.body, COMMENT_CAP))
+    return "\n".join(out) + "\n"

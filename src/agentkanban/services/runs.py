@@ -1,0 +1,150 @@
+"""Attempts: claiming a ready task, heartbeats, and how an attempt ends when it does not finish."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..domain import events as ev
+from ..domain.models import OUTCOME_RECLAIMED, Run, Task
+from ..domain.statuses import Status
+from ..errors import InvalidTransition
+from ..ids import new_run_token
+from ..store import events as store_events
+from ..store import runs as store_runs
+from ..store import tasks as store_tasks
+from .base import Actor, Ctx, hash_token
+from .common import CLEAR_CLAIM, check_worker, close_open_run, load, transition
+
+MAX_ERROR = 2000
+
+
+@dataclass(frozen=True)
+class Claim:
+    task: Task
+    run_id: int
+    token: str  # handed to the worker once; only its hash is stored
+
+
+def claim(ctx: Ctx, board: str, task_id: str, *, profile: str, lock: str, ttl: float,
+          max_runtime: int | None = None) -> Claim | None:
+    """Compare-and-set ``ready -> running`` opening a run; None when the task is not claimable."""
+    now = ctx.now()
+    with ctx.store.write() as tx:
+        task = load(tx.conn, board, task_id)
+        if task.status is not Status.READY or task.claim_lock is not None:
+            return None
+        if store_tasks.unsatisfied_parents(tx.conn, task.id):
+            transition(tx, task, Status.TODO, now)
+            store_events.append(tx, board=board, task_id=task.id, kind=ev.STATUS, now=now,
+                                payload={"status": "todo", "reason": "parents_not_done"})
+            return None
+        token = new_run_token()
+        runtime = task.max_runtime_seconds or max_runtime
+        run_id = store_runs.open_run(tx.conn, {
+            "task_id": task.id, "board": board, "profile": profile, "status": "running",
+            "claim_lock": lock, "token_hash": hash_token(token), "claim_expires": now + ttl,
+            "max_runtime_seconds": runtime, "started_at": now})
+        transition(tx, task, Status.RUNNING, now, {
+            "claim_lock": lock, "claim_expires": now + ttl, "current_run_id": run_id,
+            "started_at": task.started_at or now, "last_heartbeat_at": None, "worker_pid": None})
+        store_events.append(tx, board=board, task_id=task.id, kind=ev.CLAIMED, now=now,
+                            run_id=run_id, payload={"lock": lock, "expires": now + ttl,
+                                                    "run_id": run_id, "profile": profile})
+        return Claim(load(tx.conn, board, task.id), run_id, token)
+
+
+def set_worker(ctx: Ctx, board: str, task_id: str, run_id: int, *, pid: int,
+               workspace_path: str | None = None) -> bool:
+    """Record the spawned worker's pid (and resolved workspace) on the still-current attempt."""
+    now = ctx.now()
+    with ctx.store.write() as tx:
+        task = load(tx.conn, board, task_id)
+        if task.current_run_id != run_id:
+            return False
+        values: dict[str, Any] = {"worker_pid": pid}
+        if workspace_path is not None:
+            values["workspace_path"] = workspace_path
+        store_tasks.set_fields(tx.conn, task.id, values)
+        store_runs.set_fields(tx.conn, run_id, {"worker_pid": pid})
+        store_events.append(tx, board=board, task_id=task.id, kind=ev.SPAWNED, now=now,
+                            run_id=run_id, payload={"pid": pid})
+        return True
+
+
+def heartbeat(ctx: Ctx, board: str, task_id: str, *, actor: Actor, note: str | None = None,
+              ttl: float | None = None) -> Task:
+    """Extend the lease of the running attempt and say the worker is alive."""
+    ttl = ttl or ctx.settings.dispatch.claim_ttl_seconds
+    now = ctx.now()
+    with ctx.store.write() as tx:
+        task = load(tx.conn, board, task_id)
+        check_worker(tx.conn, task, actor, "heartbeat")
+        if task.status is not Status.RUNNING or task.current_run_id is None:
+            raise InvalidTransition(f"task {task.id} is {task.status.value}; only a running task heartbeats")
+        store_tasks.set_fields(tx.conn, task.id, {"last_heartbeat_at": now, "claim_expires": now + ttl})
+        store_runs.set_fields(tx.conn, task.current_run_id,
+                              {"last_heartbeat_at": now, "claim_expires": now + ttl})
+        note = (note or "").strip()[:500] or None
+        store_events.append(tx, board=board, task_id=task.id, kind=ev.HEARTBEAT, now=now,
+                            run_id=task.current_run_id, payload={"note": note} if note else None)
+        return load(tx.conn, board, task.id)
+
+
+def end_attempt(ctx: Ctx, board: str, task_id: str, run_id: int, *, outcome: str,
+                error: str | None, count_failure: bool, failure_limit: int,
+                payload: dict[str, Any] | None = None) -> Task | None:
+    """Close an attempt that did not finish (crash, timeout, spawn failure, rate limit, lease
+    expiry) and put the task back to ready, or to blocked with ``gave_up`` once the failure
+    counter reaches the task's ``max_retries`` or the configured limit.
+
+    Returns None when ``run_id`` is no longer the task's current attempt (already handled).
+    """
+    error = (error or "")[:MAX_ERROR] or None
+    now = ctx.now()
+    with ctx.store.write() as tx:
+        task = load(tx.conn, board, task_id)
+        if task.current_run_id != run_id or task.status is not Status.RUNNING:
+            return None
+        store_runs.close(tx.conn, run_id, outcome=outcome, now=now, error=error)
+        failures = task.consecutive_failures + (1 if count_failure else 0)
+        limit = task.max_retries or failure_limit
+        store_events.append(tx, board=board, task_id=task.id, kind=outcome, now=now, run_id=run_id,
+                            payload={**(payload or {}), "error": error, "failures": failures})
+        values = {**CLEAR_CLAIM, "consecutive_failures": failures, "last_failure_error": error}
+        if count_failure and failures >= limit:
+            transition(tx, task, Status.BLOCKED, now, values)
+            store_events.append(tx, board=board, task_id=task.id, kind=ev.GAVE_UP, now=now,
+                                run_id=run_id, payload={"failures": failures, "limit": limit,
+                                                        "error": error, "trigger": outcome})
+        else:
+            transition(tx, task, Status.READY, now, values)
+        return load(tx.conn, board, task.id)
+
+
+def reclaim(ctx: Ctx, board: str, task_id: str, *, actor: Actor,
+            reason: str | None = None) -> tuple[Task, int | None]:
+    """Operator: end the current attempt and put the task back to ready.
+
+    Returns the task and the pid of the worker that was running it (for the caller to stop).
+    """
+    now = ctx.now()
+    with ctx.store.write() as tx:
+        task = load(tx.conn, board, task_id)
+        if task.status is not Status.RUNNING:
+            raise InvalidTransition(f"task {task.id} is {task.status.value}, not running; nothing to reclaim")
+        pid = task.worker_pid
+        transition(tx, task, Status.READY, now, {**CLEAR_CLAIM, "consecutive_failures": 0,
+                                                 "last_failure_error": None})
+        run_id = close_open_run(tx, task, OUTCOME_RECLAIMED, now,
+                                error=f"manual reclaim by {actor.name}: {reason or 'no reason given'}")
+        store_events.append(tx, board=board, task_id=task.id, kind=ev.RECLAIMED, now=now,
+                            run_id=run_id, payload={"manual": True, "reason": reason,
+                                                    "by": actor.name, "worker_pid": pid})
+        return load(tx.conn, board, task.id), pid
+
+
+def list_runs(ctx: Ctx, board: str, task_id: str) -> list[Run]:
+    with ctx.store.read() as conn:
+        task = load(conn, board, task_id)
+        return store_runs.for_task(conn, task.id)

@@ -1,0 +1,51 @@
+"""Notification subscriptions: which destinations hear about a task's outcome."""
+
+from __future__ import annotations
+
+from ..domain.models import Subscription
+from ..errors import ValidationError
+from ..store import subs as store_subs
+from .base import Ctx
+from .common import load
+
+PLATFORM_RE_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789_-")
+
+
+def _clean(platform: str, chat_id: str, thread_id: str | None) -> tuple[str, str, str]:
+    p = (platform or "").strip().lower()
+    if not p or not set(p) <= PLATFORM_RE_CHARS or len(p) > 32:
+        raise ValidationError(f"bad platform name {platform!r}")
+    c = str(chat_id or "").strip()
+    if not c:
+        raise ValidationError("a chat id is required")
+    return p, c, str(thread_id or "").strip()
+
+
+def subscribe(ctx: Ctx, board: str, task_id: str, *, platform: str, chat_id: str,
+              thread_id: str | None = None, user_id: str | None = None) -> bool:
+    """Idempotent: True when a new subscription was made."""
+    p, c, t = _clean(platform, chat_id, thread_id)
+    with ctx.store.write() as tx:
+        task = load(tx.conn, board, task_id)
+        return store_subs.add(tx.conn, {"task_id": task.id, "platform": p, "chat_id": c,
+                                        "thread_id": t, "user_id": user_id,
+                                        "created_at": ctx.now()})
+
+
+def unsubscribe(ctx: Ctx, board: str, task_id: str, *, platform: str, chat_id: str,
+                thread_id: str | None = None) -> bool:
+    p, c, t = _clean(platform, chat_id, thread_id)
+    with ctx.store.write() as tx:
+        task = load(tx.conn, board, task_id)
+        return store_subs.remove(tx.conn, task.id, p, c, t)
+
+
+def list_subs(ctx: Ctx, board: str, task_id: str | None = None) -> list[Subscription]:
+    with ctx.store.read() as conn:
+        if task_id is not None:
+            load(conn, board, task_id)
+            return store_subs.for_task(conn, task_id)
+        from ..store import tasks as store_tasks
+
+        return [s for s in store_subs.for_task(conn)
+                if (t := store_tasks.get(conn, s.task_id)) is not None and t.board == board]

@@ -1,0 +1,232 @@
+"""Creating, editing, reading and listing tasks."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from ..domain import events as ev
+from ..domain.models import WORKSPACE_KINDS, Task, TaskDetail
+from ..domain.statuses import PARENT_SATISFIED, Status
+from ..errors import Conflict, ValidationError
+from ..ids import new_task_id
+from ..store import comments as store_comments
+from ..store import events as store_events
+from ..store import links as store_links
+from ..store import runs as store_runs
+from ..store import subs as store_subs
+from ..store import tasks as store_tasks
+from ..store.rows import dumps
+from ..store.schema import tasks as t
+from .base import Actor, Ctx
+from .common import clean_assignee, clean_body, clean_title, load, resolve_id
+
+
+@dataclass(frozen=True)
+class Created:
+    task: Task
+    created: bool  # False when an idempotency key returned an existing task
+
+
+def parse_workspace(spec: str | None, path: str | None = None) -> tuple[str, str | None]:
+    """``scratch``, ``dir:/abs/path`` or ``worktree:/abs/repo`` (or kind + path separately)."""
+    kind = (spec or "scratch").strip()
+    if ":" in kind:
+        kind, path = kind.split(":", 1)
+    if kind not in WORKSPACE_KINDS:
+        raise ValidationError(f"unknown workspace kind {kind!r}; use scratch, dir:<path> or worktree:<path>")
+    if kind == "scratch":
+        if path:
+            raise ValidationError("a scratch workspace is made by the dispatcher; do not give a path")
+        return kind, None
+    if not path:
+        raise ValidationError(f"workspace {kind!r} needs an absolute path: {kind}:/abs/path")
+    if not os.path.isabs(path) or "\x00" in path:
+        raise ValidationError(f"workspace path must be absolute, got {path!r}")
+    return kind, os.path.normpath(path)
+
+
+def _clean_skills(skills: list[str] | tuple[str, ...] | None) -> list[str]:
+    out = []
+    for s in skills or ():
+        s = str(s).strip()
+        if not s:
+            continue
+        if "," in s or len(s) > 128:
+            raise ValidationError(f"bad skill {s!r}: one name per --skill, no commas")
+        out.append(s)
+    return out
+
+
+def create(
+    ctx: Ctx,
+    board: str,
+    *,
+    title: str,
+    actor: Actor,
+    body: str | None = None,
+    assignee: str | None = None,
+    parents: list[str] | tuple[str, ...] = (),
+    tenant: str | None = None,
+    priority: int = 0,
+    triage: bool = False,
+    idempotency_key: str | None = None,
+    max_runtime_seconds: int | None = None,
+    max_retries: int | None = None,
+    skills: list[str] | None = None,
+    workspace: str | None = None,
+    workspace_path: str | None = None,
+) -> Created:
+    title = clean_title(title)
+    body = clean_body(body)
+    assignee = clean_assignee(assignee)
+    kind, wpath = parse_workspace(workspace, workspace_path)
+    skill_list = _clean_skills(skills)
+    key = (idempotency_key or "").strip() or None
+    if max_runtime_seconds is not None and max_runtime_seconds <= 0:
+        raise ValidationError("max runtime must be a positive number of seconds")
+    if max_retries is not None and max_retries < 1:
+        raise ValidationError("max retries must be at least 1")
+    tenant = (tenant or "").strip() or None
+    parent_ids = [resolve_id(ctx, board, p) for p in dict.fromkeys(parents)]
+    now = ctx.now()
+    with ctx.store.write() as tx:
+        if key:
+            existing = store_tasks.by_idempotency_key(tx.conn, board, key)
+            if existing is not None:
+                return Created(existing, False)
+        parent_tasks = [load(tx.conn, board, pid) for pid in parent_ids]
+        if triage:
+            status = Status.TRIAGE
+        elif all(p.status in PARENT_SATISFIED for p in parent_tasks):
+            status = Status.READY
+        else:
+            status = Status.TODO
+        task_id = new_task_id()
+        while store_tasks.exists_id(tx.conn, task_id):
+            task_id = new_task_id()
+        values: dict[str, Any] = {
+            "id": task_id, "board": board, "title": title, "body": body, "assignee": assignee,
+            "status": status.value, "priority": int(priority), "tenant": tenant,
+            "created_by": actor.name, "created_at": now, "updated_at": now,
+            "workspace_kind": kind, "workspace_path": wpath, "idempotency_key": key,
+            "consecutive_failures": 0, "max_runtime_seconds": max_runtime_seconds,
+            "max_retries": max_retries, "skills": dumps(skill_list) if skill_list else None,
+        }
+        if not store_tasks.insert_task(tx.conn, values):
+            raise Conflict(f"idempotency key {key!r} was just used by a concurrent create; retry")
+        for pid in parent_ids:
+            store_links.add(tx.conn, pid, task_id)
+        store_events.append(tx, board=board, task_id=task_id, kind=ev.CREATED, now=now, payload={
+            "assignee": assignee, "status": status.value, "parents": parent_ids,
+            "tenant": tenant, "skills": skill_list or None,
+        })
+        task = load(tx.conn, board, task_id)
+    return Created(task, True)
+
+
+def edit(ctx: Ctx, board: str, task_id: str, *, title: str | None = None,
+         body: str | None = None, result: str | None = None) -> Task:
+    values: dict[str, Any] = {}
+    if title is not None:
+        values["title"] = clean_title(title)
+    if body is not None:
+        values["body"] = clean_body(body)
+    if result is not None:
+        values["result"] = clean_body(result)
+    now = ctx.now()
+    with ctx.store.write() as tx:
+        task = load(tx.conn, board, task_id)
+        if values:
+            store_tasks.set_fields(tx.conn, task.id, {**values, "updated_at": now})
+            store_events.append(tx, board=board, task_id=task.id, kind=ev.EDITED, now=now,
+                                payload={"fields": sorted(values)})
+        return load(tx.conn, board, task.id)
+
+
+def reprioritize(ctx: Ctx, board: str, task_id: str, priority: int) -> Task:
+    now = ctx.now()
+    with ctx.store.write() as tx:
+        task = load(tx.conn, board, task_id)
+        store_tasks.set_fields(tx.conn, task.id, {"priority": int(priority), "updated_at": now})
+        store_events.append(tx, board=board, task_id=task.id, kind=ev.REPRIORITIZED, now=now,
+                            payload={"priority": int(priority)})
+        return load(tx.conn, board, task.id)
+
+
+def assign(ctx: Ctx, board: str, task_id: str, assignee: str | None) -> Task:
+    """Change the assignee; refused while a worker runs it. Resets the failure counter."""
+    who = clean_assignee(assignee)
+    now = ctx.now()
+    with ctx.store.write() as tx:
+        task = load(tx.conn, board, task_id)
+        if task.status is Status.RUNNING:
+            raise Conflict(f"task {task.id} is running; reclaim it first (`kanban reassign --reclaim`)")
+        if task.assignee != who:
+            store_tasks.set_fields(tx.conn, task.id, {
+                "assignee": who, "consecutive_failures": 0, "last_failure_error": None,
+                "updated_at": now})
+            store_events.append(tx, board=board, task_id=task.id, kind=ev.ASSIGNED, now=now,
+                                payload={"assignee": who})
+        return load(tx.conn, board, task.id)
+
+
+def show(ctx: Ctx, board: str, task_id: str, *, event_limit: int = 50) -> TaskDetail:
+    with ctx.store.read() as conn:
+        task = load(conn, board, task_id)
+        return TaskDetail(
+            task=task,
+            parents=store_tasks.parent_ids(conn, task.id),
+            children=store_tasks.child_ids(conn, task.id),
+            comments=store_comments.for_task(conn, task.id),
+            events=store_events.for_task(conn, task.id, event_limit),
+            runs=store_runs.for_task(conn, task.id),
+        )
+
+
+def get(ctx: Ctx, board: str, task_id: str) -> Task:
+    with ctx.store.read() as conn:
+        return load(conn, board, task_id)
+
+
+SORTS: dict[str, list[Any]] = {
+    "priority": [t.c.priority.desc(), t.c.created_at, t.c.id],
+    "priority-asc": [t.c.priority, t.c.created_at, t.c.id],
+    "created": [t.c.created_at, t.c.id],
+    "created-desc": [t.c.created_at.desc(), t.c.id],
+    "updated": [t.c.updated_at.desc(), t.c.id],
+    "status": [t.c.status, t.c.priority.desc(), t.c.created_at],
+    "assignee": [t.c.assignee, t.c.priority.desc(), t.c.created_at],
+    "title": [t.c.title, t.c.id],
+}
+
+
+def list_tasks(ctx: Ctx, board: str, *, statuses: list[str] | None = None,
+               include_archived: bool = False, assignee: str | None = None,
+               tenant: str | None = None, sort: str = "priority",
+               limit: int | None = None) -> list[Task]:
+    if sort not in SORTS:
+        raise ValidationError(f"unknown sort {sort!r}; use one of: {', '.join(SORTS)}")
+    with ctx.store.read() as conn:
+        return store_tasks.list_tasks(
+            conn, board, statuses=statuses, include_archived=include_archived,
+            assignee=clean_assignee(assignee) if assignee else assignee, tenant=tenant,
+            order=SORTS[sort], limit=limit)
+
+
+def delete_archived(ctx: Ctx, board: str, task_ids: list[str]) -> list[str]:
+    """Hard-delete archived tasks with their links, comments, runs and events."""
+    with ctx.store.write() as tx:
+        tasks = [load(tx.conn, board, tid) for tid in task_ids]
+        live = [x.id for x in tasks if x.status is not Status.ARCHIVED]
+        if live:
+            raise Conflict(f"only archived tasks can be deleted; archive first: {', '.join(live)}")
+        for x in tasks:
+            store_subs.remove_all_for_task(tx.conn, x.id)
+        store_tasks.delete_tasks(tx.conn, [x.id for x in tasks])
+    return [x.id for x in tasks]
+
+
+__all__ = ["Created", "assign", "create", "delete_archived", "edit", "get", "list_tasks",
+           "parse_workspace", "reprioritize", "resolve_id", "show"]

@@ -1,0 +1,88 @@
+"""Read models shared by the API, the CLI and the dashboard: the board, stats, assignees."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..domain.models import Task
+from ..domain.statuses import BOARD_COLUMNS, Status
+from ..store import events as store_events
+from ..store import tasks as store_tasks
+from .base import Ctx
+
+
+def age(task: Task, now: float) -> dict[str, int | None]:
+    return {
+        "created_age_seconds": int(now - task.created_at),
+        "started_age_seconds": int(now - task.started_at) if task.started_at else None,
+        "time_to_complete_seconds": (
+            int(task.completed_at - task.started_at)
+            if task.completed_at and task.started_at else None),
+    }
+
+
+def task_json(task: Task, now: float) -> dict[str, Any]:
+    d = task.to_dict()
+    d["age"] = age(task, now)
+    return d
+
+
+def board_view(ctx: Ctx, board: str, *, tenant: str | None = None,
+               include_archived: bool = False) -> dict[str, Any]:
+    """The whole board grouped by column, with per-card counts, in five queries."""
+    now = ctx.now()
+    with ctx.store.read() as conn:
+        tasks = store_tasks.list_tasks(conn, board, include_archived=include_archived, tenant=tenant)
+        agg = store_tasks.board_aggregates(conn, board)
+        tenants = store_tasks.distinct_values(conn, board, "tenant")
+        assignees = store_tasks.distinct_values(conn, board, "assignee", include_archived=False)
+        latest = store_events.max_id(conn, board)
+    names = list(BOARD_COLUMNS) + (["archived"] if include_archived else [])
+    columns: dict[str, list[dict[str, Any]]] = {c: [] for c in names}
+    no_links = {"parents": 0, "children": 0}
+    links, progress, comments = agg["links"], agg["progress"], agg["comments"]
+    for task in tasks:
+        d = task_json(task, now)
+        d["link_counts"] = links.get(task.id, no_links)
+        d["comment_count"] = comments.get(task.id, 0)
+        d["progress"] = progress.get(task.id)
+        columns.get(task.status.value, columns["todo"]).append(d)
+    return {
+        "columns": [{"name": n, "tasks": columns[n]} for n in names],
+        "tenants": tenants,
+        "assignees": assignees,
+        "latest_event_id": latest,
+        "now": int(now),
+    }
+
+
+def stats(ctx: Ctx, board: str) -> dict[str, Any]:
+    now = ctx.now()
+    with ctx.store.read() as conn:
+        rows = store_tasks.counts_by(conn, board, "status", "assignee")
+        oldest = store_tasks.oldest_ready_created(conn, board)
+    by_status: dict[str, int] = {s.value: 0 for s in Status if s is not Status.ARCHIVED}
+    by_assignee: dict[str, dict[str, int]] = {}
+    for status, assignee, n in rows:
+        by_status[status] = by_status.get(status, 0) + n
+        if assignee:
+            by_assignee.setdefault(assignee, {})[status] = n
+    return {
+        "by_status": by_status,
+        "by_assignee": by_assignee,
+        "oldest_ready_age_seconds": int(now - oldest) if oldest is not None else None,
+        "now": int(now),
+    }
+
+
+def assignees(ctx: Ctx, board: str) -> list[dict[str, Any]]:
+    """Configured worker profiles plus every assignee on the board, with counts by status."""
+    with ctx.store.read() as conn:
+        rows = store_tasks.counts_by(conn, board, "assignee", "status")
+    counts: dict[str, dict[str, int]] = {}
+    for assignee, status, n in rows:
+        if assignee:
+            counts.setdefault(assignee, {})[status] = n
+    names = set(counts) | set(ctx.settings.profiles)
+    return [{"name": n, "on_disk": n in ctx.settings.profiles, "counts": counts.get(n, {})}
+            for n in sorted(names)]

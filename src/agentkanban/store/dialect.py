@@ -1,0 +1,41 @@
+"""The few places where SQLite and PostgreSQL differ. Nothing else branches on the backend."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, Table
+from sqlalchemy.dialects import postgresql, sqlite
+
+# Any constant works; it only has to be the same in every process that writes the event log.
+_EVENT_LOG_LOCK = 0x6B616E62  # "kanb"
+
+
+def is_sqlite(conn: Connection) -> bool:
+    return conn.dialect.name == "sqlite"
+
+
+def begin_write(conn: Connection) -> None:
+    """Called first in every write transaction.
+
+    SQLite already serialises writers (``BEGIN IMMEDIATE``). On PostgreSQL, event ids come from a
+    sequence and are handed out before commit, so two concurrent writers could commit ids out of
+    order and a reader following the cursor would skip the later-committed, lower id. Taking one
+    transaction-scoped advisory lock first makes id order equal commit order.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_EVENT_LOG_LOCK})")
+
+
+def insert_ignore(conn: Connection, table: Table, values: dict[str, Any], keys: list[str]) -> int:
+    """INSERT that does nothing when a row with the same ``keys`` exists; returns rows inserted."""
+    mod = sqlite if is_sqlite(conn) else postgresql
+    stmt = mod.insert(table).values(**values).on_conflict_do_nothing(index_elements=keys)
+    return conn.execute(stmt).rowcount or 0
+
+
+def upsert(conn: Connection, table: Table, values: dict[str, Any], keys: list[str]) -> None:
+    mod = sqlite if is_sqlite(conn) else postgresql
+    stmt = mod.insert(table).values(**values)
+    update = {k: stmt.excluded[k] for k in values if k not in keys}
+    conn.execute(stmt.on_conflict_do_update(index_elements=keys, set_=update))

@@ -1,0 +1,153 @@
+"""Engines, transactions and the after-commit hook.
+
+One :class:`Store` per database URL per process. Every write goes through :meth:`Store.write`,
+which opens one transaction, collects the events appended in it, and hands them to the
+registered listeners only after the commit succeeded (so nobody hears about a change that was
+rolled back).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event, exc
+
+from ..domain.models import Event
+from ..errors import StorageError
+from . import dialect
+
+Listener = Callable[[list[Event]], None]
+
+# Long enough that a writer queued behind a busy dispatcher or a checkpoint waits instead of
+# failing with "database is locked"; writes here are short, so a real wait is milliseconds.
+SQLITE_BUSY_TIMEOUT_MS = 60_000
+
+
+def _configure_sqlite(engine: Engine, synchronous: str) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Take transaction control away from the sqlite3 module so "begin" below decides.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        # WAL: readers never block the writer and the writer never blocks readers.
+        cur.execute("PRAGMA journal_mode=WAL")
+        # NORMAL in WAL mode is durable against a crash or kill -9 of any process; only an OS
+        # crash or power cut can lose the last commits (never corrupt the file). FULL costs ~10x
+        # per commit on this class of disk; it is a setting for those who want it.
+        cur.execute(f"PRAGMA synchronous={synchronous}")
+        cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        # Links, comments, runs and events go with their task; boards take their tasks along.
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        # Writers take the write lock up front (BEGIN IMMEDIATE): a deferred transaction that
+        # upgrades from read to write can fail with SQLITE_BUSY regardless of the busy timeout.
+        if conn.get_execution_options().get("kanban_readonly"):
+            conn.exec_driver_sql("BEGIN")
+        else:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+@dataclass
+class Tx:
+    """One write transaction: the connection plus what to publish after commit."""
+
+    conn: Connection
+    events: list[Event] = field(default_factory=list)
+
+
+class Store:
+    def __init__(self, url: str, engine: Engine) -> None:
+        self.url = url
+        self.engine = engine
+        self.is_sqlite = engine.dialect.name == "sqlite"
+        self._listeners: list[Listener] = []
+        self._lock = threading.Lock()
+
+    # -- listeners -------------------------------------------------------------------------------
+    def add_listener(self, fn: Listener) -> None:
+        with self._lock:
+            self._listeners.append(fn)
+
+    def remove_listener(self, fn: Listener) -> None:
+        with self._lock:
+            if fn in self._listeners:
+                self._listeners.remove(fn)
+
+    # -- transactions ----------------------------------------------------------------------------
+    @contextmanager
+    def write(self) -> Iterator[Tx]:
+        try:
+            with self.engine.begin() as conn:
+                dialect.begin_write(conn)
+                tx = Tx(conn)
+                yield tx
+        except exc.OperationalError as err:
+            raise StorageError(_describe(err)) from err
+        if tx.events:
+            with self._lock:
+                listeners = list(self._listeners)
+            for fn in listeners:
+                fn(tx.events)
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        try:
+            with self.engine.connect() as conn:
+                conn = conn.execution_options(kanban_readonly=True)
+                with conn.begin():
+                    yield conn
+        except exc.OperationalError as err:
+            raise StorageError(_describe(err)) from err
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _describe(err: exc.OperationalError) -> str:
+    text = str(err.orig) if err.orig is not None else str(err)
+    if "disk is full" in text or "No space left" in text:
+        return "the database disk is full; free space and retry (nothing was changed)"
+    return f"database error: {text.splitlines()[0]}"
+
+
+_STORES: dict[str, Store] = {}
+_STORES_LOCK = threading.Lock()
+
+
+def open_store(url: str, *, synchronous: str = "NORMAL", migrate: bool = True) -> Store:
+    """Return the process-wide :class:`Store` for ``url``, creating and migrating it on first use."""
+    with _STORES_LOCK:
+        store = _STORES.get(url)
+        if store is not None:
+            return store
+        if url.startswith("sqlite"):
+            path = url.split("///", 1)[-1]
+            if path and path != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+            _configure_sqlite(engine, synchronous)
+        else:
+            engine = create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+        store = Store(url, engine)
+        if migrate:
+            from .migrate import ensure_current
+
+            ensure_current(store)
+        _STORES[url] = store
+        return store
+
+
+def close_all() -> None:
+    """Dispose every engine (tests, and forked processes that must not share sockets)."""
+    with _STORES_LOCK:
+        for store in _STORES.values():
+            store.dispose()
+        _STORES.clear()

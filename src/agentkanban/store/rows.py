@@ -1,0 +1,81 @@
+"""Row -> domain record conversion, shared by the aggregate modules."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import Row
+
+from ..domain.models import Board, Comment, Delivery, Event, Run, Subscription, Task
+from ..domain.statuses import Status
+
+
+def loads(value: str | None) -> Any:
+    return json.loads(value) if value else None
+
+
+def dumps(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, separators=(",", ":"), sort_keys=True)
+
+
+def to_task(r: Row[Any]) -> Task:
+    m = r._mapping
+    return Task(
+        id=m["id"], board=m["board"], title=m["title"], body=m["body"], assignee=m["assignee"],
+        status=Status(m["status"]), priority=m["priority"], tenant=m["tenant"],
+        created_by=m["created_by"], created_at=m["created_at"], updated_at=m["updated_at"],
+        started_at=m["started_at"], completed_at=m["completed_at"],
+        workspace_kind=m["workspace_kind"], workspace_path=m["workspace_path"],
+        idempotency_key=m["idempotency_key"], consecutive_failures=m["consecutive_failures"],
+        last_failure_error=m["last_failure_error"], max_runtime_seconds=m["max_runtime_seconds"],
+        max_retries=m["max_retries"], last_heartbeat_at=m["last_heartbeat_at"],
+        current_run_id=m["current_run_id"], worker_pid=m["worker_pid"],
+        claim_lock=m["claim_lock"], claim_expires=m["claim_expires"],
+        skills=tuple(loads(m["skills"]) or ()), result=m["result"],
+    )
+
+
+def to_run(r: Row[Any]) -> Run:
+    m = r._mapping
+    return Run(
+        id=m["id"], task_id=m["task_id"], profile=m["profile"], status=m["status"],
+        claim_lock=m["claim_lock"], claim_expires=m["claim_expires"], worker_pid=m["worker_pid"],
+        max_runtime_seconds=m["max_runtime_seconds"], last_heartbeat_at=m["last_heartbeat_at"],
+        started_at=m["started_at"], ended_at=m["ended_at"], outcome=m["outcome"],
+        summary=m["summary"], metadata=loads(m["metadata"]), error=m["error"],
+    )
+
+
+def to_comment(r: Row[Any]) -> Comment:
+    m = r._mapping
+    return Comment(id=m["id"], task_id=m["task_id"], author=m["author"], body=m["body"],
+                   created_at=m["created_at"])
+
+
+def to_event(r: Row[Any]) -> Event:
+    m = r._mapping
+    return Event(id=m["id"], board=m["board"], task_id=m["task_id"], run_id=m["run_id"],
+                 kind=m["kind"], payload=loads(m["payload"]), created_at=m["created_at"])
+
+
+def to_board(r: Row[Any]) -> Board:
+    m = r._mapping
+    return Board(slug=m["slug"], name=m["name"], description=m["description"], icon=m["icon"],
+                 color=m["color"], created_at=m["created_at"], archived_at=m["archived_at"])
+
+
+def to_sub(r: Row[Any]) -> Subscription:
+    m = r._mapping
+    return Subscription(task_id=m["task_id"], platform=m["platform"], chat_id=m["chat_id"],
+                        thread_id=m["thread_id"], user_id=m["user_id"], created_at=m["created_at"])
+
+
+def to_delivery(r: Row[Any]) -> Delivery:
+    m = r._mapping
+    return Delivery(
+        id=m["id"], event_id=m["event_id"], board=m["board"], task_id=m["task_id"],
+        platform=m["platform"], chat_id=m["chat_id"], thread_id=m["thread_id"], status=m["status"],
+        attempts=m["attempts"], next_attempt_at=m["next_attempt_at"], last_error=m["last_error"],
+        sent_at=m["sent_at"], created_at=m["created_at"],
+    )

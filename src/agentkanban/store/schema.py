@@ -1,0 +1,191 @@
+"""SQLAlchemy Core tables: the single source of the schema (migrations must match it)."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT identity.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+boards = Table(
+    "boards",
+    metadata,
+    Column("slug", String(64), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("description", Text, nullable=False, server_default=""),
+    Column("icon", Text, nullable=False, server_default=""),
+    Column("color", Text, nullable=False, server_default=""),
+    Column("created_at", Float, nullable=False),
+    Column("archived_at", Float),
+)
+
+tasks = Table(
+    "tasks",
+    metadata,
+    Column("id", String(16), primary_key=True),
+    Column("board", String(64), ForeignKey("boards.slug", ondelete="CASCADE"), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("body", Text),
+    Column("assignee", String(128)),
+    Column("status", String(16), nullable=False),
+    Column("priority", Integer, nullable=False, server_default="0"),
+    Column("tenant", String(128)),
+    Column("created_by", String(128)),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    Column("started_at", Float),
+    Column("completed_at", Float),
+    Column("workspace_kind", String(16), nullable=False, server_default="scratch"),
+    Column("workspace_path", Text),
+    Column("idempotency_key", String(256)),
+    Column("consecutive_failures", Integer, nullable=False, server_default="0"),
+    Column("last_failure_error", Text),
+    Column("max_runtime_seconds", Integer),
+    Column("max_retries", Integer),
+    Column("last_heartbeat_at", Float),
+    Column("current_run_id", BigInteger),
+    Column("worker_pid", Integer),
+    Column("claim_lock", String(256)),
+    Column("claim_expires", Float),
+    Column("skills", Text),  # JSON array
+    Column("result", Text),
+    Index("ix_tasks_board_status_order", "board", "status", "priority", "created_at"),
+    Index("ix_tasks_board_assignee", "board", "assignee", "status"),
+    Index("ix_tasks_board_tenant", "board", "tenant"),
+    # The database, not a check-then-insert, makes a concurrent double create return one task.
+    # Archived tasks free their key.
+    Index(
+        "uq_tasks_board_idempotency",
+        "board",
+        "idempotency_key",
+        unique=True,
+        sqlite_where=text("idempotency_key IS NOT NULL AND status != 'archived'"),
+        postgresql_where=text("idempotency_key IS NOT NULL AND status != 'archived'"),
+    ),
+)
+
+task_links = Table(
+    "task_links",
+    metadata,
+    Column("parent_id", String(16), ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True),
+    Column("child_id", String(16), ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True),
+    Index("ix_task_links_child", "child_id"),
+)
+
+comments = Table(
+    "comments",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("task_id", String(16), ForeignKey("tasks.id", ondelete="CASCADE"), nullable=False),
+    Column("author", String(128), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Index("ix_comments_task", "task_id", "id"),
+    sqlite_autoincrement=True,
+)
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("task_id", String(16), ForeignKey("tasks.id", ondelete="CASCADE"), nullable=False),
+    Column("board", String(64), nullable=False),
+    Column("profile", String(128)),
+    Column("status", String(32), nullable=False),
+    Column("claim_lock", String(256)),
+    Column("token_hash", String(64)),  # sha256 of the worker's fencing token; the token is never stored
+    Column("claim_expires", Float),
+    Column("worker_pid", Integer),
+    Column("max_runtime_seconds", Integer),
+    Column("last_heartbeat_at", Float),
+    Column("started_at", Float, nullable=False),
+    Column("ended_at", Float),
+    Column("outcome", String(32)),
+    Column("summary", Text),
+    Column("metadata", Text),  # JSON object
+    Column("error", Text),
+    Index("ix_runs_task", "task_id", "id"),
+    Index("ix_runs_board_status", "board", "status"),
+    Index("ix_runs_profile_outcome", "profile", "outcome", "ended_at"),
+    sqlite_autoincrement=True,
+)
+
+# Append-only; ``id`` is the global cursor for the WebSocket, ``watch`` and the notifier.
+events = Table(
+    "events",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("board", String(64), nullable=False),
+    Column("task_id", String(16), ForeignKey("tasks.id", ondelete="CASCADE"), nullable=False),
+    Column("run_id", BigInteger),
+    Column("kind", String(48), nullable=False),
+    Column("payload", Text),  # JSON or NULL
+    Column("created_at", Float, nullable=False),
+    Index("ix_events_board_id", "board", "id"),
+    Index("ix_events_task_id", "task_id", "id"),
+    sqlite_autoincrement=True,
+)
+
+notify_subs = Table(
+    "notify_subs",
+    metadata,
+    Column("task_id", String(16), ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True),
+    Column("platform", String(32), primary_key=True),
+    Column("chat_id", String(256), primary_key=True),
+    Column("thread_id", String(256), primary_key=True, server_default=""),
+    Column("user_id", String(256)),
+    Column("created_at", Float, nullable=False),
+)
+
+# One row per (event, destination) owed a message; written in the event's own transaction.
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("event_id", BigInteger, ForeignKey("events.id", ondelete="CASCADE"), nullable=False),
+    Column("board", String(64), nullable=False),
+    Column("task_id", String(16), nullable=False),
+    Column("platform", String(32), nullable=False),
+    Column("chat_id", String(256), nullable=False),
+    Column("thread_id", String(256), nullable=False, server_default=""),
+    Column("status", String(16), nullable=False),  # pending | sent | failed
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", Float, nullable=False),
+    Column("last_error", Text),
+    Column("sent_at", Float),
+    Column("created_at", Float, nullable=False),
+    UniqueConstraint("event_id", "platform", "chat_id", "thread_id"),
+    Index("ix_deliveries_status_next", "status", "next_attempt_at"),
+    sqlite_autoincrement=True,
+)
+
+# Small named values shared between processes (the dispatcher's last tick, ...).
+kv = Table(
+    "kv",
+    metadata,
+    Column("key", String(128), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("updated_at", Float, nullable=False),
+)

@@ -1,0 +1,233 @@
+"""Task rows: reads, inserts, compare-and-set status changes, set-based promotion."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, and_, exists, func, insert, literal, select, update
+from sqlalchemy.exc import IntegrityError
+
+from ..domain.models import Task
+from ..domain.statuses import PARENT_SATISFIED, Status
+from .rows import to_task
+from .schema import comments, events, task_links, tasks
+
+_SATISFIED = [s.value for s in PARENT_SATISFIED]
+
+
+def get(conn: Connection, task_id: str, board: str | None = None) -> Task | None:
+    q = select(tasks).where(tasks.c.id == task_id)
+    if board is not None:
+        q = q.where(tasks.c.board == board)
+    row = conn.execute(q).first()
+    return to_task(row) if row else None
+
+
+def find_by_prefix(conn: Connection, board: str, prefix: str, limit: int = 3) -> list[str]:
+    escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    q = (select(tasks.c.id).where(tasks.c.board == board,
+                                  tasks.c.id.like(escaped + "%", escape="\\"))
+         .order_by(tasks.c.id).limit(limit))
+    return list(conn.execute(q).scalars())
+
+
+def by_idempotency_key(conn: Connection, board: str, key: str) -> Task | None:
+    row = conn.execute(
+        select(tasks).where(tasks.c.board == board, tasks.c.idempotency_key == key,
+                            tasks.c.status != Status.ARCHIVED.value)
+    ).first()
+    return to_task(row) if row else None
+
+
+def exists_id(conn: Connection, task_id: str) -> bool:
+    return conn.execute(select(literal(1)).where(tasks.c.id == task_id)).first() is not None
+
+
+def insert_task(conn: Connection, values: dict[str, Any]) -> bool:
+    """Insert; False when the board already has a live task with this idempotency key."""
+    try:
+        with conn.begin_nested():
+            conn.execute(insert(tasks).values(**values))
+    except IntegrityError:
+        if values.get("idempotency_key"):
+            return False
+        raise
+    return True
+
+
+def set_fields(conn: Connection, task_id: str, values: dict[str, Any]) -> None:
+    conn.execute(update(tasks).where(tasks.c.id == task_id).values(**values))
+
+
+def cas_status(conn: Connection, task_id: str, expected: Status, to: Status,
+               values: dict[str, Any]) -> bool:
+    """``UPDATE ... WHERE id = :id AND status = :expected``; False when someone else moved first."""
+    res = conn.execute(
+        update(tasks)
+        .where(tasks.c.id == task_id, tasks.c.status == expected.value)
+        .values(status=to.value, **values)
+    )
+    return res.rowcount == 1
+
+
+def parent_ids(conn: Connection, task_id: str) -> list[str]:
+    q = select(task_links.c.parent_id).where(task_links.c.child_id == task_id)
+    return sorted(conn.execute(q).scalars())
+
+
+def child_ids(conn: Connection, task_id: str) -> list[str]:
+    q = select(task_links.c.child_id).where(task_links.c.parent_id == task_id)
+    return sorted(conn.execute(q).scalars())
+
+
+def unsatisfied_parents(conn: Connection, task_id: str) -> list[Task]:
+    parent = tasks.alias("p")
+    q = (select(parent).join(task_links, task_links.c.parent_id == parent.c.id)
+         .where(task_links.c.child_id == task_id, parent.c.status.not_in(_SATISFIED))
+         .order_by(parent.c.id))
+    return [to_task(r) for r in conn.execute(q)]
+
+
+def _blocked_by_parent(child: Any) -> Any:
+    parent = tasks.alias("p")
+    return exists(
+        select(literal(1)).select_from(task_links.join(parent, parent.c.id == task_links.c.parent_id))
+        .where(task_links.c.child_id == child.c.id, parent.c.status.not_in(_SATISFIED))
+    )
+
+
+def promote_ready(conn: Connection, board: str, now: float) -> list[str]:
+    """Move every ``todo`` task whose parents are all done or archived to ``ready``, in one UPDATE."""
+    res = conn.execute(
+        update(tasks)
+        .where(tasks.c.board == board, tasks.c.status == Status.TODO.value,
+               ~_blocked_by_parent(tasks))
+        .values(status=Status.READY.value, updated_at=now)
+        .returning(tasks.c.id)
+    )
+    return sorted(res.scalars())
+
+
+def demote_ready_children(conn: Connection, parent_id: str, now: float) -> list[str]:
+    """Children of ``parent_id`` that are ``ready`` but now wait on a parent go back to ``todo``."""
+    child = tasks
+    res = conn.execute(
+        update(child)
+        .where(child.c.status == Status.READY.value,
+               child.c.id.in_(select(task_links.c.child_id).where(task_links.c.parent_id == parent_id)),
+               _blocked_by_parent(child))
+        .values(status=Status.TODO.value, updated_at=now)
+        .returning(child.c.id)
+    )
+    return sorted(res.scalars())
+
+
+def is_ancestor(conn: Connection, candidate: str, of: str) -> bool:
+    """True when ``candidate`` is ``of`` or one of its ancestors (walks parent links up)."""
+    anc = select(task_links.c.parent_id.label("id")).where(task_links.c.child_id == of).cte(
+        "anc", recursive=True)
+    anc = anc.union(select(task_links.c.parent_id).where(task_links.c.child_id == anc.c.id))
+    if candidate == of:
+        return True
+    return conn.execute(select(literal(1)).where(anc.c.id == candidate).limit(1)).first() is not None
+
+
+def list_tasks(
+    conn: Connection,
+    board: str,
+    *,
+    statuses: list[str] | None = None,
+    include_archived: bool = False,
+    assignee: str | None = None,
+    tenant: str | None = None,
+    order: list[Any] | None = None,
+    limit: int | None = None,
+) -> list[Task]:
+    q = select(tasks).where(tasks.c.board == board)
+    if statuses:
+        q = q.where(tasks.c.status.in_(statuses))
+    elif not include_archived:
+        q = q.where(tasks.c.status != Status.ARCHIVED.value)
+    if assignee is not None:
+        q = q.where(tasks.c.assignee == assignee) if assignee else q.where(tasks.c.assignee.is_(None))
+    if tenant is not None:
+        q = q.where(tasks.c.tenant == tenant)
+    q = q.order_by(*(order or [tasks.c.priority.desc(), tasks.c.created_at, tasks.c.id]))
+    if limit is not None:
+        q = q.limit(limit)
+    return [to_task(r) for r in conn.execute(q)]
+
+
+def board_aggregates(conn: Connection, board: str) -> dict[str, dict[str, Any]]:
+    """Per-task link counts, comment counts and child progress for a whole board, in 3 queries."""
+    parent = tasks.alias("p")
+    child = tasks.alias("c")
+    links: dict[str, dict[str, int]] = {}
+    progress: dict[str, dict[str, int]] = {}
+    q = (select(task_links.c.parent_id, task_links.c.child_id, child.c.status)
+         .join(parent, parent.c.id == task_links.c.parent_id)
+         .join(child, child.c.id == task_links.c.child_id)
+         .where(parent.c.board == board))
+    for pid, cid, cstatus in conn.execute(q):
+        links.setdefault(pid, {"parents": 0, "children": 0})["children"] += 1
+        links.setdefault(cid, {"parents": 0, "children": 0})["parents"] += 1
+        p = progress.setdefault(pid, {"done": 0, "total": 0})
+        p["total"] += 1
+        if cstatus == Status.DONE.value:
+            p["done"] += 1
+    cq = (select(comments.c.task_id, func.count()).join(tasks, tasks.c.id == comments.c.task_id)
+          .where(tasks.c.board == board).group_by(comments.c.task_id))
+    counts = {tid: n for tid, n in conn.execute(cq)}
+    return {"links": links, "progress": progress, "comments": counts}
+
+
+def distinct_values(conn: Connection, board: str, column: str, include_archived: bool = True) -> list[str]:
+    col = tasks.c[column]
+    q = select(col).distinct().where(tasks.c.board == board, col.is_not(None))
+    if not include_archived:
+        q = q.where(tasks.c.status != Status.ARCHIVED.value)
+    return sorted(conn.execute(q).scalars())
+
+
+def counts_by(conn: Connection, board: str, *columns: str) -> list[tuple[Any, ...]]:
+    cols = [tasks.c[c] for c in columns]
+    q = (select(*cols, func.count()).where(tasks.c.board == board,
+                                           tasks.c.status != Status.ARCHIVED.value)
+         .group_by(*cols))
+    return [tuple(r) for r in conn.execute(q)]
+
+
+def status_counts_all(conn: Connection) -> dict[str, dict[str, int]]:
+    out: dict[str, dict[str, int]] = {}
+    for board, status, n in conn.execute(
+        select(tasks.c.board, tasks.c.status, func.count()).group_by(tasks.c.board, tasks.c.status)
+    ):
+        out.setdefault(board, {})[status] = n
+    return out
+
+
+def oldest_ready_created(conn: Connection, board: str) -> float | None:
+    return conn.execute(
+        select(func.min(tasks.c.created_at)).where(tasks.c.board == board,
+                                                    tasks.c.status == Status.READY.value)
+    ).scalar()
+
+
+def last_status_change(conn: Connection, task_ids: list[str]) -> dict[str, float]:
+    q = (select(events.c.task_id, func.max(events.c.created_at))
+         .where(events.c.task_id.in_(task_ids)).group_by(events.c.task_id))
+    return {tid: ts for tid, ts in conn.execute(q)}
+
+
+def delete_tasks(conn: Connection, ids: list[str]) -> int:
+    if not ids:
+        return 0
+    res = conn.execute(tasks.delete().where(tasks.c.id.in_(ids)))
+    return res.rowcount or 0
+
+
+def ready_without_claim(conn: Connection, board: str) -> list[Task]:
+    q = (select(tasks).where(and_(tasks.c.board == board, tasks.c.status == Status.READY.value,
+                                  tasks.c.claim_lock.is_(None)))
+         .order_by(tasks.c.priority.desc(), tasks.c.created_at, tasks.c.id))
+    return [to_task(r) for r in conn.execute(q)]
