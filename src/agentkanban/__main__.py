@@ -1,0 +1,5 @@
+"""``python -m agentkanban`` is the ``kanban`` command."""
+
+from .cli import main
+
+main()
