@@ -49,3 +49,31 @@ def list_subs(ctx: Ctx, board: str, task_id: str | None = None) -> list[Subscrip
 
         return [s for s in store_subs.for_task(conn)
                 if (t := store_tasks.get(conn, s.task_id)) is not None and t.board == board]
+
+
+CHAT_PLATFORMS = ("telegram", "discord", "slack")
+
+
+def home_channels(ctx: Ctx) -> list[dict[str, str]]:
+    """Platforms that have both a bot token and a home channel, sorted by platform."""
+    out = []
+    for name, p in sorted(ctx.settings.notify.platforms.items()):
+        if p.home_channel is None or not p.home_channel.chat_id:
+            continue
+        has_credential = p.token is not None if name in CHAT_PLATFORMS else bool(p.url or p.token)
+        if has_credential:
+            out.append({"platform": name, "chat_id": p.home_channel.chat_id,
+                        "thread_id": p.home_channel.thread_id or "",
+                        "name": p.home_channel.name or "Home"})
+    return out
+
+
+def home_channel(ctx: Ctx, platform: str) -> dict[str, str]:
+    from ..errors import NotFound
+
+    for h in home_channels(ctx):
+        if h["platform"] == platform:
+            return h
+    raise NotFound(f"no home channel configured for platform {platform!r}; set "
+                   f"notify.platforms.{platform}.token and .home_channel in config.yaml, or "
+                   f"{platform.upper()}_BOT_TOKEN and {platform.upper()}_HOME_CHANNEL")
