@@ -139,6 +139,10 @@ def khome(home: Path, db_url: str) -> Iterator[Home]:
         for d in daemons:
             d.stop()
         kill_workers_of(h)
+        for child in spawner.running_children():
+            if child.proc.poll() is None:
+                child.proc.kill()
+            child.proc.wait(10)
         spawner.collect_exits()
         store_engine.close_all()
 
