@@ -148,30 +148,40 @@ def test_claim_orphaned_by_a_dead_dispatcher_is_requeued_without_a_failure(khome
     assert "before a worker was started" in runs_svc.list_runs(ctx, "default", t.id)[0].error
 
 
-def test_worker_started_by_a_dead_dispatcher_is_adopted_then_reaped(khome, clock, user):
-    khome.configure({})
-    ctx = fake_ctx(khome, clock)
-    t = tasks.create(ctx, "default", title="adopt", actor=user, assignee="x").task
+def _orphan_worker(ctx, user, title):
+    """A task claimed by a dispatcher that died right after starting its worker."""
+    t = tasks.create(ctx, "default", title=title, actor=user, assignee="x").task
     claim = runs_svc.claim(ctx, "default", t.id, profile="x", lock=f"{procs.HOST}:{_dead_pid()}:zz",
                            ttl=900)
     env = {**os.environ, "KANBAN_TASK_ID": t.id, "KANBAN_RUN_ID": str(claim.run_id)}
     worker = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"], env=env,
                               start_new_session=True)
+    wait_for(lambda: procs.is_worker_of(worker.pid, claim.run_id), what="the worker to exec")
+    return t, worker
+
+
+def test_worker_started_by_a_dead_dispatcher_is_adopted_then_reaped(khome, clock, user):
+    khome.configure({})
+    ctx = fake_ctx(khome, clock)
+    (crashing, w1), (reclaimed, w2) = _orphan_worker(ctx, user, "a"), _orphan_worker(ctx, user, "b")
     try:
-        wait_for(lambda: procs.is_worker_of(worker.pid, claim.run_id), what="the worker to exec")
         d = Dispatcher(ctx)
         result = d.tick()
         assert result.reclaimed == 0
-        assert tasks.get(ctx, "default", t.id).worker_pid == worker.pid
-        worker.kill()
-        worker.wait()
+        assert tasks.get(ctx, "default", crashing.id).worker_pid == w1.pid
+        assert tasks.get(ctx, "default", reclaimed.id).worker_pid == w2.pid
+        w1.kill()
+        w1.wait()
+        runs_svc.reclaim(ctx, "default", reclaimed.id, actor=user)  # e.g. from the web UI
         result = d.tick()
-        assert result.crashed == [t.id]
-        assert "exit status unknown" in runs_svc.list_runs(ctx, "default", t.id)[0].error
+        assert result.crashed == [crashing.id] and result.terminated == [reclaimed.id]
+        assert "exit status unknown" in runs_svc.list_runs(ctx, "default", crashing.id)[0].error
+        assert w2.wait(10) == -15
     finally:
-        if worker.poll() is None:
-            worker.kill()
-            worker.wait()
+        for w in (w1, w2):
+            if w.poll() is None:
+                w.kill()
+                w.wait()
 
 
 def test_max_runtime_terms_then_kills_the_whole_group(khome, clock, user, tmp_path):
