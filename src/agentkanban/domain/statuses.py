@@ -7,7 +7,7 @@ from enum import Enum
 from ..errors import InvalidTransition, ValidationError
 
 
-class Status(str, Enum):
+class Status(str, Enum):  # noqa: UP042 - str mixin kept for JSON and SQL parameters
     TRIAGE = "triage"
     TODO = "todo"
     READY = "ready"
