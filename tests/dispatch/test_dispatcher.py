@@ -230,7 +230,9 @@ def test_concurrent_ticks_in_one_process_do_not_overlap(khome, clock, user):
 
     assert mod._TICK_LOCK.acquire(blocking=False)
     try:
-        assert Dispatcher(ctx).tick().skipped_locked is True
+        d = Dispatcher(ctx)
+        d.lock_wait_seconds = 0.2
+        assert d.tick().skipped_locked is True
     finally:
         mod._TICK_LOCK.release()
     assert Dispatcher(ctx).tick().skipped_locked is False

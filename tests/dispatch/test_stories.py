@@ -36,8 +36,14 @@ def test_dependency_chain_hands_off_summary_and_metadata(khome, daemon, user):
     b = tasks.create(ctx, "default", title="build", actor=user, assignee="coder", parents=[a.id]).task
     c = tasks.create(ctx, "default", title="ship", actor=user, assignee="coder", parents=[b.id]).task
     assert (a.status, b.status, c.status) == (Status.READY, Status.TODO, Status.TODO)
-    daemon()
+    d = daemon()
     wait_for(lambda: _status(khome, c.id) is Status.DONE, what="the chain to finish")
+    from agentkanban.services import health
+
+    status = health.dispatcher_status(ctx)
+    assert status is not None and status["alive"] and status["pid"] == d.proc.pid
+    d.stop()
+    assert d.proc.returncode == 0  # SIGTERM stops the loop cleanly
     ra, rb, rc = (runs_svc.list_runs(ctx, "default", t.id) for t in (a, b, c))
     # Only one at a time: each starts after its parent's attempt ended.
     assert [len(r) for r in (ra, rb, rc)] == [1, 1, 1]
