@@ -67,7 +67,7 @@ def latency(samples: int, url: str | None) -> dict[str, float]:
                 spawned = [e for e in detail.events if e.kind == "spawned"]
                 if spawned:
                     out.append(spawned[0].created_at - start)
-                    pids.append(detail.task.worker_pid or 0)
+                    pids.append(spawned[0].payload["pid"])
                     break
                 if time.monotonic() > deadline:
                     raise SystemExit(f"task {t.id} was not spawned within 30 s")
@@ -76,6 +76,8 @@ def latency(samples: int, url: str | None) -> dict[str, float]:
         daemon.send_signal(signal.SIGTERM)
         daemon.wait(30)
         for pid in pids:
+            if not pid:
+                continue
             try:
                 os.killpg(pid, signal.SIGKILL)
             except OSError:
