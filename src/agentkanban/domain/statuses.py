@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 from ..errors import InvalidTransition, ValidationError
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     TRIAGE = "triage"
     TODO = "todo"
     READY = "ready"
