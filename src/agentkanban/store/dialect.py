@@ -41,7 +41,8 @@ def insert_ignore(conn: Connection, table: Table, values: dict[str, Any], keys: 
     """INSERT that does nothing when a row with the same ``keys`` exists; returns rows inserted."""
     mod = _insert_mod(conn)
     stmt = mod.insert(table).values(**values).on_conflict_do_nothing(index_elements=keys)
-    return conn.execute(stmt).rowcount or 0
+    # RETURNING, not rowcount: psycopg reports -1 for INSERT ... ON CONFLICT DO NOTHING.
+    return len(conn.execute(stmt.returning(*(table.c[k] for k in keys))).all())
 
 
 def upsert(conn: Connection, table: Table, values: dict[str, Any], keys: list[str]) -> None:
