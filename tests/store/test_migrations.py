@@ -46,7 +46,7 @@ def test_upgrade_head_matches_metadata(request, backend: str, tmp_path: Path) ->
     store_engine.close_all()
 
 
-def _open(url: str, q: "mp.Queue[str]") -> None:
+def _open(url: str, q: mp.Queue[str]) -> None:
     try:
         store_engine.open_store(url)
         q.put("ok")
