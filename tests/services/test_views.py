@@ -25,6 +25,8 @@ def test_board_view_shape(ctx, user, clock) -> None:
     assert p["id"] == parent.id and p["link_counts"] == {"parents": 0, "children": 2}
     assert p["comment_count"] == 1 and p["progress"] == {"done": 1, "total": 2}
     assert p["age"]["created_age_seconds"] == 11 and p["status"] == "ready"
+    expected = views.task_json(tasks.get(ctx, BOARD, parent.id), clock())
+    assert {k: v for k, v in p.items() if k in expected} == expected  # same shape as /tasks/{id}
     assert cols["todo"][0]["id"] == child.id and cols["todo"][0]["progress"] is None
     assert view["tenants"] == ["acme"] and view["latest_event_id"] > 0
     with_archived = views.board_view(ctx, BOARD, include_archived=True)

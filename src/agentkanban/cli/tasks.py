@@ -90,14 +90,13 @@ def list_cmd(app: App, statuses: tuple[str, ...], assignee: str | None, mine: bo
 
     if mine:
         assignee = app.actor.name
-    result = tasks.list_tasks(
-        app.ctx, app.board, statuses=[parse_status(s).value for s in statuses] or None,
-        include_archived=archived, assignee=assignee, tenant=tenant, sort=sort, limit=limit)
+    query = {"statuses": [parse_status(s).value for s in statuses] or None,
+             "include_archived": archived, "assignee": assignee, "tenant": tenant, "sort": sort,
+             "limit": limit}
     if as_json:
-        now = app.ctx.now()
-        emit_json({"board": app.board, "tasks": [views.task_json(t, now) for t in result]})
+        emit_json({"board": app.board, "tasks": tasks.list_json(app.ctx, app.board, **query)})
     else:
-        task_rows(result)
+        task_rows(tasks.list_tasks(app.ctx, app.board, **query))
 
 
 @click.command("show")
