@@ -92,10 +92,10 @@ def build(ctx: Ctx, board: str, task_id: str) -> str:
         for p in done_parents:
             when = relative(p.completed_at, now) if p.completed_at else "earlier"
             out.append(f"### {p.id}: {p.title} (completed {when})")
-            done_run = parent_runs.get(p.id)
-            out.append(_cap((done_run.summary if done_run and done_run.summary else p.result)
-                            or "(no result recorded)", FIELD_CAP))
-            out += _meta(done_run.metadata if done_run else None)
+            prun = parent_runs.get(p.id)
+            out.append(_cap((prun.summary if prun and prun.summary else p.result) or "(no result recorded)",
+                            FIELD_CAP))
+            out += _meta(prun.metadata if prun else None)
     if recent:
         out += ["", f"## Recent work by @{task.assignee}"]
         for r in recent:
