@@ -33,6 +33,8 @@ def max_overlap(intervals):
     return best
 
 
+# The backends are exercised by the resilience tests; this one costs a dozen CLI processes.
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_dependency_chain_hands_off_summary_and_metadata(khome, daemon, user):
     # The workers use nothing but the `kanban` CLI: show, heartbeat, comment, complete.
     khome.configure({"coder": {"command": [CLI_WORKER], "env": {"KANBAN_PY": sys.executable},
