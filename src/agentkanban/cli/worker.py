@@ -105,12 +105,15 @@ def _clock(ts: float | None) -> str:
     return time.strftime("%H:%M:%S", time.localtime(ts)) if ts else "-"
 
 
-def _stop_worker(app: App, pid: int | None, run_id: int | None) -> str:
-    if not pid:
+def _stop_worker(app: App, pid: int | None, run: Any) -> str:
+    if not pid or run is None:
         return ""
     from ..dispatch import procs
 
-    gone = procs.terminate(pid, run_id, app.settings.dispatch.kill_grace_seconds)
+    host, _owner = procs.parse_lock(run.claim_lock)
+    if host != procs.HOST:  # a pid means nothing on another machine; its dispatcher stops it
+        return f"; worker pid {pid} runs on {host or 'another host'}: its dispatcher will stop it"
+    gone = procs.terminate(pid, run.id, app.settings.dispatch.kill_grace_seconds)
     return f"; worker pid {pid} {'stopped' if gone else 'did not stop (the dispatcher will retry)'}"
 
 
@@ -125,8 +128,8 @@ def reclaim(app: App, task_id: str, reason: str | None) -> None:
     tid = app.task_id(task_id)
     before = runs.list_runs(app.ctx, app.board, tid)
     task, pid = runs.reclaim(app.ctx, app.board, tid, actor=app.actor, reason=reason)
-    run_id = before[-1].id if before else None
-    click.echo(f"{task.id}: reclaimed, now {task.status.value}{_stop_worker(app, pid, run_id)}")
+    run = before[-1] if before else None
+    click.echo(f"{task.id}: reclaimed, now {task.status.value}{_stop_worker(app, pid, run)}")
 
 
 @click.command("reassign")
@@ -142,11 +145,11 @@ def reassign(app: App, task_id: str, profile: str, do_reclaim: bool) -> None:
     before = runs.list_runs(app.ctx, app.board, tid)
     task, pid = dispatching.reassign(app.ctx, app.board, tid, profile, actor=app.actor,
                                      reclaim=do_reclaim)
-    run_id = before[-1].id if before else None
+    run = before[-1] if before else None
     note = "" if profile.strip().lower() in app.settings.profiles else \
         f" (warning: no profile named {profile!r} is configured; it will stay ready)"
     click.echo(f"{task.id}: assigned to {task.assignee}, {task.status.value}"
-               f"{_stop_worker(app, pid, run_id)}{note}")
+               f"{_stop_worker(app, pid, run)}{note}")
 
 
 @click.command("log")
