@@ -176,6 +176,7 @@ def test_worker_started_by_a_dead_dispatcher_is_adopted_then_reaped(khome, clock
         result = d.tick()
         assert result.crashed == [crashing.id] and result.terminated == [reclaimed.id]
         assert "exit status unknown" in runs_svc.list_runs(ctx, "default", crashing.id)[0].error
+        assert tasks.get(ctx, "default", crashing.id).consecutive_failures == 0
         assert w2.wait(10) == -15
     finally:
         for w in (w1, w2):
@@ -260,3 +261,23 @@ def test_run_wakes_on_new_work_and_stops(khome, user):
                                      ('{"a": 1}', '{"a": 1}')])
 def test_substitute_leaves_other_braces_alone(arg, out):
     assert substitute(arg, {"task_id": "t_1", "board": "b"}) == out
+
+
+def test_no_new_attempt_while_the_reclaimed_worker_is_still_exiting(khome, clock, user, tmp_path):
+    script = tmp_path / "deaf.sh"
+    script.write_text("#!/bin/sh\ntrap '' TERM\nwhile :; do sleep 0.1; done\n")
+    script.chmod(0o755)
+    khome.configure({"deaf": {"command": [str(script)], "max_concurrency": 2}}, kill_grace_seconds=1)
+    ctx = fake_ctx(khome, clock)
+    t = tasks.create(ctx, "default", title="reclaimed", actor=user, assignee="deaf").task
+    d = Dispatcher(ctx)
+    first = d.tick().spawned[0]["pid"]
+    wait_for(lambda: procs.is_worker_of(first, tasks.get(ctx, "default", t.id).current_run_id),
+             what="the worker to exec")
+    runs_svc.reclaim(ctx, "default", t.id, actor=user)  # from the web UI: nobody signals it
+    result = d.tick()
+    assert result.terminated == [t.id] and result.waiting_for_exit == [t.id] and not result.spawned
+    assert procs.pid_alive(first)  # ignores SIGTERM
+    spawned = wait_for(lambda: d.tick().spawned, what="SIGKILL, then the new attempt")
+    assert not procs.pid_alive(first)
+    procs.terminate(spawned[0]["pid"], None, 0.1)

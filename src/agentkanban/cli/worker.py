@@ -25,7 +25,7 @@ def _render_pass(data: dict[str, Any]) -> None:
         pid = f" (pid {s['pid']})" if s.get("pid") else ""
         click.echo(f"  {verb} {s['id']} -> {s['assignee']}{where}{pid}")
     for key in ("crashed", "protocol_violation", "timed_out", "rate_limited", "spawn_failed",
-                "auto_blocked", "terminated", "cooling_down"):
+                "auto_blocked", "terminated", "cooling_down", "waiting_for_exit"):
         if data[key]:
             click.echo(f"  {key.replace('_', ' ')}: {', '.join(data[key])}")
     if data["skipped_unassigned"]:

@@ -44,6 +44,7 @@ class DispatchResult:
     skipped_nonspawnable: list[dict[str, str]] = field(default_factory=list)  # {id, assignee}
     skipped_capped: list[dict[str, str]] = field(default_factory=list)  # {id, assignee, cap}
     cooling_down: list[str] = field(default_factory=list)
+    waiting_for_exit: list[str] = field(default_factory=list)  # an ended attempt's worker still runs
     crashed: list[str] = field(default_factory=list)
     protocol_violation: list[str] = field(default_factory=list)
     timed_out: list[str] = field(default_factory=list)
@@ -181,6 +182,7 @@ class Dispatcher:
         by_profile, by_board = dispatching.open_counts(self.ctx)
         board_cap = settings.dispatch.max_in_progress
         cooling = self._cooling_down([tid for tid, _a, failed in ready if failed])
+        busy = reaper.busy_tasks(board)
         for tid, assignee, _failed in ready:
             if not assignee:
                 self._report(result.skipped_unassigned, tid)
@@ -202,6 +204,9 @@ class Dispatcher:
                 continue
             if tid in cooling:
                 self._report(result.cooling_down, tid)
+                continue
+            if tid in busy:
+                self._report(result.waiting_for_exit, tid)
                 continue
             if dry_run:
                 result.spawned.append({"id": tid, "assignee": assignee, "workspace": None, "pid": None})

@@ -59,8 +59,11 @@ def classify(rc: int | None, pid: int, run: Run, now: float,
         return (m.OUTCOME_TIMED_OUT,
                 f"exceeded max runtime of {run.max_runtime_seconds}s; worker pid {pid} was stopped", True)
     if rc is None:
+        # Only the parent learns an exit status. Not counted: it may have been a rate limit, and
+        # a worker that really crashes will crash again under this dispatcher and count then.
         return (m.OUTCOME_CRASHED, f"worker pid {pid} is gone (exit status unknown: it was started "
-                                   "by a dispatcher that has since restarted)", True)
+                                   "by a dispatcher that has since restarted); retried, not counted "
+                                   "as a failure", False)
     if rc == 0:
         return (m.OUTCOME_PROTOCOL_VIOLATION,
                 f"worker pid {pid} exited 0 without completing or blocking the task", True)
@@ -167,6 +170,12 @@ def _watched(board: str) -> list[tuple[int, int, str]]:
         elif b == board:
             out.append((pid, run_id, task_id))
     return out
+
+
+def busy_tasks(board: str) -> set[str]:
+    """Tasks of ``board`` that still have a live worker here, whatever the state of its attempt:
+    a new attempt must not start beside an old worker that is still shutting down."""
+    return {task_id for _pid, _run, task_id in _watched(board)}
 
 
 def stop_ended(ctx: Ctx, board: str, open_ids: set[int], result: DispatchResult) -> None:
