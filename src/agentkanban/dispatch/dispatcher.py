@@ -82,7 +82,6 @@ class Dispatcher:
     # -- the loop -------------------------------------------------------------------------------
     def run(self) -> None:
         """Pass after pass until :meth:`stop`; errors are logged and the loop carries on."""
-        self._stop.clear()
         self.ctx.store.add_listener(self._on_events)
         try:
             while not self._stop.is_set():

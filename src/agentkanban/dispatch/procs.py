@@ -13,6 +13,7 @@ from pathlib import Path
 
 HOST = socket.gethostname()
 _PROC = Path("/proc")
+HAS_PROC = (_PROC / "self" / "stat").exists()
 
 
 def lock_for_this_process(nonce: str) -> str:
@@ -32,6 +33,8 @@ def parse_lock(lock: str | None) -> tuple[str, int | None]:
 
 def _state(pid: int) -> str | None:
     """The one-letter state from ``/proc/<pid>/stat`` ('Z' zombie), None when unknown."""
+    if not HAS_PROC:
+        return None  # no /proc (macOS): liveness rests on kill(pid, 0) alone
     try:
         raw = (_PROC / str(pid) / "stat").read_text()
     except FileNotFoundError:
@@ -88,7 +91,7 @@ def find_worker(run_id: int, task_id: str) -> int | None:
 
     Used when a dispatcher died between starting a worker and recording its pid.
     """
-    if not _PROC.is_dir():
+    if not HAS_PROC:
         return None
     want_run, want_task = str(run_id), task_id
     for entry in _PROC.iterdir():
