@@ -12,7 +12,7 @@ from pathlib import Path
 
 from agentkanban.dispatch import procs
 from agentkanban.domain.statuses import Status
-from agentkanban.services import dispatching, tasks, transitions
+from agentkanban.services import dispatching, health, tasks, transitions
 from agentkanban.services import runs as runs_svc
 
 from .conftest import AGENT, agent, wait_for
@@ -138,3 +138,16 @@ def test_worker_may_heartbeat_only_its_own_task(khome, daemon, user):
 
 def _environ_cwd(pid: int) -> str:
     return os.readlink(f"/proc/{pid}/cwd")
+
+
+def test_daemon_wakes_on_work_written_by_another_process(khome, daemon, user):
+    khome.configure({"coder": {"command": agent("complete")}}, interval_seconds=120)
+    ctx = khome.ctx
+    d = daemon(interval=120)
+    wait_for(lambda: "dispatcher running" in d.log.read_text(), what="the daemon to start")
+    wait_for(lambda: (s := health.dispatcher_status(ctx)) and s["pid"] == d.proc.pid,
+             what="its first pass")
+    t = tasks.create(ctx, "default", title="new work", actor=user, assignee="coder").task
+    # Far sooner than the 120 s interval: the daemon saw the new event id.
+    wait_for(lambda: tasks.get(ctx, "default", t.id).status is Status.DONE, timeout=40,
+             what="the task to be picked up and done")

@@ -49,6 +49,8 @@ def dispatch(app: App, dry_run: bool, as_json: bool, max_spawn: int | None, all_
     """Run one dispatcher pass: settle running attempts, promote, claim and spawn ready tasks."""
     from ..dispatch import Dispatcher
 
+    # The pass result already lists skipped tasks; the log only adds real trouble.
+    logging.basicConfig(level=logging.ERROR, format="%(levelname)s: %(message)s", stream=sys.stderr)
     result = Dispatcher(app.ctx).tick(dry_run=dry_run, max_spawn=max_spawn,
                                       board=None if all_boards else app.board)
     data = dataclasses.asdict(result)
