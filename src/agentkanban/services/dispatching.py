@@ -79,8 +79,10 @@ def claim_capped(ctx: Ctx, board: str, task_id: str, *, profile: str, lock: str,
     The caps are counted inside the claiming transaction, and write transactions are serialised
     on both backends, so two dispatchers can never together exceed a cap.
     """
-    now = ctx.now()
     with ctx.store.write() as tx:
+        # Read the clock once the write lock is held: an attempt that ended just before must
+        # never look as if it overlapped this one in the run history.
+        now = ctx.now()
         if profile_cap is not None and store_runs.running_count(tx.conn, profile=profile) >= profile_cap:
             return None
         if board_cap is not None and store_runs.running_count(tx.conn, board=board) >= board_cap:
