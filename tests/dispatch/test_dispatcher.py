@@ -79,7 +79,7 @@ def test_worker_environment_argv_and_cwd(khome, clock, user, tmp_path):
     target = tmp_path / "project"
     khome.configure({"coder": {"command": [*agent("env"), "{task_id}@{board}", "{run_id}", "{workspace}",
                                            '{"json": {task_id}}'],
-                               "env": {"EXTRA": "from-profile"}}})
+                               "env": {"EXTRA": "from-profile:{task_id}"}}})
     ctx = fake_ctx(khome, clock)
     t = tasks.create(ctx, "default", title="env", actor=user, assignee="coder",
                      workspace=f"dir:{target}").task
@@ -94,7 +94,7 @@ def test_worker_environment_argv_and_cwd(khome, clock, user, tmp_path):
     run_id = str(runs_svc.list_runs(ctx, "default", t.id)[0].id)
     assert env["KANBAN_TASK_ID"] == t.id and env["KANBAN_BOARD"] == "default"
     assert env["KANBAN_RUN_ID"] == run_id and env["has_token"]
-    assert env["KANBAN_PROFILE"] == "coder" and env["EXTRA"] == "from-profile"
+    assert env["KANBAN_PROFILE"] == "coder" and env["EXTRA"] == f"from-profile:{t.id}"
     assert env["KANBAN_HOME"] == str(khome.path) and env["KANBAN_DATABASE_URL"] == khome.db_url
     assert env["KANBAN_WORKSPACE"] == str(target) and os.path.samefile(env["cwd"], target)
     assert env["argv"][2:] == [f"{t.id}@default", run_id, str(target), '{"json": ' + t.id + "}"]

@@ -255,7 +255,8 @@ class Dispatcher:
             values = {"task_id": task.id, "board": board, "workspace": str(ws),
                       "run_id": str(claim.run_id)}
             argv = [substitute(a, values) for a in profile.command]
-            env = {**spawner.base_env(), **profile.env,
+            env = {**spawner.base_env(),
+                   **{k: substitute(v, values) for k, v in profile.env.items()},
                    "KANBAN_TASK_ID": task.id, "KANBAN_RUN_ID": str(claim.run_id),
                    "KANBAN_RUN_TOKEN": claim.token, "KANBAN_BOARD": board,
                    "KANBAN_HOME": str(settings.home), "KANBAN_DATABASE_URL": settings.database_url,
