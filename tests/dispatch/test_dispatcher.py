@@ -281,3 +281,22 @@ def test_no_new_attempt_while_the_reclaimed_worker_is_still_exiting(khome, clock
     spawned = wait_for(lambda: d.tick().spawned, what="SIGKILL, then the new attempt")
     assert not procs.pid_alive(first)
     procs.terminate(spawned[0]["pid"], None, 0.1)
+
+
+def test_log_is_rotated_before_an_attempt_and_spawn_errors_are_logged(khome, clock, user):
+    khome.configure({"coder": {"command": agent("complete")}, "ghost": {"command": ["no-such-cli"]}},
+                    log_rotate_bytes=1024, failure_limit=1)
+    ctx = fake_ctx(khome, clock)
+    t = tasks.create(ctx, "default", title="chatty", actor=user, assignee="coder").task
+    ghost = tasks.create(ctx, "default", title="missing", actor=user, assignee="ghost").task
+    from agentkanban.dispatch.logs import log_path, read_log
+
+    path = log_path(ctx, "default", t.id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("old attempt\n" * 200)
+    result = Dispatcher(ctx).tick()
+    assert result.spawn_failed == [ghost.id] and result.auto_blocked == [ghost.id]
+    _wait_exit(result.spawned[0]["pid"])
+    assert path.with_name(path.name + ".1").read_text().startswith("old attempt")
+    assert "old attempt" not in read_log(ctx, "default", t.id)["content"]
+    assert "command not found: 'no-such-cli'" in read_log(ctx, "default", ghost.id)["content"]
