@@ -53,7 +53,7 @@ def test_daemon_killed_mid_pass_loses_nothing_and_runs_nothing_twice(khome, daem
         kills += 1
         d = daemon(interval=0.3)
     wait_for(lambda: _all_done(ctx, ids), timeout=120, what="every task to be done after the kills")
-    assert kills >= 3
+    assert kills >= 2
     starts, dones = _lines(record, "start"), _lines(record, "done")
     for tid in ids:
         history = runs_svc.list_runs(ctx, "default", tid)
