@@ -138,7 +138,10 @@ def _reap_local(ctx: Ctx, board: str, run: Run, now: float, result: DispatchResu
         _adopted[pid] = (run.id, run.task_id, board)
     stopping = _stopping.get(run.id)
     if not alive:
-        procs.signal_group(pid, signal.SIGKILL)  # whatever the worker left behind in its group
+        if not procs.pid_alive(pid):
+            # Whatever the worker left behind in its group. (A pid that is alive here belongs to
+            # an unrelated process by now: its group is not ours to touch.)
+            procs.signal_group(pid, signal.SIGKILL)
         outcome, error, count = classify(rc, pid, run, now,
                                          stopping is not None and stopping.reason == "timed_out")
         _end(ctx, board, run, outcome, error, count, result, {"pid": pid, "exit_code": rc})
