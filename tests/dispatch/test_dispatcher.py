@@ -47,9 +47,9 @@ def test_unassigned_and_unknown_profiles_stay_ready_and_are_reported(khome, cloc
 
 
 def test_dry_run_changes_nothing_and_max_spawn_is_a_budget(khome, clock, user):
-    khome.configure({"coder": {"command": agent("complete"), "max_concurrency": 5}})
+    khome.configure({"Coder": {"command": agent("complete"), "max_concurrency": 5}})
     ctx = fake_ctx(khome, clock)
-    ids = [tasks.create(ctx, "default", title=f"t{i}", actor=user, assignee="coder",
+    ids = [tasks.create(ctx, "default", title=f"t{i}", actor=user, assignee="Coder",
                         priority=i).task.id for i in range(3)]
     dry = Dispatcher(ctx).tick(dry_run=True)
     assert [s["id"] for s in dry.spawned] == ids[::-1]  # highest priority first

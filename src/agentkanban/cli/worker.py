@@ -148,7 +148,8 @@ def reassign(app: App, task_id: str, profile: str, do_reclaim: bool) -> None:
     task, pid = dispatching.reassign(app.ctx, app.board, tid, profile, actor=app.actor,
                                      reclaim=do_reclaim)
     run = before[-1] if before else None
-    note = "" if profile.strip().lower() in app.settings.profiles else \
+    known = {name.strip().lower() for name in app.settings.profiles}
+    note = "" if profile.strip().lower() in known else \
         f" (warning: no profile named {profile!r} is configured; it will stay ready)"
     click.echo(f"{task.id}: assigned to {task.assignee}, {task.status.value}"
                f"{_stop_worker(app, pid, run)}{note}")

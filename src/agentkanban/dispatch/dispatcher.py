@@ -182,11 +182,13 @@ class Dispatcher:
         board_cap = settings.dispatch.max_in_progress
         cooling = self._cooling_down([tid for tid, _a, failed in ready if failed])
         busy = reaper.busy_tasks(board)
+        # Assignees are stored folded to lower case; profile names in the config may not be.
+        profiles = {name.strip().lower(): p for name, p in settings.profiles.items()}
         for tid, assignee, _failed in ready:
             if not assignee:
                 self._report(result.skipped_unassigned, tid)
                 continue
-            profile = settings.profiles.get(assignee)
+            profile = profiles.get(assignee)
             if profile is None:
                 self._report(result.skipped_nonspawnable, {"id": tid, "assignee": assignee})
                 self._warn(tid, assignee)
