@@ -300,3 +300,17 @@ def test_log_is_rotated_before_an_attempt_and_spawn_errors_are_logged(khome, clo
     assert path.with_name(path.name + ".1").read_text().startswith("old attempt")
     assert "old attempt" not in read_log(ctx, "default", t.id)["content"]
     assert "command not found: 'no-such-cli'" in read_log(ctx, "default", ghost.id)["content"]
+
+
+def test_worker_that_blocks_parks_the_task_without_a_failure(khome, clock, user):
+    khome.configure({"asker": {"command": agent("block")}})
+    ctx = fake_ctx(khome, clock)
+    t = tasks.create(ctx, "default", title="ambiguous", actor=user, assignee="asker").task
+    d = Dispatcher(ctx)
+    _wait_exit(d.tick().spawned[0]["pid"])
+    result = d.tick()
+    assert result.protocol_violation == [] and result.crashed == []
+    task = tasks.get(ctx, "default", t.id)
+    assert task.status is Status.BLOCKED and task.consecutive_failures == 0
+    run = runs_svc.list_runs(ctx, "default", t.id)[0]
+    assert (run.outcome, run.summary) == ("blocked", "needs a human decision")
