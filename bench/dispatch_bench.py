@@ -86,6 +86,47 @@ def latency(samples: int, url: str | None) -> dict[str, float]:
     return {"p50": statistics.median(ms), "p90": _pct(ms, 90), "max": max(ms), "n": len(ms)}
 
 
+def latency_in_process(samples: int, url: str | None) -> dict[str, float]:
+    """The server's case: the dispatcher loop runs in a thread of the process that writes."""
+    import threading
+
+    home, env = _home(url, {"sleeper": {"command": ["sleep", "60"], "max_concurrency": 1000}})
+    ctx = open_ctx(load_settings(env))
+    boards_svc.create(ctx, "default")
+    loop = Dispatcher(ctx)
+    th = threading.Thread(target=loop.run, daemon=True)
+    th.start()
+    user = Actor("bench")
+    out: list[float] = []
+    pids: list[int] = []
+    rng = random.Random(2)
+    try:
+        time.sleep(1)
+        for i in range(samples):
+            time.sleep(rng.uniform(0.1, 0.6))
+            start = time.time()
+            t = tasks.create(ctx, "default", title=f"latency {i}", actor=user, assignee="sleeper").task
+            deadline = time.monotonic() + 30
+            while True:
+                spawned = [e for e in tasks.show(ctx, "default", t.id).events if e.kind == "spawned"]
+                if spawned:
+                    out.append((spawned[0].created_at - start) * 1000)
+                    pids.append(spawned[0].payload["pid"])
+                    break
+                if time.monotonic() > deadline:
+                    raise SystemExit(f"task {t.id} was not spawned within 30 s")
+                time.sleep(0.002)
+    finally:
+        loop.stop()
+        th.join(30)
+        for pid in pids:
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except OSError:
+                pass
+    return {"p50": statistics.median(out), "p90": _pct(out, 90), "max": max(out), "n": len(out)}
+
+
 def idle_pass(n_tasks: int, url: str | None, ready_unassigned: int) -> dict[str, float]:
     """A board of ``n_tasks``: mostly done, some blocked, todo children waiting on a blocked
     parent, some in triage; plus ``ready_unassigned`` ready tasks nobody can take."""
@@ -132,6 +173,7 @@ def main() -> None:
     ap.add_argument("--samples", type=int, default=30)
     ap.add_argument("--tasks", type=int, default=10_000)
     ap.add_argument("--database-url", default=None)
+    ap.add_argument("--latency-only", action="store_true")
     ap.add_argument("--postgres", action="store_true",
                     help="start a throwaway PostgreSQL cluster (the test suite's) and use it")
     args = ap.parse_args()
@@ -158,6 +200,11 @@ def _run(args: argparse.Namespace) -> None:
     lat = latency(args.samples, args.new_url())
     print(f"| ready -> spawned ({backend}, daemon, {lat['n']:.0f} samples) | p50 {lat['p50']:.0f} ms | "
           f"p90 {lat['p90']:.0f} ms | max {lat['max']:.0f} ms |")
+    lat = latency_in_process(args.samples, args.new_url())
+    print(f"| ready -> spawned ({backend}, loop in the writing process, {lat['n']:.0f} samples) | "
+          f"p50 {lat['p50']:.0f} ms | p90 {lat['p90']:.0f} ms | max {lat['max']:.0f} ms |")
+    if args.latency_only:
+        return
     for ready in (0, 1000):
         idle = idle_pass(args.tasks, args.new_url(), ready)
         print(f"| idle pass, {args.tasks} tasks, {ready} ready unassigned ({backend}) | "

@@ -66,7 +66,7 @@ def substitute(arg: str, values: dict[str, str]) -> str:
 
 
 class Dispatcher:
-    poll_seconds = 0.2  # how often the idle loop looks for writes made by other processes
+    poll_seconds = 0.1  # how often the idle loop looks for writes made by other processes (one indexed max(id))
     sweep_seconds = 10.0  # how often finished scratch workspaces are looked for
     workspace_min_age = 30.0  # a finished task's scratch is kept at least this long
     lock_wait_seconds = 5.0  # a pass asked for while another runs in this process waits this long
