@@ -56,7 +56,9 @@ def spawn(argv: list[str], *, env: Mapping[str, str], cwd: Path, log_path: Path,
             proc = subprocess.Popen(  # noqa: S603 - argv comes from the operator's own config
                 argv, cwd=str(cwd), env=dict(env), stdin=subprocess.DEVNULL, stdout=log,
                 stderr=subprocess.STDOUT, start_new_session=True, close_fds=True)
-    except FileNotFoundError:
+    except FileNotFoundError as err:
+        if err.filename == str(cwd):
+            raise SpawnError(f"workspace {cwd} does not exist") from None
         raise SpawnError(f"command not found: {argv[0]!r} (is it installed and on PATH?)") from None
     except PermissionError:
         raise SpawnError(f"command is not executable: {argv[0]!r}") from None
