@@ -42,6 +42,11 @@ COMMANDS: dict[str, str] = {
     "tail": "agentkanban.cli.watch:tail",
     "gc": "agentkanban.cli.db:gc",
     "db": "agentkanban.cli.db:db",
+    "notify-subscribe": "agentkanban.cli.notify:notify_subscribe",
+    "notify-unsubscribe": "agentkanban.cli.notify:notify_unsubscribe",
+    "notify-list": "agentkanban.cli.notify:notify_list",
+    "notify-retry": "agentkanban.cli.notify:notify_retry",
+    "notifier": "agentkanban.cli.notify:notifier",
 }
 
 

@@ -1,0 +1,157 @@
+"""The notifier: sends the deliveries the event log owes, once each, in order per destination.
+
+``tick()`` sends everything due now; ``run()`` repeats it until ``stop()``, woken early by new
+events committed in this process and otherwise every ``notify.interval_seconds`` (events written
+by other processes are picked up by that poll).
+
+Each attempt is claimed in the database before the request goes out and recorded after the
+answer comes back (see ``services.deliveries``). A notifier killed in between leaves the
+delivery claimed; when the claim's lease runs out, the next notifier resends it with the same
+idempotency key, which Discord and webhook receivers use to drop the repeat. Nothing is lost.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+
+from ..domain.events import NOTIFY_KINDS
+from ..domain.models import Event
+from ..errors import NotifyError
+from ..services import Ctx
+from ..services import deliveries as svc
+from . import format
+from .base import Adapter, Destination, install_log_redaction, log, redact
+from .discord import DiscordAdapter
+from .slack import SlackAdapter
+from .telegram import TelegramAdapter
+from .webhook import WebhookAdapter
+
+BASE_BACKOFF = 2.0
+MAX_BACKOFF = 600.0
+MIN_RETRY_AFTER = 1.0
+# Never give up on a message that was tried fewer times than this, however old it is.
+MIN_ATTEMPTS_BEFORE_GIVING_UP = 5
+MAX_ATTEMPTS_PER_TICK = 500
+
+
+def build_adapters(ctx: Ctx) -> dict[str, Adapter]:
+    """One adapter per configured platform that has what it needs to send."""
+    ns = ctx.settings.notify
+    out: dict[str, Adapter] = {}
+    for name, p in sorted(ns.platforms.items()):
+        adapter: Adapter | None = None
+        if name == "telegram" and p.token is not None:
+            adapter = TelegramAdapter(p, timeout=ns.timeout_seconds)
+        elif name == "discord" and p.token is not None:
+            adapter = DiscordAdapter(p, timeout=ns.timeout_seconds)
+        elif name == "slack" and p.token is not None:
+            adapter = SlackAdapter(p, timeout=ns.timeout_seconds)
+        elif name not in ("telegram", "discord", "slack") and p.url:
+            adapter = WebhookAdapter(name, p, timeout=ns.timeout_seconds, clock=ctx.now)
+        if adapter is None:
+            log.info("notify: platform %s is not usable (no token or url); its deliveries wait", name)
+            continue
+        out[name] = adapter
+    return out
+
+
+def backoff(attempt: int) -> float:
+    """2 s, 4 s, 8 s, ... up to 10 minutes."""
+    return float(min(MAX_BACKOFF, BASE_BACKOFF * 2 ** max(0, attempt - 1)))
+
+
+class Notifier:
+    def __init__(self, ctx: Ctx, *, adapters: Mapping[str, Adapter] | None = None) -> None:
+        self.ctx = ctx
+        self.settings = ctx.settings.notify
+        install_log_redaction()
+        self.adapters: dict[str, Adapter] = dict(build_adapters(ctx) if adapters is None else adapters)
+        # Long enough for one request to time out and its result to be recorded.
+        self.lease_seconds = 2 * self.settings.timeout_seconds + 1
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+
+    @property
+    def platforms(self) -> list[str]:
+        return sorted(self.adapters)
+
+    # -- one pass ---------------------------------------------------------------------------------
+    def tick(self) -> int:
+        """Attempt every delivery due now (each at most once); return how many were attempted."""
+        attempted: set[int] = set()
+        while not self._stop.is_set() and len(attempted) < MAX_ATTEMPTS_PER_TICK:
+            job = svc.claim_next(self.ctx, self.adapters, lease_seconds=self.lease_seconds,
+                                 exclude=attempted)
+            if job is None:
+                break
+            attempted.add(job.delivery.id)
+            self._attempt(job)
+        return len(attempted)
+
+    def _attempt(self, job: svc.Job) -> None:
+        d = job.delivery
+        dest = Destination(d.platform, d.chat_id, d.thread_id)
+        message = format.render(job.task, job.event, dest, self.settings.public_url)
+        try:
+            message_id = self.adapters[d.platform].send(message, dest)
+        except NotifyError as err:
+            self._on_error(job, err)
+            return
+        except Exception as err:  # an adapter bug must not stop the queue; retry later
+            self._on_error(job, NotifyError(redact(f"{d.platform}: {type(err).__name__}: {err}")))
+            return
+        if svc.record_sent(self.ctx, job, message_id):
+            log.info("notify: sent %s of task %s to %s:%s (delivery %s)", job.event.kind,
+                     d.task_id, d.platform, d.chat_id, d.id)
+        else:
+            log.warning("notify: delivery %s was taken over while sending; not recorded", d.id)
+
+    def _on_error(self, job: svc.Job, err: NotifyError) -> None:
+        d = job.delivery
+        text = redact(err.message)
+        now = self.ctx.now()
+        if err.permanent:
+            svc.record_failed(self.ctx, job, text)
+            log.error("notify: delivery %s to %s:%s failed for good: %s", d.id, d.platform,
+                      d.chat_id, text)
+            return
+        age = now - d.created_at
+        if age >= self.settings.give_up_after and d.attempts >= MIN_ATTEMPTS_BEFORE_GIVING_UP:
+            svc.record_failed(self.ctx, job, f"gave up after {d.attempts} attempts: {text}")
+            log.error("notify: delivery %s to %s:%s given up after %s attempts: %s", d.id,
+                      d.platform, d.chat_id, d.attempts, text)
+            return
+        delay = backoff(d.attempts) if err.retry_after is None else max(MIN_RETRY_AFTER, err.retry_after)
+        svc.record_retry(self.ctx, job, text, now + delay)
+        log.warning("notify: delivery %s to %s:%s will be retried in %.0fs: %s", d.id, d.platform,
+                    d.chat_id, delay, text)
+
+    # -- the loop ---------------------------------------------------------------------------------
+    def _on_events(self, events: list[Event]) -> None:
+        if any(e.kind in NOTIFY_KINDS for e in events):
+            self._wake.set()
+
+    def run(self) -> None:
+        """Deliver until :meth:`stop` is called. Safe to run in a background thread."""
+        self.ctx.store.add_listener(self._on_events)
+        try:
+            while not self._stop.is_set():
+                self._wake.clear()
+                try:
+                    self.tick()
+                except Exception as err:  # the database may be briefly unavailable; keep going
+                    log.error("notify: pass failed, will retry: %s", redact(f"{type(err).__name__}: {err}"))
+                self._wake.wait(self.settings.interval_seconds)
+        finally:
+            self.ctx.store.remove_listener(self._on_events)
+            self.close()
+
+    def stop(self) -> None:
+        """Ask :meth:`run` to return; a request in flight finishes (bounded by its timeout)."""
+        self._stop.set()
+        self._wake.set()
+
+    def close(self) -> None:
+        for adapter in self.adapters.values():
+            adapter.close()
