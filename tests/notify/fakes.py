@@ -49,11 +49,11 @@ class FakePlatform:
         self.stalled = threading.Event()
         self.release = threading.Event()
         self._nonces: dict[str, str] = {}
-        self._keys: set[str] = set()
+        self._keys: dict[str, str] = {}
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
 
     # -- lifecycle --------------------------------------------------------------------------------
     @property
@@ -162,9 +162,9 @@ class FakePlatform:
     def _webhook(self, req: Request) -> Reply:
         key = req.headers.get("x-kanban-idempotency-key", "")
         if key and key in self._keys:
-            return Reply(200, {"id": key, "duplicate": True})
+            return Reply(200, {"id": self._keys[key], "duplicate": True})
         b = req.json
-        self._message(b["destination"]["chat_id"], b["destination"]["thread_id"], b["text"], key)
+        mid = self._message(b["destination"]["chat_id"], b["destination"]["thread_id"], b["text"], key)
         if key:
-            self._keys.add(key)
-        return Reply(200, {"id": key})
+            self._keys[key] = mid
+        return Reply(200, {"id": mid})
