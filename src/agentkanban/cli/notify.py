@@ -55,9 +55,21 @@ def _sub_line(s: Subscription) -> str:
     return f"{s.task_id}  {_dest(s.platform, s.chat_id, s.thread_id)}"
 
 
-def _delivery_line(d: Delivery, now: float) -> str:
+def _usable_platforms(app: App) -> set[str]:
+    """Platforms a notifier started with this configuration can send to."""
+    out = set()
+    for name, p in app.settings.notify.platforms.items():
+        if (p.token is not None) if name in subs.CHAT_PLATFORMS else bool(p.url):
+            out.add(name)
+    return out
+
+
+def _delivery_line(d: Delivery, now: float, usable: set[str]) -> str:
     line = (f"#{d.id} {d.task_id} {d.kind or '?'} -> {_dest(d.platform, d.chat_id, d.thread_id)}: "
             f"{d.status}")
+    if d.status == "pending" and d.platform not in usable:
+        line += f" ({d.platform} is not configured here: it waits until a notifier can send it)"
+        return line
     if d.status == "sent" and d.sent_at is not None:
         line += f" {max(0, int(now - d.sent_at))}s ago"
     elif d.status in ("pending", "sending"):
@@ -90,8 +102,9 @@ def notify_list(app: App, task_id: str | None, limit: int, as_json: bool) -> Non
         click.echo("  " + _sub_line(s))
     click.echo("deliveries:" if recent else "deliveries: none")
     now = time.time()
+    usable = _usable_platforms(app)
     for d in recent:
-        click.echo("  " + _delivery_line(d, now))
+        click.echo("  " + _delivery_line(d, now, usable))
 
 
 @click.command("notify-retry")
