@@ -202,6 +202,7 @@ def test_permanent_error_is_recorded_and_not_retried(configure, notifiers, clock
 
 def test_bad_token_fails_without_leaking_it(configure, notifiers, caplog, telegram, discord, slack):
     caplog.set_level("DEBUG")
+    caplog.set_level("DEBUG", logger="httpx")  # `kanban notifier` quietens it in-process
     wrong = {"telegram": "999:WRONG-telegram-token-ZZZZZZ", "discord": "WRONG-discord-token-ZZZZZZ",
              "slack": "xoxb-WRONG-slack-token-ZZZZZZ"}
     ctx = configure({name: {**platform_config(fake), "token": wrong[name]}
@@ -342,3 +343,37 @@ def test_home_channels_need_both_token_and_home(home, db_url, clock):
     assert not subs.subscribe(ctx, "default", t.id, platform="telegram", chat_id="-100", thread_id="9")
     assert [(s.platform, s.chat_id, s.thread_id) for s in subs.list_subs(ctx, "default", t.id)] == [
         ("telegram", "-100", "9")]
+
+
+def test_two_notifiers_at_once_send_each_message_once(configure, notifiers, telegram, slack):
+    """`kanban serve` and `kanban notifier` on one database: every delivery is claimed once."""
+    ctx = configure({"telegram": platform_config(telegram), "slack": platform_config(slack)})
+    ids = []
+    for i in range(8):
+        t = _task(ctx, title=f"job {i}")
+        subs.subscribe(ctx, "default", t.id, platform="telegram", chat_id=f"chat-{i % 3}")
+        subs.subscribe(ctx, "default", t.id, platform="slack", chat_id="C1")
+        ids.append(t.id)
+    for tid in ids:
+        transitions.complete(ctx, "default", tid, actor=USER)
+    a, b = notifiers(ctx), notifiers(ctx)
+    errors: list[BaseException] = []
+
+    def drain(n):
+        try:
+            for _ in range(20):
+                n.tick()
+        except BaseException as err:  # surfaced below
+            errors.append(err)
+
+    threads = [threading.Thread(target=drain, args=(n,)) for n in (a, b)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(120)
+    assert errors == []
+    assert _statuses(ctx) == ["sent"] * 16
+    assert len(telegram.requests) == len(telegram.messages) == 8
+    assert len(slack.requests) == len(slack.messages) == 8
+    # Slack's single channel got them in event order even with two senders.
+    assert [m["text"].split()[2] for m in slack.messages] == ids

@@ -43,10 +43,16 @@ def claim_next(ctx: Ctx, platforms: Iterable[str], *, lease_seconds: float,
     """
     names = list(platforms)
     now = ctx.now()
+    # Look first in a read transaction: an idle notifier must not take the write lock every poll.
+    with ctx.store.read() as conn:
+        candidates = store_deliveries.next_claimable(conn, now, names, exclude)
+    if not candidates:
+        return None
     with ctx.store.write() as tx:
-        for d in store_deliveries.next_claimable(tx.conn, now, names, exclude):
+        for d in candidates:
+            # Compare-and-set on (status, attempts): fails if another notifier took it meanwhile.
             if not store_deliveries.claim(tx.conn, d, now + lease_seconds):
-                continue  # another notifier took it between our read and our update
+                continue
             claimed = store_deliveries.get(tx.conn, d.id)
             event = store_deliveries.event(tx.conn, d.event_id)
             task = store_tasks.get(tx.conn, d.task_id)
