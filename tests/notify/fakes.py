@@ -156,7 +156,9 @@ class FakePlatform:
         b = req.json
         if b["channel"] in self.unknown_chats:
             return Reply(200, {"ok": False, "error": "channel_not_found"})
-        mid = self._message(b["channel"], str(b.get("thread_ts") or ""), b["text"])
+        # What people see: Slack shows its three escapes as the characters they stand for.
+        text = b["text"].replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+        mid = self._message(b["channel"], str(b.get("thread_ts") or ""), text)
         return Reply(200, {"ok": True, "channel": b["channel"], "ts": f"1700000000.{mid}"})
 
     def _webhook(self, req: Request) -> Reply:

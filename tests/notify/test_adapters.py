@@ -116,6 +116,12 @@ def test_slack_send_with_thread(slack):
     assert ts.startswith("1700000000.")
 
 
+def test_slack_text_cannot_ping_the_channel(slack):
+    msg = Message(text="done: <!channel> fix a < b & c", key="k")
+    _send(sl(slack), Destination("slack", "C1"), msg)
+    assert slack.requests[0].json["text"] == "done: &lt;!channel&gt; fix a &lt; b &amp; c"
+
+
 def test_slack_ok_false_is_classified(slack):
     slack.script += [
         Reply(200, {"ok": False, "error": "not_in_channel"}),

@@ -31,6 +31,12 @@ TRANSIENT_ERRORS = frozenset({"ratelimited", "rate_limited", "internal_error", "
                               "service_unavailable", "request_timeout", "team_added_to_org"})
 
 
+def escape(text: str) -> str:
+    """Slack reads ``<...>`` as links and mentions (``<!channel>`` pings everyone); these three
+    characters are the escaping Slack documents, and it shows them back as typed."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 class SlackAdapter:
     platform = "slack"
     idempotent = False
@@ -44,7 +50,7 @@ class SlackAdapter:
         self._client = httpx.Client(timeout=timeout, headers={"Authorization": f"Bearer {token}"})
 
     def send(self, message: Message, dest: Destination) -> str:
-        body: dict[str, Any] = {"channel": dest.chat_id, "text": clip(message.text, MAX_TEXT),
+        body: dict[str, Any] = {"channel": dest.chat_id, "text": escape(clip(message.text, MAX_TEXT)),
                                 "unfurl_links": False, "unfurl_media": False}
         if dest.thread_id:
             body["thread_ts"] = dest.thread_id
