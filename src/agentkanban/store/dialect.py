@@ -31,7 +31,7 @@ def insert_ignore(conn: Connection, table: Table, values: dict[str, Any], keys: 
     """INSERT that does nothing when a row with the same ``keys`` exists; returns rows inserted."""
     mod = sqlite if is_sqlite(conn) else postgresql
     stmt = mod.insert(table).values(**values).on_conflict_do_nothing(index_elements=keys)
-    # Count RETURNING rows: psycopg reports rowcount -1 for this statement on PostgreSQL.
+    # Count RETURNING rows: with psycopg, SQLAlchemy reports rowcount -1 for this statement.
     return len(conn.execute(stmt.returning(*(table.c[k] for k in keys))).all())
 
 
