@@ -61,8 +61,10 @@ def test_failed_delivery_is_listed_with_its_error_and_can_be_retried(run, config
     run("notify-subscribe", t.id, "--platform", "telegram", "--chat-id", "-200")
     transitions.block(ctx, "default", t.id, actor=USER, reason="need a key")
 
+    assert "notifier: never ran" in run("notify-list").output
     assert run("notifier", "--once").output.strip() == "2 deliveries attempted"
     text = run("notify-list").output
+    assert "notifier: running, sending to telegram" in text
     assert f"{t.id} blocked -> telegram:-404: failed" in text
     assert "error: telegram: HTTP 400: Bad Request: chat not found" in text
     assert f"{t.id} blocked -> telegram:-200: sent" in text

@@ -377,3 +377,19 @@ def test_two_notifiers_at_once_send_each_message_once(configure, notifiers, tele
     assert len(slack.requests) == len(slack.messages) == 8
     # Slack's single channel got them in event order even with two senders.
     assert [m["text"].split()[2] for m in slack.messages] == ids
+
+
+def test_notifier_liveness_is_visible(configure, notifiers, clock, telegram):
+    ctx = configure({"telegram": platform_config(telegram)})
+    assert deliveries.notifier_status(ctx) is None
+    n = notifiers(ctx)
+    n.tick()
+    status = deliveries.notifier_status(ctx)
+    assert status is not None and status["alive"] and status["platforms"] == ["telegram"]
+    clock.advance(5)
+    n.tick()  # idle passes do not write every time
+    assert deliveries.notifier_status(ctx)["last_tick"] == status["last_tick"]
+    clock.advance(120)
+    assert deliveries.notifier_status(ctx)["alive"] is False
+    n.tick()
+    assert deliveries.notifier_status(ctx)["alive"] is True

@@ -82,6 +82,15 @@ def _delivery_line(d: Delivery, now: float, usable: set[str]) -> str:
     return line
 
 
+def _notifier_line(status: dict[str, Any] | None) -> str:
+    if status is None:
+        return "notifier: never ran (start `kanban serve` or `kanban notifier`)"
+    seen = f"last seen {int(status['age_seconds'])}s ago"
+    if not status["alive"]:
+        return f"notifier: not running ({seen}); pending messages wait until one starts"
+    return f"notifier: running, sending to {', '.join(status['platforms']) or 'nothing'} ({seen})"
+
+
 @click.command("notify-list")
 @click.argument("task_id", required=False)
 @click.option("--limit", default=20, show_default=True, help="How many recent deliveries to show.")
@@ -92,11 +101,13 @@ def notify_list(app: App, task_id: str | None, limit: int, as_json: bool) -> Non
     tid = app.task_id(task_id) if task_id else None
     sub_list = subs.list_subs(app.ctx, app.board, tid)
     recent = deliveries.list_deliveries(app.ctx, app.board, tid, limit=limit)
+    status = deliveries.notifier_status(app.ctx)
     if as_json:
         data: dict[str, Any] = {"subscriptions": [s.to_dict() for s in sub_list],
-                                "deliveries": [d.to_dict() for d in recent]}
+                                "deliveries": [d.to_dict() for d in recent], "notifier": status}
         emit_json(data)
         return
+    click.echo(_notifier_line(status))
     click.echo("subscriptions:" if sub_list else "subscriptions: none")
     for s in sub_list:
         click.echo("  " + _sub_line(s))

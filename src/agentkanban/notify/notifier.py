@@ -71,6 +71,7 @@ class Notifier:
         self.lease_seconds = 2 * self.settings.timeout_seconds + 1
         self._wake = threading.Event()
         self._stop = threading.Event()
+        self._last_beat: float | None = None
 
     @property
     def platforms(self) -> list[str]:
@@ -79,6 +80,7 @@ class Notifier:
     # -- one pass ---------------------------------------------------------------------------------
     def tick(self) -> int:
         """Attempt every delivery due now (each at most once); return how many were attempted."""
+        self._heartbeat()
         attempted: set[int] = set()
         while not self._stop.is_set() and len(attempted) < MAX_ATTEMPTS_PER_TICK:
             job = svc.claim_next(self.ctx, self.adapters, lease_seconds=self.lease_seconds,
@@ -88,6 +90,13 @@ class Notifier:
             attempted.add(job.delivery.id)
             self._attempt(job)
         return len(attempted)
+
+    def _heartbeat(self) -> None:
+        # Not every pass: an idle notifier should not take the write lock each interval.
+        now = self.ctx.now()
+        if self._last_beat is None or now - self._last_beat >= svc.HEARTBEAT_SECONDS:
+            svc.record_notifier_alive(self.ctx, self.platforms)
+            self._last_beat = now
 
     def _attempt(self, job: svc.Job) -> None:
         d = job.delivery
