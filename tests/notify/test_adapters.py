@@ -16,7 +16,7 @@ from agentkanban.notify.telegram import TelegramAdapter
 from agentkanban.notify.webhook import WebhookAdapter, sign
 
 from .conftest import DISCORD_TOKEN, SLACK_TOKEN, TELEGRAM_TOKEN, WEBHOOK_SECRET
-from .fakes import Reply
+from .fakes import Reply, closed_port_url
 
 MSG = Message(text="hello @everyone", key="ak-0123456789abcdef012345", data={"kind": "completed"})
 
@@ -159,7 +159,7 @@ def test_webhook_without_secret_is_sent_unsigned(webhook):
 
 def test_network_errors_are_transient_and_never_show_the_token():
     token = "4242:network-error-secret-token"
-    adapter = TelegramAdapter(PlatformSettings(token=token, api_base="http://127.0.0.1:9"))
+    adapter = TelegramAdapter(PlatformSettings(token=token, api_base=closed_port_url()))
     e = _error(adapter, Destination("telegram", "1"))
     assert not e.permanent
     assert token not in str(e) and token not in repr(e)

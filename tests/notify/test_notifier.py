@@ -13,7 +13,7 @@ from agentkanban.notify.webhook import verify
 from agentkanban.services import Actor, deliveries, subs, tasks, transitions
 
 from .conftest import WEBHOOK_SECRET, platform_config
-from .fakes import Reply
+from .fakes import Reply, closed_port_url
 
 USER = Actor("user")
 
@@ -226,8 +226,8 @@ def test_bad_token_fails_without_leaking_it(configure, notifiers, caplog, telegr
 def test_unreachable_platform_is_retried_and_token_never_shown(configure, notifiers, caplog, clock):
     caplog.set_level("DEBUG")
     token = "777:unreachable-secret-token-QQQQ"
-    # Nothing listens on port 9 of loopback: every attempt is a connection error.
-    ctx = configure({"telegram": {"token": token, "api_base": "http://127.0.0.1:9"}},
+    # Nothing listens there: every attempt is a connection error.
+    ctx = configure({"telegram": {"token": token, "api_base": closed_port_url()}},
                     give_up_after="1h")
     t = _task(ctx)
     subs.subscribe(ctx, "default", t.id, platform="telegram", chat_id="42")
