@@ -393,3 +393,25 @@ def test_notifier_liveness_is_visible(configure, notifiers, clock, telegram):
     assert deliveries.notifier_status(ctx)["alive"] is False
     n.tick()
     assert deliveries.notifier_status(ctx)["alive"] is True
+
+
+def test_a_platform_that_is_down_costs_one_request_per_pass(configure, notifiers, clock, slack, telegram):
+    ctx = configure({"slack": platform_config(slack), "telegram": platform_config(telegram)})
+    t = _task(ctx)
+    for chat in ("C1", "C2", "C3"):
+        subs.subscribe(ctx, "default", t.id, platform="slack", chat_id=chat)
+    subs.subscribe(ctx, "default", t.id, platform="telegram", chat_id="42")
+    slack.down = True
+    transitions.complete(ctx, "default", t.id, actor=USER)
+    n = notifiers(ctx)
+    n.tick()
+    assert len(slack.requests) == 1  # the other chats wait for the next pass...
+    assert len(telegram.messages) == 1  # ...and nothing else is held up
+    n.tick()
+    n.tick()
+    assert sorted(r.json["channel"] for r in slack.requests) == ["C1", "C2", "C3"]
+    slack.down = False
+    clock.advance(2)
+    n.tick()
+    assert sorted(m["chat"] for m in slack.messages) == ["C1", "C2", "C3"]
+    assert _statuses(ctx, t.id) == ["sent"] * 4

@@ -82,13 +82,19 @@ class Notifier:
         """Attempt every delivery due now (each at most once); return how many were attempted."""
         self._heartbeat()
         attempted: set[int] = set()
+        # A platform that is down (network error, timeout, 5xx) is not tried again in this pass:
+        # one dead platform costs at most one timeout per pass, not one per chat, so it cannot
+        # hold up messages to the others.
+        resting: set[str] = set()
         while not self._stop.is_set() and len(attempted) < MAX_ATTEMPTS_PER_TICK:
-            job = svc.claim_next(self.ctx, self.adapters, lease_seconds=self.lease_seconds,
+            platforms = [p for p in self.adapters if p not in resting]
+            job = svc.claim_next(self.ctx, platforms, lease_seconds=self.lease_seconds,
                                  exclude=attempted)
             if job is None:
                 break
             attempted.add(job.delivery.id)
-            self._attempt(job)
+            if self._attempt(job) == "platform_down":
+                resting.add(job.delivery.platform)
         return len(attempted)
 
     def _heartbeat(self) -> None:
@@ -98,23 +104,29 @@ class Notifier:
             svc.record_notifier_alive(self.ctx, self.platforms)
             self._last_beat = now
 
-    def _attempt(self, job: svc.Job) -> None:
+    def _attempt(self, job: svc.Job) -> str:
+        """Send one claimed delivery and record the outcome: sent, retry, failed or platform_down."""
         d = job.delivery
         dest = Destination(d.platform, d.chat_id, d.thread_id)
         message = format.render(job.task, job.event, dest, self.settings.public_url)
         try:
             message_id = self.adapters[d.platform].send(message, dest)
         except NotifyError as err:
-            self._on_error(job, err)
-            return
+            error = err
         except Exception as err:  # an adapter bug must not stop the queue; retry later
-            self._on_error(job, NotifyError(redact(f"{d.platform}: {type(err).__name__}: {err}")))
-            return
-        if svc.record_sent(self.ctx, job, message_id):
-            log.info("notify: sent %s of task %s to %s:%s (delivery %s)", job.event.kind,
-                     d.task_id, d.platform, d.chat_id, d.id)
+            error = NotifyError(redact(f"{d.platform}: {type(err).__name__}: {err}"))
         else:
-            log.warning("notify: delivery %s was taken over while sending; not recorded", d.id)
+            if svc.record_sent(self.ctx, job, message_id):
+                log.info("notify: sent %s of task %s to %s:%s (delivery %s)", job.event.kind,
+                         d.task_id, d.platform, d.chat_id, d.id)
+            else:
+                log.warning("notify: delivery %s was taken over while sending; not recorded", d.id)
+            return "sent"
+        self._on_error(job, error)
+        if error.permanent:
+            return "failed"
+        # No retry_after: not a rate limit on one chat but trouble with the platform itself.
+        return "retry" if error.retry_after is not None else "platform_down"
 
     def _on_error(self, job: svc.Job, err: NotifyError) -> None:
         d = job.delivery
