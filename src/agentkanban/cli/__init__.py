@@ -42,6 +42,8 @@ COMMANDS: dict[str, str] = {
     "tail": "agentkanban.cli.watch:tail",
     "gc": "agentkanban.cli.db:gc",
     "db": "agentkanban.cli.db:db",
+    "mcp": "agentkanban.cli.agent:mcp_cmd",
+    "instructions": "agentkanban.cli.agent:instructions",
 }
 
 
