@@ -31,7 +31,9 @@ def insert_ignore(conn: Connection, table: Table, values: dict[str, Any], keys: 
     """INSERT that does nothing when a row with the same ``keys`` exists; returns rows inserted."""
     mod = sqlite if is_sqlite(conn) else postgresql
     stmt = mod.insert(table).values(**values).on_conflict_do_nothing(index_elements=keys)
-    return conn.execute(stmt).rowcount or 0
+    # Count RETURNING rows, not ``rowcount``: on PostgreSQL (psycopg 3) rowcount came back -1
+    # after an earlier SELECT in the same transaction, so a new link read as "already there".
+    return len(conn.execute(stmt.returning(*(table.c[k] for k in keys))).all())
 
 
 def upsert(conn: Connection, table: Table, values: dict[str, Any], keys: list[str]) -> None:
