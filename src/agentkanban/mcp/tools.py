@@ -71,7 +71,7 @@ class Toolset:
     # -- argument helpers ------------------------------------------------------------------
 
     def _board(self, board: str | None) -> str:
-        return boards.resolve(self.ctx, board)
+        return boards.resolve(self.ctx, board or self.settings.board)
 
     def _task(self, board: str, ref: str | None) -> str:
         if not (ref or "").strip():
@@ -174,7 +174,7 @@ class Toolset:
             missing, found = [], []
             for ref in created_cards:
                 try:
-                    found.append(resolve_id(self.ctx, slug, str(ref)))
+                    found.append(tasks.get(self.ctx, slug, resolve_id(self.ctx, slug, str(ref))).id)
                 except (NotFound, ValidationError):
                     missing.append(str(ref))
             if missing:
