@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..domain.models import Task
 from ..domain.statuses import PARENT_SATISFIED, Status
-from .rows import to_task
+from .rows import task_dicts, to_task
 from .schema import comments, events, task_links, tasks
 
 _SATISFIED = [s.value for s in PARENT_SATISFIED]
@@ -132,17 +132,9 @@ def is_ancestor(conn: Connection, candidate: str, of: str) -> bool:
     return conn.execute(select(literal(1)).where(anc.c.id == candidate).limit(1)).first() is not None
 
 
-def list_tasks(
-    conn: Connection,
-    board: str,
-    *,
-    statuses: list[str] | None = None,
-    include_archived: bool = False,
-    assignee: str | None = None,
-    tenant: str | None = None,
-    order: list[Any] | None = None,
-    limit: int | None = None,
-) -> list[Task]:
+def _list_query(board: str, *, statuses: list[str] | None, include_archived: bool,
+                assignee: str | None, tenant: str | None, order: list[Any] | None,
+                limit: int | None) -> Any:
     q = select(tasks).where(tasks.c.board == board)
     if statuses:
         q = q.where(tasks.c.status.in_(statuses))
@@ -153,9 +145,27 @@ def list_tasks(
     if tenant is not None:
         q = q.where(tasks.c.tenant == tenant)
     q = q.order_by(*(order or [tasks.c.priority.desc(), tasks.c.created_at, tasks.c.id]))
-    if limit is not None:
-        q = q.limit(limit)
-    return [to_task(r) for r in conn.execute(q)]
+    return q.limit(limit) if limit is not None else q
+
+
+def list_tasks(conn: Connection, board: str, *, statuses: list[str] | None = None,
+               include_archived: bool = False, assignee: str | None = None,
+               tenant: str | None = None, order: list[Any] | None = None,
+               limit: int | None = None) -> list[Task]:
+    q = _list_query(board, statuses=statuses, include_archived=include_archived, assignee=assignee,
+                    tenant=tenant, order=order, limit=limit)
+    return [to_task(r) for r in conn.execute(q).all()]
+
+
+def list_task_dicts(conn: Connection, board: str, *, statuses: list[str] | None = None,
+                    include_archived: bool = False, assignee: str | None = None,
+                    tenant: str | None = None, order: list[Any] | None = None,
+                    limit: int | None = None) -> list[dict[str, Any]]:
+    """Like :func:`list_tasks`, as plain dicts in the ``Task.to_dict`` shape (the hot path for
+    the board and ``list --json``: no domain objects built)."""
+    q = _list_query(board, statuses=statuses, include_archived=include_archived, assignee=assignee,
+                    tenant=tenant, order=order, limit=limit)
+    return task_dicts(conn.execute(q))
 
 
 def board_aggregates(conn: Connection, board: str) -> dict[str, dict[str, Any]]:
@@ -168,7 +178,7 @@ def board_aggregates(conn: Connection, board: str) -> dict[str, dict[str, Any]]:
          .join(parent, parent.c.id == task_links.c.parent_id)
          .join(child, child.c.id == task_links.c.child_id)
          .where(parent.c.board == board))
-    for pid, cid, cstatus in conn.execute(q):
+    for pid, cid, cstatus in conn.execute(q).all():
         links.setdefault(pid, {"parents": 0, "children": 0})["children"] += 1
         links.setdefault(cid, {"parents": 0, "children": 0})["parents"] += 1
         p = progress.setdefault(pid, {"done": 0, "total": 0})
