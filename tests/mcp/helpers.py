@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -56,3 +57,9 @@ def claim(ctx: Ctx, task_id: str, profile: str = "coder", board: str = "default"
     got = runs.claim(ctx, board, task_id, profile=profile, lock=f"test:{task_id}", ttl=900)
     assert got is not None
     return got
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])

@@ -22,15 +22,9 @@ from agentkanban.mcp.server import ORCHESTRATOR_CORE
 from agentkanban.services import Ctx, tasks
 from mcp import Client
 
-from .helpers import base_env, call, make_task
+from .helpers import base_env, call, free_port, make_task
 
 TOKEN = "test-token-0123456789abcdef"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _wait_listening(port: int, proc: subprocess.Popen[bytes], log: Path) -> None:
@@ -48,7 +42,7 @@ def _wait_listening(port: int, proc: subprocess.Popen[bytes], log: Path) -> None
 
 @pytest.fixture
 def mcp_url(settings: Settings, tmp_path: Path) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     log = tmp_path / "mcp-http.log"
     env = {**os.environ, **base_env(settings), "KANBAN_TOKEN": TOKEN}
     env.pop("KANBAN_TASK_ID", None)

@@ -1,9 +1,18 @@
 """The MCP server over streamable HTTP, behind a bearer token.
 
 Standalone, ``kanban mcp --http`` serves :func:`http_app` with uvicorn. To embed it in another
-ASGI app (``kanban serve`` at ``/mcp``), build it with ``path="/"`` and mount it, and run
-``app.lifespan()`` inside the host app's lifespan: a mounted app's own lifespan is not run by
-Starlette, and the MCP session manager must be running before the first request.
+Starlette or FastAPI app (``kanban serve`` at ``/mcp``), add it as a route, not a mount (a mount
+answers ``/mcp`` with a redirect to ``/mcp/``), and enter its lifespan in the host's: Starlette
+does not run the lifespan of an app it routes to, and the MCP session manager must be running
+before the first request::
+
+    mcp_app = http_app(settings, token, ctx=ctx)          # serves the path "/mcp"
+    app.router.routes.append(Route("/mcp", mcp_app))        # an ASGI app, any method
+
+    @asynccontextmanager
+    async def lifespan(app):
+        async with mcp_app.lifespan():
+            yield
 """
 
 from __future__ import annotations
