@@ -28,9 +28,10 @@ def worker_env(settings: Settings, claim: runs.Claim, profile: str, board: str =
 
 
 @asynccontextmanager
-async def stdio_client(env: dict[str, str], *args: str) -> AsyncIterator[Client]:
-    params = StdioServerParameters(command=sys.executable, args=["-m", "agentkanban", "mcp", *args],
-                                   env=env)
+async def stdio_client(env: dict[str, str], *args: str, board: str | None = None) -> AsyncIterator[Client]:
+    flags = ["--board", board] if board else []
+    params = StdioServerParameters(command=sys.executable,
+                                   args=["-m", "agentkanban", *flags, "mcp", *args], env=env)
     async with Client(params, read_timeout_seconds=60) as client:
         yield client
 

@@ -6,7 +6,7 @@ import anyio
 
 from agentkanban.config import Settings
 from agentkanban.mcp.server import DESCRIPTIONS, ORCHESTRATOR_CORE, WORKER_CORE
-from agentkanban.services import Ctx, context, runs, tasks
+from agentkanban.services import Ctx, boards, context, open_ctx, runs, tasks
 from agentkanban.services.base import Actor
 
 from .helpers import base_env, call, claim, make_task, payload, stdio_client, worker_env
@@ -167,3 +167,21 @@ def test_bad_arguments_return_readable_errors(sqlite_settings: Settings) -> None
             assert made["ok"] and made["status"] == "ready"
 
     anyio.run(main)
+
+
+def test_board_flag_scopes_the_tools(sqlite_settings: Settings) -> None:
+    side_ctx = open_ctx(sqlite_settings)
+    boards.create(side_ctx, "side")
+
+    async def main() -> None:
+        async with stdio_client(base_env(sqlite_settings), board="side") as client:
+            made = await call(client, "kanban_create", title="On the side")
+            listed = await call(client, "kanban_list")
+            assert listed["board"] == "side" and [r["id"] for r in listed["tasks"]] == [made["task_id"]]
+        async with stdio_client(base_env(sqlite_settings), board="nope") as client:
+            missing = await call(client, "kanban_list")
+            assert missing["error"]["type"] == "NotFound" and "nope" in missing["error"]["message"]
+
+    anyio.run(main)
+    assert [t.title for t in tasks.list_tasks(side_ctx, "side")] == ["On the side"]
+    assert tasks.list_tasks(side_ctx, "default") == []
