@@ -160,6 +160,8 @@ def test_context_resources(ctx: Ctx, settings: Settings) -> None:
             assert "not found" in str(err)
         else:
             raise AssertionError("reading a missing task's context should fail")
+        own = await client.get_prompt("work_task", {})
+        assert "# Kanban task" in own.messages[0].content.text  # type: ignore[union-attr]
         # A tool on another board is refused by the fencing rules, not hidden.
         refused = await call(client, "kanban_complete", task_id=other, summary="x", board="side")
         assert refused["error"]["type"] == "Forbidden"
@@ -196,3 +198,18 @@ def test_board_comes_from_the_servers_settings(ctx: Ctx, settings: Settings) -> 
     _drive(on_side, ctx, body)
     assert [t.title for t in tasks.list_tasks(ctx, "side")] == ["Side quest"]
     assert tasks.list_tasks(ctx, "default") == []
+
+
+def test_prompts(ctx: Ctx, settings: Settings) -> None:
+    tid = make_task(ctx, "Prompted")
+
+    async def body(client: Client) -> None:
+        names = {p.name for p in (await client.list_prompts()).prompts}
+        assert names == {"work_task", "plan"}
+        work = await client.get_prompt("work_task", {"task_id": tid})
+        text = work.messages[0].content.text  # type: ignore[union-attr]
+        assert "# Working a kanban task" in text and f"# Kanban task {tid}: Prompted" in text
+        plan = await client.get_prompt("plan", {"goal": "Ship v2"})
+        assert plan.messages[0].content.text.endswith("Ship v2")  # type: ignore[union-attr]
+
+    _drive(settings, ctx, body)

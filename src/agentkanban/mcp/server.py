@@ -108,7 +108,26 @@ def build_server(settings: Settings, *, tools: ToolChoice = "core", ctx: Ctx | N
                         structured_output=False)
         server.params[name] = tuple(inspect.signature(fn).parameters)
     _add_resources(server, toolset, settings)
+    _add_prompts(server, toolset)
     return server
+
+
+def _add_prompts(server: MCPServer, toolset: Toolset) -> None:
+    """Prompts a person can pick in an interactive client (slash commands in some)."""
+
+    def work_task(task_id: str = "") -> str:
+        try:
+            context = toolset.context_document(task_id)
+        except KanbanError as err:
+            raise ValueError(err.message) from None
+        return f"{guidance.WORKER}\n---\n\n{context}"
+
+    def plan(goal: str) -> str:
+        return f"{guidance.ORCHESTRATOR}\n---\n\nThe goal to break down into tasks:\n\n{goal}"
+
+    server.prompt("work_task", description="Work one kanban task: the worker protocol plus the "
+                                           "task's briefing (your own task inside a worker).")(work_task)
+    server.prompt("plan", description="Break a goal down into a dependency graph of kanban tasks.")(plan)
 
 
 def _add_resources(server: MCPServer, toolset: Toolset, settings: Settings) -> None:
