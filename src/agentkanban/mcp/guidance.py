@@ -29,8 +29,10 @@ Inside a worker every tool defaults to your own task: you do not need to pass a 
 6. Work you found but did not do becomes a follow-up: `kanban_create` with a title, an assignee,
    a body that stands on its own and `parents` set to your task id, so it starts after yours with
    your handoff in its context. Name every task you created in `created_cards` when you complete.
-7. End every run with exactly one of `kanban_complete` or `kanban_block`. If a tool answers
-   {"ok": false, "error": {"type": "Forbidden", ...}}, your attempt is no longer current: stop.
+7. End every run with exactly one of `kanban_complete` or `kanban_block`. Errors come back as
+   {"ok": false, "error": {"type": ..., "message": ..., "hint": ...}}: fix and retry a
+   ValidationError; a Forbidden answer on your own task means your attempt was reclaimed or
+   retried and someone else owns it now: stop without changing anything else.
 """
 
 ORCHESTRATOR = """\
