@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import anyio
 
 from agentkanban.config import Settings
@@ -24,6 +26,11 @@ def test_tool_sets_core_and_all(sqlite_settings: Settings) -> None:
         for tool in listed:
             assert tool.description and len(tool.description) < 200
             assert tool.input_schema["type"] == "object"
+            assert "title" not in tool.input_schema and "null" not in json.dumps(tool.input_schema)
+        create = next(t for t in listed if t.name == "kanban_create").input_schema
+        assert create["required"] == ["title"]
+        assert create["properties"]["title"] == {"type": "string"}
+        assert create["properties"]["parents"]["type"] == "array"
 
     anyio.run(main)
 

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ToolError
-from mcp.types import CallToolResult, InputRequiredResult, ToolAnnotations
+from mcp.types import CallToolResult, InputRequiredResult, Tool, ToolAnnotations
 from pydantic import ValidationError as PydanticValidationError
 
 from ..config import Settings
@@ -63,12 +63,39 @@ def tool_names(settings: Settings, tools: ToolChoice = "core") -> tuple[str, ...
     return WORKER_CORE if settings.worker is not None else ORCHESTRATOR_CORE
 
 
+def compact_schema(node: Any) -> Any:
+    """The input schema without what costs tokens and tells the model nothing: generated titles,
+    ``null`` alternatives of optional arguments and ``default: null``."""
+    if isinstance(node, list):
+        return [compact_schema(n) for n in node]
+    if not isinstance(node, dict):
+        return node
+    out = {k: compact_schema(v) for k, v in node.items()
+           if k != "title" and not (k == "default" and v is None)}
+    alts = out.get("anyOf")
+    if isinstance(alts, list):
+        rest = [a for a in alts if a != {"type": "null"}]
+        if len(rest) == 1:
+            del out["anyOf"]
+            out = {**rest[0], **out}
+        else:
+            out["anyOf"] = rest
+    if isinstance(out.get("properties"), dict):
+        # Property names are data here, not keywords: restore any named "title" or "default".
+        out["properties"] = {k: compact_schema(v) for k, v in node["properties"].items()}
+    return out
+
+
 class KanbanMCP(MCPServer):
     """Answers a malformed call with the same error shape as a refused one."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.params: dict[str, tuple[str, ...]] = {}
+
+    async def list_tools(self) -> list[Tool]:
+        return [t.model_copy(update={"input_schema": compact_schema(t.input_schema)})
+                for t in await super().list_tools()]
 
     async def call_tool(self, name: str, arguments: dict[str, Any],
                         context: Context[Any, Any] | None = None) -> CallToolResult | InputRequiredResult:
