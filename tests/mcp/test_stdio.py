@@ -26,7 +26,7 @@ def test_tool_sets_core_and_all(sqlite_settings: Settings) -> None:
         for tool in listed:
             assert tool.description and len(tool.description) < 200
             assert tool.input_schema["type"] == "object"
-            assert "title" not in tool.input_schema and "null" not in json.dumps(tool.input_schema)
+            assert "title" not in tool.input_schema and '{"type": "null"}' not in json.dumps(tool.input_schema)
         create = next(t for t in listed if t.name == "kanban_create").input_schema
         assert create["required"] == ["title"]
         assert create["properties"]["title"] == {"type": "string"}

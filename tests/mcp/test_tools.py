@@ -136,6 +136,7 @@ def test_assign_and_archive_in_the_full_set(ctx: Ctx, settings: Settings) -> Non
     async def body(client: Client) -> None:
         moved = await call(client, "kanban_assign", task_id=child, assignee="Reviewer")
         assert moved["assignee"] == "reviewer"
+        assert (await call(client, "kanban_assign", task_id=parent, assignee="none"))["assignee"] is None
         gone = await call(client, "kanban_archive", task_id=parent)
         assert gone["status"] == "archived"
         assert (await call(client, "kanban_show", task_id=child))["task"]["status"] == "ready"

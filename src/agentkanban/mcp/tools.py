@@ -331,12 +331,13 @@ class Toolset:
     def kanban_assign(
         self,
         task_id: Annotated[str, Field(description="The task to hand to someone else.")],
-        assignee: Annotated[str | None, Field(description="Profile name; null to unassign.")],
+        assignee: Annotated[str, Field(description='Profile name; "none" to unassign.')],
         board: Board = None,
     ) -> CallToolResult:
         slug = self._board(board)
         tid = self._required(slug, task_id, "task_id")
-        task = tasks.assign(self.ctx, slug, tid, assignee)
+        who = None if assignee.strip().lower() in {"", "none", "-"} else assignee
+        task = tasks.assign(self.ctx, slug, tid, who)
         return ok(task_id=task.id, assignee=task.assignee, status=task.status.value)
 
     @guarded
