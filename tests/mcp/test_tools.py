@@ -15,7 +15,7 @@ from agentkanban.services import Ctx, boards, open_ctx, runs, subs, tasks
 from agentkanban.services.base import Actor
 from mcp import Client
 
-from .helpers import base_env, call, claim, make_task, worker_env
+from .helpers import call, claim, make_task, worker_env
 
 Body = Callable[[Client], Awaitable[None]]
 
@@ -180,10 +180,6 @@ def test_instructions_command() -> None:
         assert needle in worker.output
     assert "Do not\ndo the tasks yourself" in orchestrator.output and "kanban_unblock" in orchestrator.output
     assert runner.invoke(cli, ["instructions", "boss"]).exit_code == 2
-
-
-def test_orchestrator_env_is_not_a_worker(settings: Settings) -> None:
-    assert "KANBAN_TASK_ID" not in base_env(settings)
 
 
 def test_board_comes_from_the_servers_settings(ctx: Ctx, settings: Settings) -> None:

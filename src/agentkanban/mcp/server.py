@@ -14,6 +14,7 @@ from mcp.server.mcpserver.exceptions import ResourceError, ToolError
 from mcp.types import CallToolResult, InputRequiredResult, Tool, ToolAnnotations
 from pydantic import ValidationError as PydanticValidationError
 
+from .. import __version__
 from ..config import Settings
 from ..errors import KanbanError
 from ..services import Ctx, open_ctx
@@ -125,7 +126,10 @@ def build_server(settings: Settings, *, tools: ToolChoice = "core", ctx: Ctx | N
     ctx = ctx or open_ctx(settings)
     toolset = Toolset(ctx, settings)
     role = "worker" if settings.worker is not None else "orchestrator"
-    server = KanbanMCP("agentkanban", instructions=guidance.text(role))
+    # WARNING: the SDK configures root logging when nothing else has, and INFO would log every
+    # rejected call on stderr (which an agent CLI may show, or a host app's log collects).
+    server = KanbanMCP("agentkanban", instructions=guidance.text(role), version=__version__,
+                       log_level="WARNING")
     for name in tool_names(settings, tools):
         description, read_only = DESCRIPTIONS[name]
         fn = getattr(toolset, name)
