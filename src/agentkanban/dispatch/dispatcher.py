@@ -68,6 +68,7 @@ class Dispatcher:
     poll_seconds = 0.2  # how often the idle loop looks for writes made by other processes
     sweep_seconds = 10.0  # how often finished scratch workspaces are looked for
     workspace_min_age = 30.0  # a finished task's scratch is kept at least this long
+    lock_wait_seconds = 5.0  # a pass asked for while another runs in this process waits this long
 
     def __init__(self, ctx: Ctx) -> None:
         self.ctx = ctx
@@ -127,7 +128,7 @@ class Dispatcher:
     def tick(self, *, dry_run: bool = False, max_spawn: int | None = None,
              board: str | None = None) -> DispatchResult:
         result = DispatchResult(dry_run=dry_run)
-        if not _TICK_LOCK.acquire(blocking=False):
+        if not _TICK_LOCK.acquire(timeout=self.lock_wait_seconds):
             result.skipped_locked = True
             return result
         try:

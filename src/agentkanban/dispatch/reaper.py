@@ -41,6 +41,8 @@ class _Stopping:
 _stopping: dict[int, _Stopping]  # run id -> what we asked
 _stopping = {}
 _ended_seen: dict[int, float] = {}  # pid -> when we first saw its attempt ended elsewhere
+# Live workers this process watches but did not start (their dispatcher died): pid -> attempt.
+_adopted: dict[int, tuple[int, str, str]] = {}
 
 
 def _signal_name(sig: int) -> str:
@@ -126,8 +128,11 @@ def _reap_local(ctx: Ctx, board: str, run: Run, now: float, result: DispatchResu
         runs.set_worker(ctx, board, run.task_id, run.id, pid=found)
         log.info("task %s: adopted worker pid %s of attempt %s", run.task_id, found, run.id)
         pid = found
-    rc = spawner.take_exit(pid)
-    alive = rc is None and (spawner.is_running_child(pid) or procs.worker_alive(pid, run.id))
+    rc = spawner.take_exit(pid, run.id)
+    child = spawner.is_running_child(pid)
+    alive = rc is None and (child or procs.worker_alive(pid, run.id))
+    if alive and not child:
+        _adopted[pid] = (run.id, run.task_id, board)
     stopping = _stopping.get(run.id)
     if not alive:
         procs.signal_group(pid, signal.SIGKILL)  # whatever the worker left behind in its group
@@ -153,29 +158,40 @@ def _escalate(stopping: _Stopping, grace: float) -> None:
         stopping.killed = True
 
 
+def _watched(board: str) -> list[tuple[int, int, str]]:
+    """``(pid, run id, task id)`` of the live workers of ``board`` this process watches."""
+    out = [(c.pid, c.run_id, c.task_id) for c in spawner.running_children() if c.board == board]
+    for pid, (run_id, task_id, b) in list(_adopted.items()):
+        if not procs.worker_alive(pid, run_id):
+            del _adopted[pid]
+        elif b == board:
+            out.append((pid, run_id, task_id))
+    return out
+
+
 def stop_ended(ctx: Ctx, board: str, open_ids: set[int], result: DispatchResult) -> None:
     """Stop our workers whose attempt was ended by someone else (reclaimed, archived, completed
     by a person): a worker must never keep working on an attempt that is no longer its own."""
-    children = [c for c in spawner.running_children() if c.board == board and c.run_id not in open_ids]
-    if not children:
+    watched = [w for w in _watched(board) if w[1] not in open_ids]
+    live = {w[0] for w in watched}
+    for pid in list(_ended_seen):
+        if pid not in live:
+            del _ended_seen[pid]
+    if not watched:
         return
-    ended = dispatching.get_runs(ctx, [c.run_id for c in children])
+    ended = dispatching.get_runs(ctx, [w[1] for w in watched])
     grace = ctx.settings.dispatch.kill_grace_seconds
     mono = time.monotonic()
-    for c in children:
-        run = ended.get(c.run_id)
+    for pid, run_id, task_id in watched:
+        run = ended.get(run_id)
         if run is not None and run.ended_at is None:
             continue  # opened since the snapshot
-        first = _ended_seen.setdefault(c.pid, mono)
+        first = _ended_seen.setdefault(pid, mono)
         own_end = run is not None and run.outcome in (m.OUTCOME_COMPLETED, m.OUTCOME_BLOCKED)
         wait = EXIT_GRACE_SECONDS if own_end else 0.0
         if mono - first < wait:
             continue
         if mono - first >= wait + grace:
-            procs.signal_group(c.pid, signal.SIGKILL)
-        else:
-            if procs.signal_group(c.pid, signal.SIGTERM) and c.task_id not in result.terminated:
-                result.terminated.append(c.task_id)
-    for pid in list(_ended_seen):
-        if not spawner.is_running_child(pid):
-            del _ended_seen[pid]
+            procs.signal_group(pid, signal.SIGKILL)
+        elif procs.signal_group(pid, signal.SIGTERM) and task_id not in result.terminated:
+            result.terminated.append(task_id)

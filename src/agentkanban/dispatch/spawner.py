@@ -88,17 +88,14 @@ def any_exited() -> bool:
     return any(c.proc.poll() is not None for c in children)
 
 
-def take_exit(pid: int) -> int | None:
-    """The exit status of a child of this process (negative: killed by that signal), once."""
-    with _lock:
-        entry = _exits.pop(pid, None)
-    return None if entry is None else entry[0]
-
-
-def peek_exit(pid: int) -> int | None:
+def take_exit(pid: int, run_id: int) -> int | None:
+    """The exit status of this process's child for ``run_id`` (negative: killed by that signal)."""
     with _lock:
         entry = _exits.get(pid)
-    return None if entry is None else entry[0]
+        if entry is None or entry[1].run_id != run_id:
+            return None
+        del _exits[pid]
+    return entry[0]
 
 
 def is_running_child(pid: int) -> bool:

@@ -114,8 +114,7 @@ def create(
             "consecutive_failures": 0, "max_runtime_seconds": max_runtime_seconds,
             "max_retries": max_retries, "skills": dumps(skill_list) if skill_list else None,
         }
-        if not store_tasks.insert_task(tx.conn, values):
-            raise Conflict(f"idempotency key {key!r} was just used by a concurrent create; retry")
+        store_tasks.insert_task(tx.conn, values)
         for pid in parent_ids:
             store_links.add(tx.conn, pid, task_id)
         store_events.append(tx, board=board, task_id=task_id, kind=ev.CREATED, now=now, payload={

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Connection, and_, exists, func, insert, literal, select, update
-from sqlalchemy.exc import IntegrityError
 
 from ..domain.models import Task
 from ..domain.statuses import PARENT_SATISFIED, Status
@@ -43,16 +42,10 @@ def exists_id(conn: Connection, task_id: str) -> bool:
     return conn.execute(select(literal(1)).where(tasks.c.id == task_id)).first() is not None
 
 
-def insert_task(conn: Connection, values: dict[str, Any]) -> bool:
-    """Insert; False when the board already has a live task with this idempotency key."""
-    try:
-        with conn.begin_nested():
-            conn.execute(insert(tasks).values(**values))
-    except IntegrityError:
-        if values.get("idempotency_key"):
-            return False
-        raise
-    return True
+def insert_task(conn: Connection, values: dict[str, Any]) -> None:
+    """Insert a task. Writers are serialised, so the unique idempotency index only fires if
+    something bypassed the check; that surfaces as a Conflict from the transaction."""
+    conn.execute(insert(tasks).values(**values))
 
 
 def set_fields(conn: Connection, task_id: str, values: dict[str, Any]) -> None:
