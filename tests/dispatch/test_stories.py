@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -12,6 +14,8 @@ from agentkanban.services import runs as runs_svc
 from agentkanban.services import tasks
 
 from .conftest import agent, wait_for
+
+CLI_WORKER = str(Path(__file__).parent / "workers" / "cli_worker.sh")
 
 
 def _status(home, tid):
@@ -30,7 +34,9 @@ def max_overlap(intervals):
 
 
 def test_dependency_chain_hands_off_summary_and_metadata(khome, daemon, user):
-    khome.configure({"coder": {"command": agent("slow", "0.3"), "max_concurrency": 3}})
+    # The workers use nothing but the `kanban` CLI: show, heartbeat, comment, complete.
+    khome.configure({"coder": {"command": [CLI_WORKER], "env": {"KANBAN_PY": sys.executable},
+                               "max_concurrency": 3}})
     ctx = khome.ctx
     a = tasks.create(ctx, "default", title="design", actor=user, assignee="coder").task
     b = tasks.create(ctx, "default", title="build", actor=user, assignee="coder", parents=[a.id]).task
@@ -49,13 +55,16 @@ def test_dependency_chain_hands_off_summary_and_metadata(khome, daemon, user):
     assert [len(r) for r in (ra, rb, rc)] == [1, 1, 1]
     assert rb[0].started_at >= ra[0].ended_at and rc[0].started_at >= rb[0].ended_at
     assert all(r[0].outcome == "completed" for r in (ra, rb, rc))
+    assert rb[0].metadata == {"task": b.id, "run": rb[0].id}
+    comments = tasks.show(ctx, "default", b.id).comments
+    assert [(c.author, c.body) for c in comments] == [("coder", f"working in {b.id}")]
     # The second worker printed its context: the first one's summary and metadata were in it.
     from agentkanban.dispatch.logs import read_log
 
     log_b = read_log(ctx, "default", b.id)["content"]
     assert "## Parent task results" in log_b
     assert f"finished {a.id}" in log_b
-    assert f'"task": "{a.id}"' in log_b
+    assert f'"task": "{a.id}"' in log_b and f'"run": {ra[0].id}' in log_b
 
 
 # Heavy (36 worker processes); the caps on PostgreSQL are covered by the two-daemon test.
@@ -119,6 +128,10 @@ def test_missing_command_gives_up_with_the_error_visible(khome, daemon, user):
     gave_up = [e for e in detail.events if e.kind == "gave_up"]
     assert len(gave_up) == 1 and "no-such-agent-cli" in gave_up[0].payload["error"]
     assert detail.task.consecutive_failures == 2
+    shown = khome.cli("show", t.id).stdout
+    assert "no-such-agent-cli" in shown and "spawn_failed" in shown and "gave_up" in shown
+    runs_out = khome.cli("runs", t.id, "--json").stdout
+    assert runs_out.count("command not found: 'no-such-agent-cli'") == 2
 
 
 @pytest.mark.parametrize("code,outcome", [(0, "protocol_violation"), (3, "crashed")])
