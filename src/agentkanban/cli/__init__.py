@@ -47,6 +47,14 @@ COMMANDS: dict[str, str] = {
     "notify-list": "agentkanban.cli.notify:notify_list",
     "notify-retry": "agentkanban.cli.notify:notify_retry",
     "notifier": "agentkanban.cli.notify:notifier",
+    "dispatch": "agentkanban.cli.worker:dispatch",
+    "daemon": "agentkanban.cli.worker:daemon",
+    "heartbeat": "agentkanban.cli.worker:heartbeat",
+    "reclaim": "agentkanban.cli.worker:reclaim",
+    "reassign": "agentkanban.cli.worker:reassign",
+    "log": "agentkanban.cli.worker:log_cmd",
+    "mcp": "agentkanban.cli.agent:mcp_cmd",
+    "instructions": "agentkanban.cli.agent:instructions",
 }
 
 
