@@ -42,12 +42,19 @@ COMMANDS: dict[str, str] = {
     "tail": "agentkanban.cli.watch:tail",
     "gc": "agentkanban.cli.db:gc",
     "db": "agentkanban.cli.db:db",
+    "notify-subscribe": "agentkanban.cli.notify:notify_subscribe",
+    "notify-unsubscribe": "agentkanban.cli.notify:notify_unsubscribe",
+    "notify-list": "agentkanban.cli.notify:notify_list",
+    "notify-retry": "agentkanban.cli.notify:notify_retry",
+    "notifier": "agentkanban.cli.notify:notifier",
     "dispatch": "agentkanban.cli.worker:dispatch",
     "daemon": "agentkanban.cli.worker:daemon",
     "heartbeat": "agentkanban.cli.worker:heartbeat",
     "reclaim": "agentkanban.cli.worker:reclaim",
     "reassign": "agentkanban.cli.worker:reassign",
     "log": "agentkanban.cli.worker:log_cmd",
+    "mcp": "agentkanban.cli.agent:mcp_cmd",
+    "instructions": "agentkanban.cli.agent:instructions",
 }
 
 
