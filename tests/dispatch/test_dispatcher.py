@@ -176,7 +176,7 @@ def test_worker_started_by_a_dead_dispatcher_is_adopted_then_reaped(khome, clock
         result = d.tick()
         assert result.crashed == [crashing.id] and result.terminated == [reclaimed.id]
         assert "exit status unknown" in runs_svc.list_runs(ctx, "default", crashing.id)[0].error
-        assert tasks.get(ctx, "default", crashing.id).consecutive_failures == 0
+        assert tasks.get(ctx, "default", crashing.id).consecutive_failures == 1
         assert w2.wait(10) == -15
     finally:
         for w in (w1, w2):

@@ -59,11 +59,12 @@ def classify(rc: int | None, pid: int, run: Run, now: float,
         return (m.OUTCOME_TIMED_OUT,
                 f"exceeded max runtime of {run.max_runtime_seconds}s; worker pid {pid} was stopped", True)
     if rc is None:
-        # Only the parent learns an exit status. Not counted: it may have been a rate limit, and
-        # a worker that really crashes will crash again under this dispatcher and count then.
-        return (m.OUTCOME_CRASHED, f"worker pid {pid} is gone (exit status unknown: it was started "
-                                   "by a dispatcher that has since restarted); retried, not counted "
-                                   "as a failure", False)
+        # Only the parent learns an exit status. Counted all the same: with one-shot passes
+        # (`kanban dispatch` from cron) every worker outlives its parent, and a worker that
+        # always fails must still reach the failure limit.
+        return (m.OUTCOME_CRASHED, f"worker pid {pid} ended without completing or blocking the "
+                                   "task (exit status unknown: the dispatcher that started it had "
+                                   "exited)", True)
     if rc == 0:
         return (m.OUTCOME_PROTOCOL_VIOLATION,
                 f"worker pid {pid} exited 0 without completing or blocking the task", True)
