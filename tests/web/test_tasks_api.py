@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from agentkanban.services import health, runs
+from agentkanban.services import health, runs, transitions
 from agentkanban.services import tasks as task_svc
-from agentkanban.services import transitions
 
 from .conftest import make_board, make_task
 

@@ -32,21 +32,27 @@ def board_view(ctx: Ctx, board: str, *, tenant: str | None = None,
     """The whole board grouped by column, with per-card counts, in five queries."""
     now = ctx.now()
     with ctx.store.read() as conn:
-        tasks = store_tasks.list_tasks(conn, board, include_archived=include_archived, tenant=tenant)
+        rows = store_tasks.list_task_dicts(conn, board, include_archived=include_archived, tenant=tenant)
         agg = store_tasks.board_aggregates(conn, board)
         tenants = store_tasks.distinct_values(conn, board, "tenant")
         assignees = store_tasks.distinct_values(conn, board, "assignee", include_archived=False)
         latest = store_events.max_id(conn, board)
     names = list(BOARD_COLUMNS) + (["archived"] if include_archived else [])
     columns: dict[str, list[dict[str, Any]]] = {c: [] for c in names}
-    no_links = {"parents": 0, "children": 0}
     links, progress, comments = agg["links"], agg["progress"], agg["comments"]
-    for task in tasks:
-        d = task_json(task, now)
-        d["link_counts"] = links.get(task.id, no_links)
-        d["comment_count"] = comments.get(task.id, 0)
-        d["progress"] = progress.get(task.id)
-        columns.get(task.status.value, columns["todo"]).append(d)
+    todo = columns["todo"]
+    for d in rows:
+        tid, started, completed = d["id"], d["started_at"], d["completed_at"]
+        # Same shape as task_json(): kept inline because this loop runs once per card.
+        d["age"] = {
+            "created_age_seconds": int(now - d["created_at"]),
+            "started_age_seconds": int(now - started) if started else None,
+            "time_to_complete_seconds": int(completed - started) if completed and started else None,
+        }
+        d["link_counts"] = links.get(tid) or {"parents": 0, "children": 0}
+        d["comment_count"] = comments.get(tid, 0)
+        d["progress"] = progress.get(tid)
+        columns.get(d["status"], todo).append(d)
     return {
         "columns": [{"name": n, "tasks": columns[n]} for n in names],
         "tenants": tenants,

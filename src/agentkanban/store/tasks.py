@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from sqlalchemy import Connection, and_, exists, func, insert, literal, select, update
@@ -158,6 +159,28 @@ def list_tasks(
     return [to_task(r) for r in conn.execute(q)]
 
 
+def list_task_dicts(conn: Connection, board: str, *, include_archived: bool = False,
+                    tenant: str | None = None) -> list[dict[str, Any]]:
+    """A board's tasks as plain dicts shaped like ``Task.to_dict()``, in board order.
+
+    For read models that only serialise (the 10,000-card board): no Task objects in between.
+    """
+    q = select(tasks).where(tasks.c.board == board)
+    if not include_archived:
+        q = q.where(tasks.c.status != Status.ARCHIVED.value)
+    if tenant is not None:
+        q = q.where(tasks.c.tenant == tenant)
+    res = conn.execute(q.order_by(tasks.c.priority.desc(), tasks.c.created_at, tasks.c.id))
+    keys = list(map(str, res.keys()))  # plain str: JSON encoders refuse str subclasses as keys
+    out = []
+    for row in res:
+        d = dict(zip(keys, row, strict=True))
+        skills = d["skills"]
+        d["skills"] = (json.loads(skills) or []) if skills else []
+        out.append(d)
+    return out
+
+
 def board_aggregates(conn: Connection, board: str) -> dict[str, dict[str, Any]]:
     """Per-task link counts, comment counts and child progress for a whole board, in 3 queries."""
     parent = tasks.alias("p")
@@ -168,12 +191,13 @@ def board_aggregates(conn: Connection, board: str) -> dict[str, dict[str, Any]]:
          .join(parent, parent.c.id == task_links.c.parent_id)
          .join(child, child.c.id == task_links.c.child_id)
          .where(parent.c.board == board))
+    done = Status.DONE.value  # looked up once: Enum attribute access is slow in a hot loop
     for pid, cid, cstatus in conn.execute(q):
         links.setdefault(pid, {"parents": 0, "children": 0})["children"] += 1
         links.setdefault(cid, {"parents": 0, "children": 0})["parents"] += 1
         p = progress.setdefault(pid, {"done": 0, "total": 0})
         p["total"] += 1
-        if cstatus == Status.DONE.value:
+        if cstatus == done:
             p["done"] += 1
     cq = (select(comments.c.task_id, func.count()).join(tasks, tasks.c.id == comments.c.task_id)
           .where(tasks.c.board == board).group_by(comments.c.task_id))
