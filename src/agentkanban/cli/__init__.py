@@ -35,7 +35,7 @@ COMMANDS: dict[str, str] = {
     "unblock": "agentkanban.cli.status:unblock",
     "archive": "agentkanban.cli.status:archive",
     "promote": "agentkanban.cli.status:promote",
-    "runs": "agentkanban.cli.tasks:runs",
+    "runs": "agentkanban.cli.tasks:runs_cmd",
     "stats": "agentkanban.cli.tasks:stats",
     "assignees": "agentkanban.cli.tasks:assignees",
     "watch": "agentkanban.cli.watch:watch",

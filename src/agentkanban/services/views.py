@@ -11,19 +11,24 @@ from ..store import tasks as store_tasks
 from .base import Ctx
 
 
-def age(task: Task, now: float) -> dict[str, int | None]:
+def _age(created: float, started: float | None, completed: float | None,
+         now: float) -> dict[str, int | None]:
     return {
-        "created_age_seconds": int(now - task.created_at),
-        "started_age_seconds": int(now - task.started_at) if task.started_at else None,
-        "time_to_complete_seconds": (
-            int(task.completed_at - task.started_at)
-            if task.completed_at and task.started_at else None),
+        "created_age_seconds": int(now - created),
+        "started_age_seconds": int(now - started) if started else None,
+        "time_to_complete_seconds": int(completed - started) if completed and started else None,
     }
 
 
+def add_age(d: dict[str, Any], now: float) -> dict[str, Any]:
+    d["age"] = _age(d["created_at"], d["started_at"], d["completed_at"], now)
+    return d
+
+
 def task_json(task: Task, now: float) -> dict[str, Any]:
+    """The API shape of a task: every field plus derived ages."""
     d = task.to_dict()
-    d["age"] = age(task, now)
+    d["age"] = _age(task.created_at, task.started_at, task.completed_at, now)
     return d
 
 
@@ -39,20 +44,15 @@ def board_view(ctx: Ctx, board: str, *, tenant: str | None = None,
         latest = store_events.max_id(conn, board)
     names = list(BOARD_COLUMNS) + (["archived"] if include_archived else [])
     columns: dict[str, list[dict[str, Any]]] = {c: [] for c in names}
+    no_links = {"parents": 0, "children": 0}
     links, progress, comments = agg["links"], agg["progress"], agg["comments"]
-    todo = columns["todo"]
     for d in rows:
-        tid, started, completed = d["id"], d["started_at"], d["completed_at"]
-        # Same shape as task_json(): kept inline because this loop runs once per card.
-        d["age"] = {
-            "created_age_seconds": int(now - d["created_at"]),
-            "started_age_seconds": int(now - started) if started else None,
-            "time_to_complete_seconds": int(completed - started) if completed and started else None,
-        }
-        d["link_counts"] = links.get(tid) or {"parents": 0, "children": 0}
+        tid = d["id"]
+        add_age(d, now)
+        d["link_counts"] = links.get(tid, no_links)
         d["comment_count"] = comments.get(tid, 0)
         d["progress"] = progress.get(tid)
-        columns.get(d["status"], todo).append(d)
+        columns.get(d["status"], columns["todo"]).append(d)
     return {
         "columns": [{"name": n, "tasks": columns[n]} for n in names],
         "tenants": tenants,

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event, exc
 
 from ..domain.models import Event
-from ..errors import StorageError
+from ..errors import Conflict, StorageError
 from . import dialect
 
 Listener = Callable[[list[Event]], None]
@@ -91,6 +91,9 @@ class Store:
                 yield tx
         except exc.OperationalError as err:
             raise StorageError(_describe(err)) from err
+        except exc.IntegrityError as err:
+            raise Conflict(f"the change conflicts with a concurrent one and was not made; retry "
+                           f"({_first_line(err)})") from err
         if tx.events:
             with self._lock:
                 listeners = list(self._listeners)
@@ -111,11 +114,16 @@ class Store:
         self.engine.dispose()
 
 
-def _describe(err: exc.OperationalError) -> str:
+def _first_line(err: exc.DBAPIError) -> str:
     text = str(err.orig) if err.orig is not None else str(err)
-    if "disk is full" in text or "No space left" in text:
+    return text.strip().splitlines()[0] if text.strip() else type(err).__name__
+
+
+def _describe(err: exc.OperationalError) -> str:
+    text = _first_line(err)
+    if "full" in text or "No space left" in text:
         return "the database disk is full; free space and retry (nothing was changed)"
-    return f"database error: {text.splitlines()[0]}"
+    return f"database error: {text} (nothing was changed)"
 
 
 _STORES: dict[str, Store] = {}

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from sqlalchemy import Connection, and_, exists, func, insert, literal, select, update
-from sqlalchemy.exc import IntegrityError
 
 from ..domain.models import Task
 from ..domain.statuses import PARENT_SATISFIED, Status
-from .rows import to_task
+from .rows import task_dicts, to_task
 from .schema import comments, events, task_links, tasks
 
 _SATISFIED = [s.value for s in PARENT_SATISFIED]
@@ -44,16 +42,10 @@ def exists_id(conn: Connection, task_id: str) -> bool:
     return conn.execute(select(literal(1)).where(tasks.c.id == task_id)).first() is not None
 
 
-def insert_task(conn: Connection, values: dict[str, Any]) -> bool:
-    """Insert; False when the board already has a live task with this idempotency key."""
-    try:
-        with conn.begin_nested():
-            conn.execute(insert(tasks).values(**values))
-    except IntegrityError:
-        if values.get("idempotency_key"):
-            return False
-        raise
-    return True
+def insert_task(conn: Connection, values: dict[str, Any]) -> None:
+    """Insert a task. Writers are serialised, so the unique idempotency index only fires if
+    something bypassed the check; that surfaces as a Conflict from the transaction."""
+    conn.execute(insert(tasks).values(**values))
 
 
 def set_fields(conn: Connection, task_id: str, values: dict[str, Any]) -> None:
@@ -133,17 +125,9 @@ def is_ancestor(conn: Connection, candidate: str, of: str) -> bool:
     return conn.execute(select(literal(1)).where(anc.c.id == candidate).limit(1)).first() is not None
 
 
-def list_tasks(
-    conn: Connection,
-    board: str,
-    *,
-    statuses: list[str] | None = None,
-    include_archived: bool = False,
-    assignee: str | None = None,
-    tenant: str | None = None,
-    order: list[Any] | None = None,
-    limit: int | None = None,
-) -> list[Task]:
+def _list_query(board: str, *, statuses: list[str] | None, include_archived: bool,
+                assignee: str | None, tenant: str | None, order: list[Any] | None,
+                limit: int | None) -> Any:
     q = select(tasks).where(tasks.c.board == board)
     if statuses:
         q = q.where(tasks.c.status.in_(statuses))
@@ -154,31 +138,27 @@ def list_tasks(
     if tenant is not None:
         q = q.where(tasks.c.tenant == tenant)
     q = q.order_by(*(order or [tasks.c.priority.desc(), tasks.c.created_at, tasks.c.id]))
-    if limit is not None:
-        q = q.limit(limit)
-    return [to_task(r) for r in conn.execute(q)]
+    return q.limit(limit) if limit is not None else q
 
 
-def list_task_dicts(conn: Connection, board: str, *, include_archived: bool = False,
-                    tenant: str | None = None) -> list[dict[str, Any]]:
-    """A board's tasks as plain dicts shaped like ``Task.to_dict()``, in board order.
+def list_tasks(conn: Connection, board: str, *, statuses: list[str] | None = None,
+               include_archived: bool = False, assignee: str | None = None,
+               tenant: str | None = None, order: list[Any] | None = None,
+               limit: int | None = None) -> list[Task]:
+    q = _list_query(board, statuses=statuses, include_archived=include_archived, assignee=assignee,
+                    tenant=tenant, order=order, limit=limit)
+    return [to_task(r) for r in conn.execute(q).all()]
 
-    For read models that only serialise (the 10,000-card board): no Task objects in between.
-    """
-    q = select(tasks).where(tasks.c.board == board)
-    if not include_archived:
-        q = q.where(tasks.c.status != Status.ARCHIVED.value)
-    if tenant is not None:
-        q = q.where(tasks.c.tenant == tenant)
-    res = conn.execute(q.order_by(tasks.c.priority.desc(), tasks.c.created_at, tasks.c.id))
-    keys = list(map(str, res.keys()))  # plain str: JSON encoders refuse str subclasses as keys
-    out = []
-    for row in res:
-        d = dict(zip(keys, row, strict=True))
-        skills = d["skills"]
-        d["skills"] = (json.loads(skills) or []) if skills else []
-        out.append(d)
-    return out
+
+def list_task_dicts(conn: Connection, board: str, *, statuses: list[str] | None = None,
+                    include_archived: bool = False, assignee: str | None = None,
+                    tenant: str | None = None, order: list[Any] | None = None,
+                    limit: int | None = None) -> list[dict[str, Any]]:
+    """Like :func:`list_tasks`, as plain dicts in the ``Task.to_dict`` shape (the hot path for
+    the board and ``list --json``: no domain objects built)."""
+    q = _list_query(board, statuses=statuses, include_archived=include_archived, assignee=assignee,
+                    tenant=tenant, order=order, limit=limit)
+    return task_dicts(conn.execute(q))
 
 
 def board_aggregates(conn: Connection, board: str) -> dict[str, dict[str, Any]]:
@@ -191,13 +171,12 @@ def board_aggregates(conn: Connection, board: str) -> dict[str, dict[str, Any]]:
          .join(parent, parent.c.id == task_links.c.parent_id)
          .join(child, child.c.id == task_links.c.child_id)
          .where(parent.c.board == board))
-    done = Status.DONE.value  # looked up once: Enum attribute access is slow in a hot loop
-    for pid, cid, cstatus in conn.execute(q):
+    for pid, cid, cstatus in conn.execute(q).all():
         links.setdefault(pid, {"parents": 0, "children": 0})["children"] += 1
         links.setdefault(cid, {"parents": 0, "children": 0})["parents"] += 1
         p = progress.setdefault(pid, {"done": 0, "total": 0})
         p["total"] += 1
-        if cstatus == done:
+        if cstatus == Status.DONE.value:
             p["done"] += 1
     cq = (select(comments.c.task_id, func.count()).join(tasks, tasks.c.id == comments.c.task_id)
           .where(tasks.c.board == board).group_by(comments.c.task_id))
