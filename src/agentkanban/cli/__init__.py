@@ -42,6 +42,12 @@ COMMANDS: dict[str, str] = {
     "tail": "agentkanban.cli.watch:tail",
     "gc": "agentkanban.cli.db:gc",
     "db": "agentkanban.cli.db:db",
+    "dispatch": "agentkanban.cli.worker:dispatch",
+    "daemon": "agentkanban.cli.worker:daemon",
+    "heartbeat": "agentkanban.cli.worker:heartbeat",
+    "reclaim": "agentkanban.cli.worker:reclaim",
+    "reassign": "agentkanban.cli.worker:reassign",
+    "log": "agentkanban.cli.worker:log_cmd",
     "serve": "agentkanban.cli.serve:serve",
 }
 

@@ -234,3 +234,38 @@ def ready_without_claim(conn: Connection, board: str) -> list[Task]:
                                   tasks.c.claim_lock.is_(None)))
          .order_by(tasks.c.priority.desc(), tasks.c.created_at, tasks.c.id))
     return [to_task(r) for r in conn.execute(q)]
+
+
+def ready_queue(conn: Connection, board: str) -> list[tuple[str, str | None, bool]]:
+    """``(id, assignee, has_failure)`` of unclaimed ready tasks in dispatch order: priority, then age."""
+    q = (select(tasks.c.id, tasks.c.assignee, tasks.c.last_failure_error.is_not(None))
+         .where(tasks.c.board == board, tasks.c.status == Status.READY.value,
+                tasks.c.claim_lock.is_(None))
+         .order_by(tasks.c.priority.desc(), tasks.c.created_at, tasks.c.id))
+    return [(r[0], r[1], bool(r[2])) for r in conn.execute(q)]
+
+
+def promotable_ids(conn: Connection, board: str) -> list[str]:
+    """Read-only twin of :func:`promote_ready`: the todo tasks it would move."""
+    q = select(tasks.c.id).where(tasks.c.board == board, tasks.c.status == Status.TODO.value,
+                                 ~_blocked_by_parent(tasks))
+    return sorted(conn.execute(q).scalars())
+
+
+def statuses(conn: Connection, task_ids: list[str]) -> dict[str, tuple[str, float]]:
+    """``id -> (status, updated_at)`` for the given tasks."""
+    if not task_ids:
+        return {}
+    q = select(tasks.c.id, tasks.c.status, tasks.c.updated_at).where(tasks.c.id.in_(task_ids))
+    return {r[0]: (r[1], r[2]) for r in conn.execute(q)}
+
+
+def open_children(conn: Connection, parent_ids: list[str]) -> set[str]:
+    """Those of ``parent_ids`` that have at least one child not yet done or archived."""
+    if not parent_ids:
+        return set()
+    child = tasks.alias("c")
+    q = (select(task_links.c.parent_id).distinct()
+         .join(child, child.c.id == task_links.c.child_id)
+         .where(task_links.c.parent_id.in_(parent_ids), child.c.status.not_in(_SATISFIED)))
+    return set(conn.execute(q).scalars())
