@@ -8,6 +8,7 @@ rolled back).
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -70,6 +71,29 @@ class Store:
         self.is_sqlite = engine.dialect.name == "sqlite"
         self._listeners: list[Listener] = []
         self._lock = threading.Lock()
+
+    # -- cheap change detection -----------------------------------------------------------------
+    def change_marker(self) -> tuple[int, ...] | None:
+        """A value that changes when any process commits to this database, read without a query.
+
+        For a SQLite file: the size, mtime and inode of the database and its WAL (every commit
+        appends to the WAL). None for servers (PostgreSQL), where callers poll with a query. A
+        marker can only say "maybe changed"; callers still query now and then (mtime is coarse).
+        """
+        if not self.is_sqlite:
+            return None
+        path = self.engine.url.database
+        if not path or path == ":memory:":
+            return None
+        out: list[int] = []
+        for name in (path, path + "-wal"):
+            try:
+                st = os.stat(name)
+            except OSError:
+                out += [0, 0, 0]
+            else:
+                out += [st.st_mtime_ns, st.st_size, st.st_ino]
+        return tuple(out)
 
     # -- listeners -------------------------------------------------------------------------------
     def add_listener(self, fn: Listener) -> None:
