@@ -202,9 +202,9 @@ def test_anon_base_is_loopback():
     assert BASE.startswith("http://127.0.0.1")
 
 
-def test_serve_runs_the_dispatcher_and_stops_it(tmp_path):
+def test_serve_runs_the_dispatcher_and_notifier_and_stops_them(tmp_path):
     env = {"KANBAN_TOKEN": "tok"}
-    proc = subprocess.Popen([sys.executable, "-m", "agentkanban", "serve", "--port", "0", "--no-notify"],
+    proc = subprocess.Popen([sys.executable, "-m", "agentkanban", "serve", "--port", "0"],
                             env={**os.environ, "KANBAN_HOME": str(tmp_path / "h"), **env},
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
