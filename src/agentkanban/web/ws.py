@@ -62,6 +62,8 @@ class EventHub:
     # -- lifecycle -------------------------------------------------------------------------------
     def start(self) -> None:
         self._loop = asyncio.get_running_loop()
+        # Fresh primitives for this loop (an app may be served by more than one loop in a row).
+        self._changed, self._wake, self._ready = asyncio.Event(), asyncio.Event(), False
         self.ctx.store.add_listener(self._on_commit)
         self._task = asyncio.create_task(self._run(), name="kanban-event-hub")
 
