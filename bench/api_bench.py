@@ -249,7 +249,7 @@ def render(results: list[dict], workload_table: str | None, args: argparse.Names
         lines.append(f"| {label} | " + " | ".join(str(get(r)) for r in results) + " |")
     out = "\n".join(lines) + "\n"
     if workload_table:
-        out += "\nShared API workload against the same server:\n\n" + workload_table
+        out += "\n### Shared API workload against the same server (1 run)\n\n" + workload_table.split("\n", 2)[-1]
     return out
 
 
@@ -277,7 +277,7 @@ def main() -> None:
                     env={**os.environ, "BENCH_TOKEN": server.token}, capture_output=True, text=True)
                 workload_table = proc.stdout if proc.returncode == 0 else f"(workload failed: {proc.stderr[-500:]})\n"
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    meta = (f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {platform.platform()}, "
+    meta = (f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {platform.system()} {platform.machine()}, "
             f"{os.cpu_count()} CPUs (1-minute load average at the end: {load:.1f}), Python "
             f"{platform.python_version()}, SQLite, one server process. \"in the server\" is the "
             "server's own Server-Timing figure (request in to response start).\n\n")
