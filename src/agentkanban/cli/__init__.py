@@ -55,6 +55,7 @@ COMMANDS: dict[str, str] = {
     "log": "agentkanban.cli.worker:log_cmd",
     "mcp": "agentkanban.cli.agent:mcp_cmd",
     "instructions": "agentkanban.cli.agent:instructions",
+    "serve": "agentkanban.cli.serve:serve",
 }
 
 

@@ -8,6 +8,7 @@ rolled back).
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -18,7 +19,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event, exc
 
 from ..domain.models import Event
-from ..errors import Conflict, StorageError
+from ..errors import Conflict, StorageError, ValidationError
 from . import dialect
 
 Listener = Callable[[list[Event]], None]
@@ -71,6 +72,29 @@ class Store:
         self._listeners: list[Listener] = []
         self._lock = threading.Lock()
 
+    # -- cheap change detection -----------------------------------------------------------------
+    def change_marker(self) -> tuple[int, ...] | None:
+        """A value that changes when any process commits to this database, read without a query.
+
+        For a SQLite file: the size, mtime and inode of the database and its WAL (every commit
+        appends to the WAL). None for servers (PostgreSQL), where callers poll with a query. A
+        marker can only say "maybe changed"; callers still query now and then (mtime is coarse).
+        """
+        if not self.is_sqlite:
+            return None
+        path = self.engine.url.database
+        if not path or path == ":memory:":
+            return None
+        out: list[int] = []
+        for name in (path, path + "-wal"):
+            try:
+                st = os.stat(name)
+            except OSError:
+                out += [0, 0, 0]
+            else:
+                out += [st.st_mtime_ns, st.st_size, st.st_ino]
+        return tuple(out)
+
     # -- listeners -------------------------------------------------------------------------------
     def add_listener(self, fn: Listener) -> None:
         with self._lock:
@@ -94,6 +118,8 @@ class Store:
         except exc.IntegrityError as err:
             raise Conflict(f"the change conflicts with a concurrent one and was not made; retry "
                            f"({_first_line(err)})") from err
+        except exc.DataError as err:  # e.g. a NUL character in text, which PostgreSQL refuses
+            raise ValidationError(f"the database refused a value: {_first_line(err)}") from err
         if tx.events:
             with self._lock:
                 listeners = list(self._listeners)
@@ -109,6 +135,8 @@ class Store:
                     yield conn
         except exc.OperationalError as err:
             raise StorageError(_describe(err)) from err
+        except exc.DataError as err:
+            raise ValidationError(f"the database refused a value: {_first_line(err)}") from err
 
     def dispose(self) -> None:
         self.engine.dispose()
