@@ -42,6 +42,7 @@ COMMANDS: dict[str, str] = {
     "tail": "agentkanban.cli.watch:tail",
     "gc": "agentkanban.cli.db:gc",
     "db": "agentkanban.cli.db:db",
+    "serve": "agentkanban.cli.serve:serve",
 }
 
 

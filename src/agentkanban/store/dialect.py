@@ -31,7 +31,8 @@ def insert_ignore(conn: Connection, table: Table, values: dict[str, Any], keys: 
     """INSERT that does nothing when a row with the same ``keys`` exists; returns rows inserted."""
     mod = sqlite if is_sqlite(conn) else postgresql
     stmt = mod.insert(table).values(**values).on_conflict_do_nothing(index_elements=keys)
-    return conn.execute(stmt).rowcount or 0
+    # Count RETURNING rows: psycopg reports rowcount -1 for this statement through SQLAlchemy.
+    return len(conn.execute(stmt.returning(*(table.c[k] for k in keys))).all())
 
 
 def upsert(conn: Connection, table: Table, values: dict[str, Any], keys: list[str]) -> None:

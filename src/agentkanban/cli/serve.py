@@ -1,0 +1,97 @@
+"""``kanban serve``: the API, the live event stream and the web UI in one process, plus the
+dispatcher and the notifier loops unless told not to run them."""
+
+from __future__ import annotations
+
+import importlib
+import socket
+import threading
+from typing import Any
+
+import click
+
+from .app import App, pass_app
+
+
+def _start_loop(module: str, cls_name: str, ctx: Any, label: str) -> tuple[Any, threading.Thread] | None:
+    """Start ``module.cls_name(ctx).run()`` in a daemon thread; None when this build lacks it."""
+    try:
+        cls = getattr(importlib.import_module(module), cls_name)
+    except (ImportError, AttributeError):
+        click.echo(f"kanban serve: no {label} in this build; running without it", err=True)
+        return None
+    loop = cls(ctx)
+    thread = threading.Thread(target=loop.run, name=f"kanban-{label}", daemon=True)
+    thread.start()
+    return loop, thread
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host.strip("[]"), port))
+    except OSError as err:
+        sock.close()
+        raise click.ClickException(f"cannot listen on {host}:{port}: {err.strerror}") from None
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def url_host(host: str) -> str:
+    h = host.strip("[]")
+    if h in ("0.0.0.0", "::"):
+        return "127.0.0.1" if h == "0.0.0.0" else "[::1]"
+    return f"[{h}]" if ":" in h else h
+
+
+@click.command("serve")
+@click.option("--host", default=None, help="Address to listen on (default: serve.host, 127.0.0.1).")
+@click.option("--port", type=click.IntRange(0, 65535), default=None,
+              help="Port (default: serve.port, 8765; 0 picks a free one and prints it).")
+@click.option("--no-dispatch", is_flag=True, help="Do not run the dispatcher loop in this process.")
+@click.option("--no-notify", is_flag=True, help="Do not run the notifier loop in this process.")
+@pass_app
+def serve(app: App, host: str | None, port: int | None, no_dispatch: bool, no_notify: bool) -> None:
+    """Serve the REST API, the live event WebSocket and the web UI."""
+    import uvicorn
+
+    from ..web.app import create_app
+    from ..web.auth import is_loopback, load_token
+
+    settings = app.settings
+    host = host or settings.serve.host
+    port = settings.serve.port if port is None else port
+    source = load_token(settings)
+    if not is_loopback(host) and source.origin != "env or config":
+        raise click.ClickException(
+            f"refusing to listen on {host} (reachable from other machines) with a token this "
+            "server made up itself; choose one: set KANBAN_TOKEN or `token:` in config.yaml, "
+            "and list the names clients use in serve.allowed_hosts")
+    ctx = app.ctx
+    web = create_app(settings, ctx=ctx, token=source, bound_host=host)
+    sock = _bind(host, port)
+    actual = sock.getsockname()[1]
+    loops = []
+    if settings.serve.dispatch and not no_dispatch:
+        loops.append(_start_loop("agentkanban.dispatch.dispatcher", "Dispatcher", ctx, "dispatcher"))
+    if settings.serve.notify and not no_notify:
+        loops.append(_start_loop("agentkanban.notify.notifier", "Notifier", ctx, "notifier"))
+    click.echo(f"kanban serve: listening on {url_host(host)}:{actual}")
+    # The one place the token is shown: a link that logs the browser in (as Jupyter does).
+    click.echo(f"kanban serve: open http://{url_host(host)}:{actual}/?token={source.token}", err=False)
+    config = uvicorn.Config(web, log_level="warning", access_log=False, lifespan="on",
+                            timeout_graceful_shutdown=5)
+    server = uvicorn.Server(config)
+    try:
+        server.run(sockets=[sock])
+    finally:
+        for started in loops:
+            if started is not None:
+                started[0].stop()
+        for started in loops:
+            if started is not None:
+                started[1].join(timeout=10)
+        sock.close()

@@ -1,0 +1,240 @@
+"""The FastAPI application: routers mounted twice, errors mapped to HTTP in this one place.
+
+``create_app(settings)`` builds everything; ``kanban serve`` runs it under uvicorn. The API lives
+at ``/api/`` and, for tools written against the reference dashboard, again at
+``/api/plugins/kanban/``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request, WebSocket
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import FileResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from .. import __version__
+from ..config import Settings
+from ..errors import (
+    Conflict,
+    Forbidden,
+    KanbanError,
+    NotFound,
+    StorageError,
+    ValidationError,
+)
+from ..services import health
+from ..services.base import Ctx, open_ctx
+from . import schemas as s
+from .auth import COOKIE_NAME, HostGuard, TokenSource, load_token, token_matches
+from .deps import JSON
+from .guard import Guard
+from .routers import boards, meta, tasks
+from .ws import EventHub, parse_ws_board, serve_connection
+
+log = logging.getLogger(__name__)
+
+API_PREFIXES = ("/api", "/api/plugins/kanban")
+STATIC_DIR = Path(__file__).parent / "static"
+COOKIE_MAX_AGE = 30 * 24 * 3600
+
+# The one mapping from the product's errors to HTTP status codes.
+ERROR_STATUS: tuple[tuple[type[KanbanError], int], ...] = (
+    (ValidationError, 400),
+    (NotFound, 404),
+    (Forbidden, 403),
+    (Conflict, 409),  # InvalidTransition is a Conflict
+    (StorageError, 503),
+)
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"model": s.ErrorOut, "description": "Malformed input or board slug"},
+    401: {"model": s.ErrorOut, "description": "Missing or wrong token"},
+    404: {"model": s.ErrorOut, "description": "No such task or board"},
+    409: {"model": s.ErrorOut, "description": "The current state refuses the change"},
+    422: {"model": s.ErrorOut, "description": "The request does not match the schema"},
+}
+
+
+def status_for(err: KanbanError) -> int:
+    for cls, code in ERROR_STATUS:
+        if isinstance(err, cls):
+            return code
+    return 500
+
+
+def create_app(settings: Settings, *, ctx: Ctx | None = None, token: TokenSource | None = None,
+               bound_host: str | None = None, poll_seconds: float | None = None) -> FastAPI:
+    """Build the app. ``token`` and ``bound_host`` default to the settings' (see ``auth``)."""
+    ctx = ctx or open_ctx(settings)
+    source = token or load_token(settings)
+    hub = EventHub(ctx, **({"poll_seconds": poll_seconds} if poll_seconds else {}))
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        hub.start()
+        try:
+            yield
+        finally:
+            await hub.stop()
+
+    app = FastAPI(
+        title="agentkanban", version=__version__, lifespan=lifespan,
+        description="The board's REST API and live event stream. Every `/api` route needs the "
+                    "token (`Authorization: Bearer <token>` or the `kanban_token` cookie).",
+        openapi_url="/api/openapi.json", docs_url="/api/docs", redoc_url=None,
+    )
+    app.state.ctx = ctx
+    app.state.settings = settings
+    app.state.token = source.token
+    app.state.hub = hub
+    for prefix in API_PREFIXES:
+        for r in (tasks.router, meta.router, boards.router):
+            app.include_router(r, prefix=prefix, responses=ERROR_RESPONSES,
+                               include_in_schema=prefix == "/api")
+        app.add_api_websocket_route(prefix + "/events", _events_endpoint)
+    _add_auth_routes(app, source.token)
+    _add_pages(app)
+    _add_error_handlers(app)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    hosts = HostGuard(bound_host if bound_host is not None else settings.serve.host,
+                      settings.serve.allowed_hosts)
+    app.add_middleware(Guard, token=source.token, hosts=hosts)
+    return app
+
+
+async def _events_endpoint(ws: WebSocket) -> None:
+    """``/events?since=<id>&board=<slug>``: live ``{"events": [...], "cursor": N}`` batches."""
+    hub: EventHub = ws.app.state.hub
+    await ws.accept()
+    try:
+        since = int(ws.query_params.get("since") or 0)
+    except ValueError:
+        await ws.close(code=4400, reason="since must be an integer event id")
+        return
+    try:
+        board = await _resolve_ws_board(hub.ctx, ws.query_params.get("board"))
+    except KanbanError as err:
+        await ws.close(code=4000 + status_for(err), reason=err.message[:120])
+        return
+    await serve_connection(ws, hub, since, board)
+
+
+async def _resolve_ws_board(ctx: Ctx, raw: str | None) -> str | None:
+    import asyncio
+
+    return await asyncio.to_thread(parse_ws_board, ctx, raw)
+
+
+def _cookie(response: Any, token: str) -> None:
+    response.set_cookie(COOKIE_NAME, token, max_age=COOKIE_MAX_AGE, httponly=True, samesite="strict",
+                        path="/")
+
+
+def _add_auth_routes(app: FastAPI, token: str) -> None:
+    @app.post("/api/auth/login", response_model=s.OkOut, tags=["auth"],
+              responses={401: {"model": s.ErrorOut, "description": "Wrong token"}},
+              summary="Exchange the token for an HttpOnly cookie")
+    async def login(payload: s.LoginIn) -> Any:
+        if not token_matches(token, payload.token):
+            return JSON({"detail": "wrong token"}, status_code=401)
+        resp = JSON({"ok": True})
+        _cookie(resp, token)
+        return resp
+
+    @app.post("/api/auth/logout", response_model=s.OkOut, tags=["auth"], summary="Forget the cookie")
+    async def logout() -> Any:
+        resp = JSON({"ok": True})
+        resp.delete_cookie(COOKIE_NAME, path="/", httponly=True, samesite="strict")
+        return resp
+
+
+def _add_pages(app: FastAPI) -> None:
+    @app.get("/healthz", response_model=s.HealthOut, tags=["health"],
+             responses={503: {"model": s.HealthOut, "description": "The database does not answer"}},
+             summary="Does the database answer, and when did the dispatcher last tick (no token)")
+    def healthz(request: Request) -> Any:
+        ctx: Ctx = request.app.state.ctx
+        ok = health.database_ok(ctx)
+        dispatcher = None
+        if ok:
+            status = health.dispatcher_status(ctx)
+            if status is not None:
+                dispatcher = {k: status[k] for k in ("last_tick", "age_seconds", "alive")}
+        return JSON({"ok": ok, "database": ok, "dispatcher": dispatcher}, status_code=200 if ok else 503)
+
+    @app.get("/", include_in_schema=False)
+    async def index(request: Request) -> Any:
+        given = request.query_params.get("token")
+        if given is not None:
+            if not token_matches(request.app.state.token, given):
+                return RedirectResponse("/login?error=token", status_code=303)
+            resp = RedirectResponse("/", status_code=303)
+            _cookie(resp, request.app.state.token)
+            return resp
+        return FileResponse(STATIC_DIR / "index.html")
+
+    @app.get("/login", include_in_schema=False)
+    async def login_page() -> Any:
+        return FileResponse(STATIC_DIR / "login.html")
+
+    app.mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static")
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(KanbanError)
+    async def kanban_error(_request: Request, err: KanbanError) -> Any:
+        return JSON({"detail": err.message}, status_code=status_for(err))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_request: Request, err: RequestValidationError) -> Any:
+        return JSON({"detail": _describe_validation(err)}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, err: StarletteHTTPException) -> Any:
+        return JSON({"detail": str(err.detail)}, status_code=err.status_code, headers=err.headers)
+
+    @app.exception_handler(Exception)
+    async def unexpected(_request: Request, err: Exception) -> Any:
+        log.error("unhandled error", exc_info=err)
+        return JSON({"detail": "internal server error"}, status_code=500)
+
+
+def _describe_validation(err: RequestValidationError) -> str:
+    parts = []
+    for e in err.errors()[:5]:
+        where = ".".join(str(p) for p in e.get("loc", ()))
+        parts.append(f"{where}: {e.get('msg', 'invalid')}")
+    return "; ".join(parts) or "invalid request"
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(title=app.title, version=app.version, description=app.description,
+                         routes=app.routes)
+    comps = schema.setdefault("components", {})
+    comps.setdefault("securitySchemes", {}).update({
+        "bearer": {"type": "http", "scheme": "bearer"},
+        "cookie": {"type": "apiKey", "in": "cookie", "name": COOKIE_NAME},
+    })
+    # Our validation errors are {"detail": "..."} like every other error.
+    comps.get("schemas", {}).pop("HTTPValidationError", None)
+    comps.get("schemas", {}).pop("ValidationError", None)
+    for path, ops in schema.get("paths", {}).items():
+        for op in ops.values():
+            if "422" in op.get("responses", {}):
+                op["responses"]["422"] = {
+                    "description": "The request does not match the schema",
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}}
+            if path.startswith("/api/") and not path.startswith("/api/auth/"):
+                op["security"] = [{"bearer": []}, {"cookie": []}]
+    app.openapi_schema = schema
+    return schema

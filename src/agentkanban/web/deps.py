@@ -1,0 +1,43 @@
+"""What every route shares: the service context, the board, the actor, lean JSON answers."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import Query, Request, Response
+
+from ..services import Actor, Ctx
+from ..services import boards as board_svc
+
+# Writes made through the API are attributed to this name (the reference dashboard's).
+API_ACTOR = Actor(name="dashboard")
+
+BoardQ = Annotated[
+    str | None,
+    Query(description="Board slug; omitted means the server's current board. 400 if malformed, "
+                      "404 if no such board."),
+]
+
+
+def ctx_of(request: Request) -> Ctx:
+    ctx: Ctx = request.app.state.ctx
+    return ctx
+
+
+def board_of(ctx: Ctx, board: str | None) -> str:
+    """``?board=`` -> a slug that exists (ValidationError 400, NotFound 404)."""
+    return board_svc.resolve(ctx, board or None)
+
+
+def dumps(data: Any) -> bytes:
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+class JSON(Response):
+    """A response whose body was built by the services: encoded once, not validated again."""
+
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return dumps(content)

@@ -1,0 +1,91 @@
+"""The gate in front of everything: the Host check for every request, the token for ``/api``.
+
+A plain ASGI middleware (not a FastAPI dependency) so the check is one function call per request
+and covers the WebSocket and the OpenAPI document alike.
+"""
+
+from __future__ import annotations
+
+from http.cookies import SimpleCookie
+from typing import Any
+from urllib.parse import parse_qs
+
+from .auth import COOKIE_NAME, HostGuard, bearer, token_matches
+from .deps import dumps
+
+Scope = dict[str, Any]
+PROTECTED_PREFIX = "/api/"
+OPEN_PATHS = frozenset({"/api/auth/login", "/api/auth/logout"})
+WS_POLICY_VIOLATION = 1008
+
+
+def _headers(scope: Scope) -> dict[str, str]:
+    return {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers") or []}
+
+
+def request_token(scope: Scope, headers: dict[str, str]) -> str | None:
+    """The token a request offers: bearer header, then cookie, then ``?token=`` (WebSocket only)."""
+    token = bearer(headers.get("authorization"))
+    if token:
+        return token
+    raw_cookie = headers.get("cookie")
+    if raw_cookie:
+        jar: SimpleCookie = SimpleCookie()
+        try:
+            jar.load(raw_cookie)
+        except Exception:
+            jar = SimpleCookie()
+        if COOKIE_NAME in jar:
+            return jar[COOKIE_NAME].value
+    if scope["type"] == "websocket":
+        values = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("token")
+        if values:
+            return values[0]
+    return None
+
+
+class Guard:
+    def __init__(self, app: Any, *, token: str, hosts: HostGuard) -> None:
+        self.app = app
+        self.token = token
+        self.hosts = hosts
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        kind = scope["type"]
+        if kind not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        headers = _headers(scope)
+        if not self.hosts.allows(headers.get("host")):
+            if kind == "http":
+                await _reply(send, 400, "unknown Host header; add the name to serve.allowed_hosts "
+                                        "in config.yaml if this server should answer to it")
+            else:
+                await send({"type": "websocket.close", "code": WS_POLICY_VIOLATION})
+            return
+        path: str = scope.get("path", "")
+        protected = path.startswith(PROTECTED_PREFIX) and path not in OPEN_PATHS
+        if protected and not token_matches(self.token, request_token(scope, headers)):
+            if kind == "http":
+                await _reply(send, 401, "missing or wrong token: send `Authorization: Bearer "
+                                        "<token>` or log in at /login",
+                             extra=[(b"www-authenticate", b"Bearer")])
+            else:
+                # Accept first so the client sees the close code (a refused handshake is only
+                # an HTTP 403 to a browser).
+                msg = await receive()
+                if msg["type"] == "websocket.connect":
+                    await send({"type": "websocket.accept"})
+                    await send({"type": "websocket.close", "code": WS_POLICY_VIOLATION,
+                                "reason": "missing or wrong token"})
+            return
+        await self.app(scope, receive, send)
+
+
+async def _reply(send: Any, status: int, detail: str,
+                 extra: list[tuple[bytes, bytes]] | None = None) -> None:
+    body = dumps({"detail": detail})
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"),
+                            (b"content-length", str(len(body)).encode()), *(extra or [])]})
+    await send({"type": "http.response.body", "body": body})

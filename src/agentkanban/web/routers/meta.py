@@ -1,0 +1,93 @@
+"""Preferences, notification home channels, statistics, assignees and the dispatch nudge."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+
+from ...errors import NotFound, StorageError
+from ...services import subs, views
+from ...services.common import resolve_id
+from .. import schemas as s
+from ..deps import JSON, BoardQ, board_of, ctx_of
+
+router = APIRouter(tags=["board"])
+
+
+@router.get("/config", response_model=s.ConfigOut, summary="Dashboard preferences")
+def get_config(request: Request, board: BoardQ = None) -> Any:
+    ctx = ctx_of(request)
+    board_of(ctx, board)
+    return JSON(ctx.settings.dashboard.model_dump())
+
+
+@router.get("/home-channels", response_model=s.HomeChannelsOut,
+            summary="Platforms with a home channel, and whether a task notifies them")
+def get_home_channels(request: Request, board: BoardQ = None,
+                      task_id: Annotated[str | None, Query(description="Mark this task's subscriptions")] = None
+                      ) -> Any:
+    ctx = ctx_of(request)
+    slug = board_of(ctx, board)
+    keys: set[tuple[str, str, str]] = set()
+    if task_id:
+        try:
+            found = subs.list_subs(ctx, slug, resolve_id(ctx, slug, task_id))
+        except NotFound:  # the reference answers for an unknown task with nothing subscribed
+            found = []
+        keys = {(x.platform, x.chat_id, x.thread_id) for x in found}
+    out = [{**h, "subscribed": (h["platform"], h["chat_id"], h["thread_id"]) in keys}
+           for h in subs.home_channels(ctx)]
+    return JSON({"home_channels": out})
+
+
+@router.post("/tasks/{task_id}/home-subscribe/{platform}", response_model=s.HomeSubscribeOut,
+             summary="Notify this platform's home channel about the task (idempotent)")
+def subscribe_home(request: Request, task_id: str, platform: str, board: BoardQ = None) -> Any:
+    ctx = ctx_of(request)
+    slug = board_of(ctx, board)
+    home = subs.home_channel(ctx, platform)
+    tid = resolve_id(ctx, slug, task_id)
+    subs.subscribe(ctx, slug, tid, platform=home["platform"], chat_id=home["chat_id"],
+                   thread_id=home["thread_id"])
+    return JSON({"ok": True, "task_id": tid, "home_channel": home})
+
+
+@router.delete("/tasks/{task_id}/home-subscribe/{platform}", response_model=s.HomeSubscribeOut,
+               summary="Stop notifying this platform's home channel about the task")
+def unsubscribe_home(request: Request, task_id: str, platform: str, board: BoardQ = None) -> Any:
+    ctx = ctx_of(request)
+    slug = board_of(ctx, board)
+    home = subs.home_channel(ctx, platform)
+    tid = resolve_id(ctx, slug, task_id)
+    subs.unsubscribe(ctx, slug, tid, platform=home["platform"], chat_id=home["chat_id"],
+                     thread_id=home["thread_id"])
+    return JSON({"ok": True, "task_id": tid, "home_channel": home})
+
+
+@router.get("/stats", response_model=s.StatsOut, summary="Counts by status and assignee")
+def get_stats(request: Request, board: BoardQ = None) -> Any:
+    ctx = ctx_of(request)
+    return JSON(views.stats(ctx, board_of(ctx, board)))
+
+
+@router.get("/assignees", response_model=s.AssigneesOut,
+            summary="Configured worker profiles and every assignee on the board")
+def get_assignees(request: Request, board: BoardQ = None) -> Any:
+    ctx = ctx_of(request)
+    return JSON({"assignees": views.assignees(ctx, board_of(ctx, board))})
+
+
+@router.post("/dispatch", response_model=s.DispatchOut, summary="Run one dispatcher pass now",
+             description="503 when this build has no dispatcher.")
+def dispatch(request: Request, board: BoardQ = None, dry_run: bool = False,
+             max_spawn: Annotated[int, Query(alias="max", ge=0, le=1000)] = 8) -> Any:
+    ctx = ctx_of(request)
+    board_of(ctx, board)
+    try:
+        from ...dispatch.dispatcher import Dispatcher  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        raise StorageError("this build has no dispatcher") from None
+    result = Dispatcher(ctx).tick(dry_run=dry_run, max_spawn=max_spawn)
+    return JSON(dataclasses.asdict(result))

@@ -1,0 +1,193 @@
+"""The board, tasks, comments, links and bulk changes."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+
+from ...domain.models import TaskDetail
+from ...errors import KanbanError, NotFound, ValidationError
+from ...services import comments, health, links, tasks, transitions, views
+from ...services.base import Ctx
+from ...services.common import resolve_id
+from .. import schemas as s
+from ..deps import API_ACTOR, JSON, BoardQ, board_of, ctx_of
+from ..patching import apply_status
+
+router = APIRouter(tags=["tasks"])
+
+
+@router.get("/board", response_model=s.BoardOut, summary="The whole board, grouped by column")
+def get_board(request: Request, board: BoardQ = None,
+              tenant: Annotated[str | None, Query(description="Only this tenant's tasks")] = None,
+              include_archived: bool = False) -> Any:
+    ctx = ctx_of(request)
+    return JSON(views.board_view(ctx, board_of(ctx, board), tenant=tenant or None,
+                                 include_archived=include_archived))
+
+
+@router.get("/tasks", response_model=s.TaskListOut, summary="List tasks with filters")
+def list_tasks(
+    request: Request, board: BoardQ = None,
+    status: Annotated[list[str] | None, Query(description="Repeat for several statuses")] = None,
+    assignee: Annotated[str | None, Query(description='"" for unassigned')] = None,
+    tenant: str | None = None, include_archived: bool = False,
+    sort: Annotated[str, Query(description=", ".join(tasks.SORTS))] = "priority",
+    limit: Annotated[int | None, Query(ge=1, le=100_000)] = None,
+) -> Any:
+    ctx = ctx_of(request)
+    slug = board_of(ctx, board)
+    found = tasks.list_tasks(ctx, slug, statuses=_statuses(status), include_archived=include_archived,
+                             assignee=assignee, tenant=tenant, sort=sort, limit=limit)
+    now = ctx.now()
+    return JSON({"tasks": [views.task_json(t, now) for t in found]})
+
+
+def _statuses(raw: list[str] | None) -> list[str] | None:
+    from ...domain.statuses import parse_status
+
+    if not raw:
+        return None
+    return [parse_status(part).value for item in raw for part in item.split(",") if part.strip()]
+
+
+@router.get("/tasks/{task_id}", response_model=s.TaskDetailOut, summary="One task with its history")
+def get_task(request: Request, task_id: str, board: BoardQ = None) -> Any:
+    ctx = ctx_of(request)
+    slug = board_of(ctx, board)
+    return JSON(_detail(ctx, tasks.show(ctx, slug, resolve_id(ctx, slug, task_id))))
+
+
+def _detail(ctx: Ctx, d: TaskDetail) -> dict[str, Any]:
+    return {
+        "task": views.task_json(d.task, ctx.now()),
+        "comments": [c.to_dict() for c in d.comments],
+        "events": [e.to_dict() for e in d.events],
+        "links": {"parents": d.parents, "children": d.children},
+        "runs": [r.to_dict() for r in d.runs],
+    }
+
+
+@router.post("/tasks", response_model=s.CreateTaskOut, summary="Create a task")
+def create_task(request: Request, payload: s.CreateTaskIn, board: BoardQ = None) -> Any:
+    ctx = ctx_of(request)
+    slug = board_of(ctx, board)
+    task = tasks.create(
+        ctx, slug, title=payload.title, actor=API_ACTOR, body=payload.body, assignee=payload.assignee,
+        parents=payload.parents, tenant=payload.tenant, priority=payload.priority, triage=payload.triage,
+        idempotency_key=payload.idempotency_key, max_runtime_seconds=payload.max_runtime_seconds,
+        skills=payload.skills, workspace=payload.workspace_kind, workspace_path=payload.workspace_path,
+    ).task
+    out: dict[str, Any] = {"task": views.task_json(task, ctx.now())}
+    if task.status.value == "ready" and task.assignee:
+        warning = _dispatcher_warning(ctx)
+        if warning:
+            out["warning"] = warning
+    return JSON(out)
+
+
+def _dispatcher_warning(ctx: Ctx) -> str | None:
+    status = health.dispatcher_status(ctx)
+    if status is None:
+        return ("no dispatcher has ever run for this database; the task will wait in 'ready' "
+                "until one does (`kanban serve` runs one unless started with --no-dispatch)")
+    if not status.get("alive"):
+        return (f"the dispatcher last ran {int(status['age_seconds'])} s ago and looks stopped; "
+                "the task will wait in 'ready' until one runs")
+    return None
+
+
+@router.patch("/tasks/{task_id}", response_model=s.TaskOnlyOut, summary="Change a task",
+              description="Applies assignee, then status, then priority, then title/body. Status "
+                          "'running' is refused (400): only the dispatcher's claim starts a task.")
+def update_task(request: Request, task_id: str, payload: s.UpdateTaskIn, board: BoardQ = None) -> Any:
+    ctx = ctx_of(request)
+    slug = board_of(ctx, board)
+    tid = resolve_id(ctx, slug, task_id)
+    task = tasks.get(ctx, slug, tid)
+    if payload.assignee is not None:
+        task = tasks.assign(ctx, slug, tid, payload.assignee or None)
+    if payload.status is not None:
+        task = apply_status(ctx, slug, tid, payload.status, result=payload.result,
+                            summary=payload.summary, metadata=payload.metadata,
+                            reason=payload.block_reason)
+    if payload.priority is not None:
+        task = tasks.reprioritize(ctx, slug, tid, payload.priority)
+    if payload.title is not None or payload.body is not None:
+        task = tasks.edit(ctx, slug, tid, title=payload.title, body=payload.body)
+    return JSON({"task": views.task_json(task, ctx.now())})
+
+
+@router.post("/tasks/{task_id}/comments", response_model=s.OkOut, summary="Comment on a task")
+def add_comment(request: Request, task_id: str, payload: s.CommentIn, board: BoardQ = None) -> Any:
+    ctx = ctx_of(request)
+    slug = board_of(ctx, board)
+    if not payload.body.strip():
+        raise ValidationError("body is required")
+    comments.add(ctx, slug, resolve_id(ctx, slug, task_id), payload.body, actor=API_ACTOR,
+                 author=payload.author or "dashboard")
+    return JSON({"ok": True})
+
+
+@router.post("/links", response_model=s.OkOut, summary="Make child wait for parent")
+def add_link(request: Request, payload: s.LinkIn, board: BoardQ = None) -> Any:
+    ctx = ctx_of(request)
+    slug = board_of(ctx, board)
+    links.link(ctx, slug, resolve_id(ctx, slug, payload.parent_id), resolve_id(ctx, slug, payload.child_id))
+    return JSON({"ok": True})
+
+
+@router.delete("/links", response_model=s.OkOut, summary="Remove a dependency",
+               description="`ok` is false when there was no such link (or no such task).")
+def delete_link(request: Request, parent_id: str, child_id: str, board: BoardQ = None) -> Any:
+    ctx = ctx_of(request)
+    slug = board_of(ctx, board)
+    try:
+        ok = links.unlink(ctx, slug, resolve_id(ctx, slug, parent_id), resolve_id(ctx, slug, child_id))
+    except NotFound:
+        ok = False
+    return JSON({"ok": ok})
+
+
+@router.post("/tasks/bulk", response_model=s.BulkOut, summary="Apply one change to many tasks",
+             description="Each id is independent; a failure on one does not stop the others. "
+                         "`archive` wins over `status`; status 'running' is refused per id.")
+def bulk_update(request: Request, payload: s.BulkIn, board: BoardQ = None) -> Any:
+    ctx = ctx_of(request)
+    slug = board_of(ctx, board)
+    ids = [i for i in payload.ids if i]
+    if not ids:
+        raise ValidationError("ids is required")
+    return JSON({"results": [_bulk_one(ctx, slug, tid, payload) for tid in ids]})
+
+
+def _bulk_one(ctx: Ctx, slug: str, ref: str, p: s.BulkIn) -> dict[str, Any]:
+    entry: dict[str, Any] = {"id": ref, "ok": True}
+    try:
+        tid = resolve_id(ctx, slug, ref)
+        entry["id"] = tid
+        if p.archive:
+            transitions.archive(ctx, slug, tid, actor=API_ACTOR)
+        elif p.status is not None:
+            apply_status(ctx, slug, tid, p.status, result=p.result, summary=p.summary,
+                         metadata=p.metadata, reason=None)
+        if p.assignee is not None:
+            tasks.assign(ctx, slug, tid, p.assignee or None)
+        if p.priority is not None:
+            tasks.reprioritize(ctx, slug, tid, p.priority)
+    except KanbanError as err:
+        entry.update(ok=False, error=err.message)
+    return entry
+
+
+@router.get("/tasks/{task_id}/log", response_model=s.LogOut, summary="The worker's output log")
+def get_task_log(request: Request, task_id: str, board: BoardQ = None,
+                 tail: Annotated[int | None, Query(ge=1, le=2_000_000,
+                                                   description="At most this many bytes")] = None) -> Any:
+    from ..worker_log import read_task_log
+
+    ctx = ctx_of(request)
+    slug = board_of(ctx, board)
+    task = tasks.get(ctx, slug, resolve_id(ctx, slug, task_id))
+    return JSON(read_task_log(ctx, slug, task.id, tail_bytes=tail))

@@ -1,0 +1,351 @@
+"""Request bodies and response shapes of the HTTP API, so OpenAPI describes every route.
+
+Responses are built by the services as plain dicts and sent as JSON directly (no second validation
+pass over a 10,000-task board); these models document exactly those shapes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+# -- errors ---------------------------------------------------------------------------------------
+class ErrorOut(BaseModel):
+    """Every error has this one shape."""
+
+    detail: str = Field(description="What went wrong, in words a person can act on.")
+
+
+# -- tasks ----------------------------------------------------------------------------------------
+class Age(BaseModel):
+    created_age_seconds: int
+    started_age_seconds: int | None
+    time_to_complete_seconds: int | None
+
+
+class TaskOut(BaseModel):
+    id: str
+    board: str
+    title: str
+    body: str | None
+    assignee: str | None
+    status: str = Field(description="triage, todo, ready, running, blocked, done or archived")
+    priority: int
+    tenant: str | None
+    created_by: str | None
+    created_at: float
+    updated_at: float
+    started_at: float | None
+    completed_at: float | None
+    workspace_kind: str
+    workspace_path: str | None
+    idempotency_key: str | None
+    consecutive_failures: int
+    last_failure_error: str | None
+    max_runtime_seconds: int | None
+    max_retries: int | None
+    last_heartbeat_at: float | None
+    current_run_id: int | None
+    worker_pid: int | None
+    claim_lock: str | None
+    claim_expires: float | None
+    skills: list[str]
+    result: str | None
+    age: Age
+
+
+class LinkCounts(BaseModel):
+    parents: int
+    children: int
+
+
+class Progress(BaseModel):
+    done: int
+    total: int
+
+
+class BoardTaskOut(TaskOut):
+    link_counts: LinkCounts
+    comment_count: int
+    progress: Progress | None = Field(description="Children done / total; null without children.")
+
+
+class ColumnOut(BaseModel):
+    name: str
+    tasks: list[BoardTaskOut]
+
+
+class BoardOut(BaseModel):
+    columns: list[ColumnOut] = Field(description="triage, todo, ready, running, blocked, done (+ archived)")
+    tenants: list[str]
+    assignees: list[str] = Field(description="Assignees of tasks that are not archived.")
+    latest_event_id: int = Field(description="Pass as ?since= to the /events WebSocket.")
+    now: int
+
+
+class EventOut(BaseModel):
+    id: int
+    task_id: str
+    run_id: int | None
+    kind: str
+    payload: dict[str, Any] | None
+    created_at: float
+    board: str
+
+
+class CommentOut(BaseModel):
+    id: int
+    task_id: str
+    author: str
+    body: str
+    created_at: float
+
+
+class RunOut(BaseModel):
+    id: int
+    task_id: str
+    profile: str | None
+    status: str
+    claim_lock: str | None
+    claim_expires: float | None
+    worker_pid: int | None
+    max_runtime_seconds: int | None
+    last_heartbeat_at: float | None
+    started_at: float
+    ended_at: float | None
+    outcome: str | None
+    summary: str | None
+    metadata: dict[str, Any] | None
+    error: str | None
+    step_key: str | None
+
+
+class LinksOut(BaseModel):
+    parents: list[str]
+    children: list[str]
+
+
+class TaskDetailOut(BaseModel):
+    task: TaskOut
+    comments: list[CommentOut]
+    events: list[EventOut] = Field(description="The most recent events, oldest first.")
+    links: LinksOut
+    runs: list[RunOut]
+
+
+class TaskListOut(BaseModel):
+    tasks: list[TaskOut]
+
+
+class CreateTaskIn(_Body):
+    title: str
+    body: str | None = None
+    assignee: str | None = None
+    tenant: str | None = None
+    priority: int = 0
+    workspace_kind: str = Field("scratch", description="scratch, dir or worktree")
+    workspace_path: str | None = Field(None, description="Absolute path for dir and worktree.")
+    parents: list[str] = Field(default_factory=list)
+    triage: bool = False
+    idempotency_key: str | None = None
+    max_runtime_seconds: int | None = None
+    skills: list[str] | None = None
+
+
+class CreateTaskOut(BaseModel):
+    task: TaskOut
+    warning: str | None = Field(
+        None, description="Set when the task is ready and assigned but no dispatcher is running.")
+
+
+class UpdateTaskIn(_Body):
+    """Applied in this order: assignee, status, priority, title/body."""
+
+    status: str | None = Field(None, description="triage, todo, ready, blocked, done or archived")
+    assignee: str | None = Field(None, description='"" unassigns')
+    priority: int | None = None
+    title: str | None = None
+    body: str | None = None
+    result: str | None = Field(None, description="With status=done: the task's result.")
+    block_reason: str | None = Field(None, description="With status=blocked.")
+    summary: str | None = Field(None, description="With status=done: the handoff summary.")
+    metadata: dict[str, Any] | None = Field(None, description="With status=done: structured handoff.")
+
+
+class TaskOnlyOut(BaseModel):
+    task: TaskOut
+
+
+class CommentIn(_Body):
+    body: str
+    author: str | None = "dashboard"
+
+
+class OkOut(BaseModel):
+    ok: bool
+
+
+class LinkIn(_Body):
+    parent_id: str
+    child_id: str
+
+
+class BulkIn(_Body):
+    ids: list[str]
+    status: str | None = None
+    assignee: str | None = Field(None, description='"" unassigns')
+    priority: int | None = None
+    archive: bool = Field(False, description="Archive wins over status.")
+    result: str | None = None
+    summary: str | None = None
+    metadata: dict[str, Any] | None = None
+
+
+class BulkResult(BaseModel):
+    id: str
+    ok: bool
+    error: str | None = None
+
+
+class BulkOut(BaseModel):
+    results: list[BulkResult]
+
+
+# -- small read models ----------------------------------------------------------------------------
+class ConfigOut(BaseModel):
+    default_tenant: str
+    lane_by_profile: bool
+    include_archived_by_default: bool
+    render_markdown: bool
+
+
+class HomeChannelOut(BaseModel):
+    platform: str
+    chat_id: str
+    thread_id: str
+    name: str
+
+
+class HomeChannelStateOut(HomeChannelOut):
+    subscribed: bool
+
+
+class HomeChannelsOut(BaseModel):
+    home_channels: list[HomeChannelStateOut]
+
+
+class HomeSubscribeOut(BaseModel):
+    ok: bool
+    task_id: str
+    home_channel: HomeChannelOut
+
+
+class StatsOut(BaseModel):
+    by_status: dict[str, int]
+    by_assignee: dict[str, dict[str, int]]
+    oldest_ready_age_seconds: int | None
+    now: int
+
+
+class AssigneeOut(BaseModel):
+    name: str
+    on_disk: bool = Field(description="True when a worker profile of this name is configured.")
+    counts: dict[str, int]
+
+
+class AssigneesOut(BaseModel):
+    assignees: list[AssigneeOut]
+
+
+class LogOut(BaseModel):
+    task_id: str
+    path: str
+    exists: bool
+    size_bytes: int
+    content: str
+    truncated: bool
+
+
+class DispatchOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+# -- boards ---------------------------------------------------------------------------------------
+class BoardMetaOut(BaseModel):
+    slug: str
+    name: str
+    description: str
+    icon: str
+    color: str
+    created_at: float
+    archived_at: float | None
+    archived: bool
+
+
+class BoardListItem(BoardMetaOut):
+    is_current: bool
+    counts: dict[str, int]
+    total: int
+
+
+class BoardsOut(BaseModel):
+    boards: list[BoardListItem]
+    current: str
+
+
+class CreateBoardIn(_Body):
+    slug: str
+    name: str | None = None
+    description: str | None = None
+    icon: str | None = None
+    color: str | None = None
+    switch: bool = False
+
+
+class CreateBoardOut(BaseModel):
+    board: BoardMetaOut
+    current: str
+
+
+class UpdateBoardIn(_Body):
+    name: str | None = None
+    description: str | None = None
+    icon: str | None = None
+    color: str | None = None
+
+
+class BoardOnlyOut(BaseModel):
+    board: BoardMetaOut
+
+
+class RemoveResult(BaseModel):
+    slug: str
+    action: str = Field(description="archived or deleted")
+    new_path: str | None
+
+
+class RemoveBoardOut(BaseModel):
+    result: RemoveResult
+    current: str
+
+
+class CurrentOut(BaseModel):
+    current: str
+
+
+# -- auth and health ------------------------------------------------------------------------------
+class LoginIn(_Body):
+    token: str
+
+
+class HealthOut(BaseModel):
+    ok: bool = Field(description="True when the database answers.")
+    database: bool
+    dispatcher: dict[str, Any] | None = Field(
+        description="Last dispatcher tick: last_tick, age_seconds, alive; null if it never ticked.")
