@@ -3,6 +3,58 @@ import { cardFor, forgetMissing } from "./card.js";
 import { COLUMN_HELP, COLUMN_LABELS, el, state } from "./state.js";
 
 const boardEl = () => document.getElementById("board");
+
+// Long columns render in pages: the first cards at once, more as the column scrolls near its end.
+// Each column remembers how far it was expanded, so live refreshes keep the reader's place.
+const FIRST_PAGE = 60;
+const NEXT_PAGE = 200;
+const expanded = new Map(); // column -> cards rendered
+const pending = new Map(); // column -> {tasks, body}
+let observer = null;
+
+export function resetPaging() {
+  expanded.clear();
+}
+
+function moreButton(name, left) {
+  return el("button", { type: "button", class: "col-more", "data-more": name }, `Show ${Math.min(left, NEXT_PAGE)} more of ${left}`);
+}
+
+export function showMore(name, upTo = 0) {
+  const p = pending.get(name);
+  if (!p) return;
+  const have = expanded.get(name) || FIRST_PAGE;
+  const want = Math.min(p.tasks.length, Math.max(have + NEXT_PAGE, upTo + 1));
+  const list = p.list;
+  const frag = document.createDocumentFragment();
+  for (const t of p.tasks.slice(have, want)) frag.append(cardFor(t, name));
+  list.querySelector(".col-more")?.remove();
+  list.append(frag);
+  expanded.set(name, want);
+  if (want < p.tasks.length) {
+    const btn = moreButton(name, p.tasks.length - want);
+    list.append(btn);
+    observer?.observe(btn);
+  } else {
+    pending.delete(name);
+  }
+}
+
+function getObserver() {
+  if (!observer && "IntersectionObserver" in window) {
+    observer = new IntersectionObserver(
+      (entries) => {
+        for (const e of entries) {
+          if (!e.isIntersecting) continue;
+          observer.unobserve(e.target);
+          if (e.target.isConnected) showMore(e.target.dataset.more);
+        }
+      },
+      { rootMargin: "600px 0px" },
+    );
+  }
+  return observer;
+}
 const CREATABLE = new Set(["triage", "todo", "ready", "blocked"]);
 
 export function setData(data) {
@@ -58,9 +110,20 @@ function columnHead(name, count, visibleIds) {
   );
 }
 
-function cardsInto(container, tasks, column) {
+function cardsInto(container, tasks, column, paged = false) {
   const frag = document.createDocumentFragment();
-  for (const t of tasks) frag.append(cardFor(t, column));
+  const limit = paged ? Math.max(FIRST_PAGE, expanded.get(column) || 0) : tasks.length;
+  const shown = Math.min(limit, tasks.length);
+  for (let i = 0; i < shown; i++) frag.append(cardFor(tasks[i], column));
+  if (shown < tasks.length) {
+    pending.set(column, { tasks, list: container });
+    expanded.set(column, shown);
+    const btn = moreButton(column, tasks.length - shown);
+    frag.append(btn);
+    getObserver()?.observe(btn);
+  } else {
+    pending.delete(column);
+  }
   container.replaceChildren(frag);
 }
 
@@ -91,7 +154,7 @@ function renderColumn(col, prevScroll) {
   } else if (visible.length) {
     body.setAttribute("role", "list");
     body.setAttribute("aria-labelledby", `col-${name}-title`);
-    cardsInto(body, visible, name);
+    cardsInto(body, visible, name, true);
   } else {
     body.append(el("p", { class: "empty" }, state.filters.q || state.filters.tenant || state.filters.assignee ? "no matching tasks" : "no tasks"));
   }
@@ -103,6 +166,8 @@ function renderColumn(col, prevScroll) {
 export function render() {
   const root = boardEl();
   if (!state.data) return;
+  observer?.disconnect();
+  pending.clear();
   const prevScroll = {};
   for (const b of root.querySelectorAll(".col-body")) prevScroll[b.dataset.status] = b.scrollTop;
   const hadFocus = root.contains(document.activeElement) && document.activeElement.classList.contains("card");
@@ -162,6 +227,8 @@ export function locate(id) {
 
 export function focusCard(id, { scroll = true } = {}) {
   const root = boardEl();
+  const pos = locate(id);
+  if (pos && !root.querySelector(`.card[data-id="${CSS.escape(id)}"]`)) showMore(state.visibleOrder[pos[0]][0], pos[1]);
   const prev = state.focusedId && root.querySelector(`.card[data-id="${CSS.escape(state.focusedId)}"]`);
   if (prev) prev.tabIndex = -1;
   state.focusedId = id;

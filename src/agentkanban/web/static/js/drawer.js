@@ -13,6 +13,7 @@ let returnFocus = null;
 let loadSeq = 0;
 let logOpen = false;
 let showAllRuns = false;
+let lastEdited = null; // the field just saved gets the focus back after the refresh
 
 // Status actions offered for each status; the server still decides.
 const ACTIONS = {
@@ -94,9 +95,14 @@ export async function refreshDrawer({ live = false } = {}) {
   delete d.dataset.stale;
   const scroll = d.scrollTop;
   const focusKey = document.activeElement?.dataset?.key;
+  const lostFocus = !d.contains(document.activeElement);
   d.replaceChildren(...renderDetail(data, homes));
   d.scrollTop = scroll;
-  if (focusKey) d.querySelector(`[data-key="${CSS.escape(focusKey)}"]`)?.focus();
+  const key = focusKey || (lostFocus ? lastEdited : null);
+  const target = key && d.querySelector(`[data-key="${CSS.escape(key)}"]`);
+  if (target) target.focus({ preventScroll: true });
+  else if (lostFocus) d.focus({ preventScroll: true });
+  lastEdited = null;
   if (logOpen) loadLog();
 }
 
@@ -137,6 +143,7 @@ function editable({ key, display, value, label, type = "text", list, multiline =
       const v = input.value;
       if (v === (value ?? "")) return show();
       input.disabled = true;
+      lastEdited = key;
       if (await onSave(v)) return;
       input.disabled = false;
       input.focus();

@@ -67,7 +67,11 @@ export function installKeys(h) {
     if (document.querySelector("dialog[open]")) return;
     const typing = e.target.closest?.(TYPING);
     if (e.key === "Escape") {
-      if (h.isDrawerOpen()) return; // the drawer handles its own Esc
+      if (h.isDrawerOpen()) {
+        // The drawer handles Esc itself when it has the focus; otherwise close it from here.
+        if (!document.getElementById("drawer").contains(e.target)) h.closeDrawer();
+        return;
+      }
       if (state.selected.size || !document.getElementById("bulk-errors").hidden) {
         e.preventDefault();
         clearSelection();

@@ -3,6 +3,7 @@
 
 const MIN_DELAY = 1000;
 const MAX_DELAY = 30000;
+const decoder = new TextDecoder();
 
 export class LiveFeed {
   constructor({ onEvents, onStatus, onRefused }) {
@@ -45,6 +46,7 @@ export class LiveFeed {
     const proto = location.protocol === "https:" ? "wss:" : "ws:";
     const q = new URLSearchParams({ since: String(this.cursor), board: this.board });
     const ws = new WebSocket(`${proto}//${location.host}/api/events?${q}`);
+    ws.binaryType = "arraybuffer"; // the server may send its JSON as binary frames
     this.ws = ws;
     this.onStatus("connecting");
     ws.onopen = () => {
@@ -54,7 +56,8 @@ export class LiveFeed {
     ws.onmessage = (msg) => {
       let data;
       try {
-        data = JSON.parse(msg.data);
+        const text = typeof msg.data === "string" ? msg.data : decoder.decode(msg.data);
+        data = JSON.parse(text);
       } catch {
         return;
       }

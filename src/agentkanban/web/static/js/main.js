@@ -1,6 +1,6 @@
 // Wires the page together: loading, the toolbar, the board switcher, live updates and keys.
 import { api, getBoard, setBoard } from "./api.js";
-import { focusCard, paintSelection, render, setData } from "./board.js";
+import { focusCard, paintSelection, render, resetPaging, setData, showMore } from "./board.js";
 import { openCreate, installCreate } from "./create.js";
 import { banner, prepareDialog, toast, ask } from "./dialogs.js";
 import { installDnd } from "./dnd.js";
@@ -150,6 +150,7 @@ async function loadBoards() {
 
 async function switchBoard(slug) {
   setBoard(slug);
+  resetPaging();
   localStorage.setItem(BOARD_KEY, slug);
   state.selected.clear();
   state.failed.clear();
@@ -357,6 +358,13 @@ async function runBulk(action) {
   loadBoard();
 }
 
+function installMore() {
+  $("board").addEventListener("click", (e) => {
+    const b = e.target.closest("[data-more]");
+    if (b) showMore(b.dataset.more);
+  });
+}
+
 function installBulk() {
   $("bulk-bar").addEventListener("click", (e) => {
     const b = e.target.closest("[data-bulk]");
@@ -391,22 +399,21 @@ async function start() {
   installToolbar();
   installBoards();
   installBulk();
+  installMore();
   installDrawer();
   installCreate(() => loadBoard());
   installSelection({ open: openDrawer, updateBulkBar });
   installDnd($("board"), (ids, to) => moveTasks(ids, to));
-  installKeys({ openCreate, openDrawer, isDrawerOpen: isOpen, updateBulkBar, reload: loadBoard });
-  let slug = localStorage.getItem(BOARD_KEY) || "default";
-  try {
-    await loadBoards();
-    if (!state.boards.some((b) => b.slug === slug)) slug = "default";
-  } catch (err) {
-    if (err.status === 401) return;
-  }
+  installKeys({ openCreate, openDrawer, closeDrawer, isDrawerOpen: isOpen, updateBulkBar, reload: loadBoard });
+  const slug = localStorage.getItem(BOARD_KEY) || "default";
   setBoard(slug);
-  $("board-select").value = slug;
-  $("board-archive").disabled = slug === "default";
+  // The board and the board list load together; an unknown slug falls back to the default board.
+  const boardsLoaded = loadBoards().then(
+    () => state.boards.some((b) => b.slug === slug),
+    () => true, // the list failed to load: keep the choice; a missing board answers 404 below
+  );
   await loadBoard();
+  if (!(await boardsLoaded) && slug !== "default" && getBoard() === slug) await switchBoard("default");
   loadAssignees();
   // A stale tab catches up as soon as it becomes visible again.
   document.addEventListener("visibilitychange", () => {
