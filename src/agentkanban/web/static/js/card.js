@@ -39,6 +39,20 @@ function badge(cls, text, title) {
   return b;
 }
 
+const svg = (path) =>
+  `<svg viewBox="0 0 16 16" width="12" height="12" aria-hidden="true" fill="none" stroke="currentColor" stroke-width="1.6" stroke-linecap="round" stroke-linejoin="round">${path}</svg>`;
+const ICON_COMMENT = svg('<path d="M2.5 3.5h11v7h-6l-3 2.5v-2.5h-2z"/>');
+const ICON_LINK = svg('<path d="M6.5 9.5l3-3"/><path d="M7 4.5l1-1a2.5 2.5 0 013.5 3.5l-1 1"/><path d="M9 11.5l-1 1a2.5 2.5 0 01-3.5-3.5l1-1"/>');
+
+function iconCount(icon, n, title) {
+  const span = document.createElement("span");
+  span.className = "count";
+  span.title = title;
+  span.innerHTML = icon; // a constant, never task data
+  span.append(String(n));
+  return span;
+}
+
 function build(task, column, now) {
   const node = proto.cloneNode(true);
   node.dataset.id = task.id;
@@ -60,8 +74,8 @@ function build(task, column, now) {
   if (!task.assignee) who.classList.add("muted");
   const counts = node.querySelector(".card-counts");
   const links = (task.link_counts?.parents || 0) + (task.link_counts?.children || 0);
-  if (task.comment_count) counts.append(badge("count", `💬 ${task.comment_count}`, `${task.comment_count} comments`));
-  if (links) counts.append(badge("count", `↔ ${links}`, `${task.link_counts.parents} parents, ${task.link_counts.children} children`));
+  if (task.comment_count) counts.append(iconCount(ICON_COMMENT, task.comment_count, `${task.comment_count} comments`));
+  if (links) counts.append(iconCount(ICON_LINK, links, `${task.link_counts.parents} parents, ${task.link_counts.children} children`));
   const age = relAge(now - task.created_at);
   const ageEl = node.querySelector(".card-age");
   ageEl.textContent = age;

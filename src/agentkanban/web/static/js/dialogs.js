@@ -35,7 +35,6 @@ export function ask({ title, message, input = null, ok = "OK", danger = false })
   okBtn.classList.toggle("danger", danger);
   label.hidden = !input;
   field.value = input?.value || "";
-  field.required = !!input?.required;
   field.placeholder = input?.placeholder || "";
   document.getElementById("ask-input-caption").textContent = input?.label || "";
   showError(form, "");

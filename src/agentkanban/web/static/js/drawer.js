@@ -69,7 +69,7 @@ export async function refreshDrawer({ live = false } = {}) {
   const id = state.openTaskId;
   if (!id) return;
   const d = drawer();
-  if (live && d.querySelector(".editing")) {
+  if (typing(d, live)) {
     d.dataset.stale = "1";
     return;
   }
@@ -87,7 +87,7 @@ export async function refreshDrawer({ live = false } = {}) {
     return;
   }
   if (seq !== loadSeq || state.openTaskId !== id) return;
-  if (live && d.querySelector(".editing")) {
+  if (typing(d, live)) {
     d.dataset.stale = "1";
     return;
   }
@@ -104,6 +104,14 @@ export async function refreshDrawer({ live = false } = {}) {
   else if (lostFocus) d.focus({ preventScroll: true });
   lastEdited = null;
   if (logOpen) loadLog();
+}
+
+// Someone typing in the drawer keeps their text: a live refresh waits while any editor is open,
+// any refresh waits while the focus is in an open editor.
+function typing(d, live) {
+  const open = d.querySelector(".editing");
+  if (!open) return false;
+  return live || !!document.activeElement?.closest(".editing");
 }
 
 function closeButton() {
