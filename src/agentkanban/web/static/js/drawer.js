@@ -184,7 +184,9 @@ function editable({ key, display, value, label, type = "text", list, multiline =
   display.dataset.key = key;
   display.classList.add("editable");
   display.title = `Click to edit ${label.toLowerCase()}`;
-  display.addEventListener("click", edit);
+  display.addEventListener("click", (e) => {
+    if (!e.target.closest("a")) edit(); // following a link in the description is not editing it
+  });
   display.addEventListener("keydown", (e) => {
     if (e.key === "Enter" || e.key === " " || e.key === "F2") {
       e.preventDefault();
@@ -285,7 +287,7 @@ function actionsRow(t) {
       "data-action": a,
       "data-key": `action-${a}`,
       onclick: async () => {
-        if (await moveTasks([t.id], target)) await refreshDrawer();
+        if (await moveTasks([t.id], target, t)) await refreshDrawer();
       },
     }, ACTION_LABEL[a]));
   }

@@ -32,9 +32,12 @@ export async function prepareMove(to, count, title) {
   return { status: to };
 }
 
-/** Move tasks to column `to`. Returns true when every task moved. */
-export async function moveTasks(ids, to) {
-  const tasks = ids.map((id) => state.tasks.get(id)).filter(Boolean);
+/**
+ * Move tasks to column `to`. Returns true when every task moved. `known` is a fresher copy of a
+ * task than the board's (the drawer's), so a move is never skipped on a stale status.
+ */
+export async function moveTasks(ids, to, known = null) {
+  const tasks = ids.map((id) => (known && known.id === id ? known : state.tasks.get(id))).filter(Boolean);
   const moving = tasks.filter((t) => t.status !== to);
   if (!moving.length) return true;
   const patch = await prepareMove(to, moving.length, moving[0].title);

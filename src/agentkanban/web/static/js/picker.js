@@ -37,6 +37,7 @@ export function chipPicker({ label, key, ids, exclude, format, onAdd, onRemove, 
       return;
     }
     input.value = "";
+    input.closest(".picker")?.classList.remove("editing");
     onAdd(id);
   };
   input.addEventListener("keydown", (e) => {

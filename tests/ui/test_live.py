@@ -1,0 +1,95 @@
+"""Live updates and boards: a change from another process appears on the open board; the
+board switcher keeps its own choice without moving the CLI's current board."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+import time
+
+from playwright.sync_api import expect
+
+from .conftest import card, column, open_board
+
+_SERVICE_CREATE = """
+import sys
+from agentkanban.config import load_settings
+from agentkanban.services import Actor, open_ctx
+from agentkanban.services import tasks
+ctx = open_ctx(load_settings())
+print(tasks.create(ctx, sys.argv[1], title=sys.argv[2], actor=Actor(name="cli")).task.id)
+"""
+
+
+def create_from_another_process(server, board: str, title: str) -> None:
+    if importlib.util.find_spec("agentkanban.cli.tasks") is not None:
+        cmd = [sys.executable, "-m", "agentkanban", "--board", board, "create", title]
+    else:  # the command-line interface is built separately; the same service call stands in
+        cmd = [sys.executable, "-c", _SERVICE_CREATE, board, title]
+    subprocess.run(cmd, env=server.env, check=True, capture_output=True, timeout=60)
+
+
+def test_a_change_from_the_cli_appears_within_a_second(page, server):
+    board = server.new_board("live")
+    server.create("Already here", board=board)
+    open_board(page, board)
+    create_from_another_process(server, board, "Made by the CLI")
+    started = time.monotonic()
+    expect(page.locator(".card", has_text="Made by the CLI")).to_be_visible(timeout=1000)
+    assert time.monotonic() - started < 1.0
+
+
+def test_an_open_drawer_follows_live_changes(page, server):
+    board = server.new_board("live-drawer")
+    t = server.create("Watch me", board=board)
+    open_board(page, board)
+    card(page, t["id"]).locator(".card-title").click()
+    drawer = page.locator("#drawer")
+    expect(drawer.locator("#drawer-title")).to_have_text("Watch me")
+    server.api("POST", f"/api/tasks/{t['id']}/comments", board=board, json={"body": "from elsewhere"})
+    expect(drawer.locator(".comment")).to_contain_text("from elsewhere")
+
+
+def test_switch_boards_and_remember_the_choice(page, server):
+    one = server.new_board("alpha-board")
+    two = server.new_board("beta-board")
+    server.create("Lives on alpha", board=one)
+    server.create("Lives on beta", board=two)
+    current_before = server.api("GET", "/api/boards")["current"]
+    open_board(page, one)
+    expect(page.locator(".card", has_text="Lives on alpha")).to_be_visible()
+    page.select_option("#board-select", two)
+    expect(page.locator(".card", has_text="Lives on beta")).to_be_visible()
+    expect(page.locator(".card", has_text="Lives on alpha")).to_have_count(0)
+    page.reload()
+    expect(page.locator(".card", has_text="Lives on beta")).to_be_visible()
+    expect(page.locator("#board-select")).to_have_value(two)
+    assert server.api("GET", "/api/boards")["current"] == current_before
+    # Live updates follow the selected board.
+    page.wait_for_selector('#live-status[data-state="live"]')
+    server.create("Second on beta", board=two)
+    server.create("Second on alpha", board=one)
+    expect(page.locator(".card", has_text="Second on beta")).to_be_visible()
+    expect(page.locator(".card", has_text="Second on alpha")).to_have_count(0)
+
+
+def test_new_board_dialog_and_archive(page, server):
+    open_board(page, "default")
+    page.click("#board-new")
+    dialog = page.locator("#board-dialog")
+    expect(dialog).to_be_visible()
+    dialog.locator("[name=slug]").fill("made-in-browser")
+    dialog.locator("button[type=submit]").click()
+    expect(page.locator("#board-select")).to_have_value("made-in-browser")
+    slugs = [b["slug"] for b in server.api("GET", "/api/boards")["boards"]]
+    assert "made-in-browser" in slugs
+    column(page, "ready").locator("[data-create]").click()
+    page.fill("#create-dialog [name=title]", "On the new board")
+    page.click("#create-dialog button[type=submit]")
+    expect(page.locator(".card", has_text="On the new board")).to_be_visible()
+    page.click("#board-archive")
+    page.click("#ask-ok")
+    expect(page.locator("#board-select")).to_have_value("default")
+    slugs = [b["slug"] for b in server.api("GET", "/api/boards")["boards"]]
+    assert "made-in-browser" not in slugs
