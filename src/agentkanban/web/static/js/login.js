@@ -5,6 +5,11 @@ const form = document.getElementById("login-form");
 const input = document.getElementById("token");
 const error = document.getElementById("login-error");
 
+if (new URLSearchParams(location.search).get("error") === "token") {
+  error.textContent = "The token in that link was not accepted. Paste the current one.";
+  error.hidden = false;
+}
+
 form.addEventListener("submit", async (e) => {
   e.preventDefault();
   error.hidden = true;
