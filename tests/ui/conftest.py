@@ -50,10 +50,11 @@ class Server:
     env: dict[str, str]
     proc: subprocess.Popen[bytes]
     log: Path
+    token: str = TOKEN
     client: httpx.Client = field(init=False)
 
     def __post_init__(self) -> None:
-        self.client = httpx.Client(base_url=self.url, cookies={"kanban_token": TOKEN}, timeout=30)
+        self.client = httpx.Client(base_url=self.url, cookies={"kanban_token": self.token}, timeout=30)
 
     def api(self, method: str, path: str, *, board: str | None = None, **kw: Any) -> Any:
         params = dict(kw.pop("params", {}) or {})
@@ -74,20 +75,19 @@ class Server:
         return slug
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    home = tmp_path_factory.mktemp("kanban-home")
-    port = _free_port()
+def start_server(home: Path, port: int | None = None, token: str = TOKEN) -> Server:
+    """Start ``kanban serve`` on ``home`` and wait until /healthz answers."""
+    port = port or _free_port()
     env = {
         **os.environ,
         "KANBAN_HOME": str(home),
-        "KANBAN_TOKEN": TOKEN,
+        "KANBAN_TOKEN": token,
         # A home channel for the notification pills; --no-notify means nothing is ever sent.
         "TELEGRAM_BOT_TOKEN": "x",
         "TELEGRAM_HOME_CHANNEL": "123",
     }
-    log = home / "server.log"
-    with log.open("wb") as out:
+    log = home / f"server-{port}.log"
+    with log.open("ab") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "agentkanban", "serve", "--host", "127.0.0.1", "--port", str(port),
              "--no-dispatch", "--no-notify"],
@@ -105,19 +105,29 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             pass
         if time.monotonic() > deadline:
             proc.kill()
+            proc.wait(timeout=10)
             pytest.fail(f"kanban serve did not answer /healthz:\n{log.read_text()}", pytrace=False)
         time.sleep(0.1)
-    srv = Server(url=url, home=home, env=env, proc=proc, log=log)
+    return Server(url=url, home=home, env=env, proc=proc, log=log, token=token)
+
+
+def stop_server(srv: Server) -> None:
+    srv.client.close()
+    srv.proc.terminate()
+    try:
+        srv.proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        srv.proc.kill()
+        srv.proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    srv = start_server(tmp_path_factory.mktemp("kanban-home"))
     try:
         yield srv
     finally:
-        srv.client.close()
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+        stop_server(srv)
 
 
 @pytest.fixture(scope="session")

@@ -220,3 +220,40 @@ def test_filters_and_lanes(page, server):
     page.fill("#search", "needle")
     expect(page.locator(".card")).to_have_count(1)
     expect(page.locator(".card")).to_contain_text("For globex")
+
+
+def _touch(cdp, kind, x=None, y=None):
+    points = [] if x is None else [{"x": x, "y": y}]
+    cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": points})
+
+
+def test_touch_tap_opens_and_press_and_drag_moves(browser, server):
+    board = server.new_board("touch")
+    t = server.create("Touch me", board=board)
+    ctx = browser.new_context(viewport={"width": 1440, "height": 900}, base_url=server.url, has_touch=True)
+    try:
+        ctx.add_cookies([{"name": "kanban_token", "value": TOKEN, "url": server.url}])
+        page = ctx.new_page()
+        open_board(page, board)
+        cdp = ctx.new_cdp_session(page)
+        box = card(page, t["id"]).bounding_box()
+        x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+        # A tap is a click: it opens the drawer.
+        _touch(cdp, "touchStart", x, y)
+        _touch(cdp, "touchEnd")
+        expect(page.locator("#drawer")).to_be_visible()
+        page.keyboard.press("Escape")
+        expect(page.locator("#drawer")).to_be_hidden()
+        # Press, hold, then drag to Todo.
+        target = column(page, "todo").bounding_box()
+        _touch(cdp, "touchStart", x, y)
+        page.wait_for_timeout(450)
+        tx, ty = target["x"] + target["width"] / 2, target["y"] + 150
+        for i in range(1, 13):
+            _touch(cdp, "touchMove", x + (tx - x) * i / 12, y + (ty - y) * i / 12)
+            page.wait_for_timeout(16)
+        _touch(cdp, "touchEnd")
+        wait_for(lambda: server.task(t["id"], board)["task"]["status"] == "todo")
+        expect(column(page, "todo").locator(f'.card[data-id="{t["id"]}"]')).to_be_visible()
+    finally:
+        ctx.close()

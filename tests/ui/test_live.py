@@ -10,7 +10,7 @@ import time
 
 from playwright.sync_api import expect
 
-from .conftest import card, column, open_board
+from .conftest import card, column, open_board, start_server, stop_server
 
 _SERVICE_CREATE = """
 import sys
@@ -93,3 +93,30 @@ def test_new_board_dialog_and_archive(page, server):
     expect(page.locator("#board-select")).to_have_value("default")
     slugs = [b["slug"] for b in server.api("GET", "/api/boards")["boards"]]
     assert "made-in-browser" not in slugs
+
+
+def test_reconnects_after_a_drop_and_says_so_when_the_token_is_refused(browser, tmp_path):
+    srv = start_server(tmp_path)
+    port = int(srv.url.rsplit(":", 1)[1])
+    ctx = browser.new_context(base_url=srv.url)
+    try:
+        ctx.add_cookies([{"name": "kanban_token", "value": srv.token, "url": srv.url}])
+        page = ctx.new_page()
+        open_board(page)
+        stop_server(srv)
+        expect(page.locator("#live-status")).to_have_attribute("data-state", "retry")
+        # The server comes back with the same token: the board reconnects and catches up.
+        srv = start_server(tmp_path, port)
+        expect(page.locator("#live-status")).to_have_attribute("data-state", "live", timeout=15_000)
+        srv.create("Made while reconnecting")
+        expect(page.locator(".card", has_text="Made while reconnecting")).to_be_visible()
+        # It comes back with another token: the socket is refused (1008) and a banner says so.
+        stop_server(srv)
+        expect(page.locator("#live-status")).to_have_attribute("data-state", "retry")
+        srv = start_server(tmp_path, port, token="a-different-token")
+        expect(page.locator("#live-status")).to_have_attribute("data-state", "refused", timeout=20_000)
+        expect(page.locator("#banner")).to_contain_text("refused")
+        expect(page.locator("#banner button", has_text="Sign in")).to_be_visible()
+    finally:
+        ctx.close()
+        stop_server(srv)
