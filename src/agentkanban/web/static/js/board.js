@@ -28,12 +28,12 @@ export function showMore(name, upTo = 0) {
   const list = p.list;
   const frag = document.createDocumentFragment();
   for (const t of p.tasks.slice(have, want)) frag.append(cardFor(t, name));
-  list.querySelector(".col-more")?.remove();
+  list.parentNode?.querySelector(".col-more")?.remove();
   list.append(frag);
   expanded.set(name, want);
   if (want < p.tasks.length) {
     const btn = moreButton(name, p.tasks.length - want);
-    list.append(btn);
+    list.after(btn);
     observer?.observe(btn);
   } else {
     pending.delete(name);
@@ -115,16 +115,16 @@ function cardsInto(container, tasks, column, paged = false) {
   const limit = paged ? Math.max(FIRST_PAGE, expanded.get(column) || 0) : tasks.length;
   const shown = Math.min(limit, tasks.length);
   for (let i = 0; i < shown; i++) frag.append(cardFor(tasks[i], column));
+  container.replaceChildren(frag);
   if (shown < tasks.length) {
     pending.set(column, { tasks, list: container });
     expanded.set(column, shown);
     const btn = moreButton(column, tasks.length - shown);
-    frag.append(btn);
+    container.after(btn); // outside the list: a list holds only its cards
     getObserver()?.observe(btn);
   } else {
     pending.delete(column);
   }
-  container.replaceChildren(frag);
 }
 
 function renderColumn(col, prevScroll) {
@@ -152,9 +152,9 @@ function renderColumn(col, prevScroll) {
     }
     ids.splice(0, ids.length, ...ordered);
   } else if (visible.length) {
-    body.setAttribute("role", "list");
-    body.setAttribute("aria-labelledby", `col-${name}-title`);
-    cardsInto(body, visible, name, true);
+    const list = el("div", { class: "cards", role: "list", "aria-labelledby": `col-${name}-title` });
+    body.append(list);
+    cardsInto(list, visible, name, true);
   } else {
     body.append(el("p", { class: "empty" }, state.filters.q || state.filters.tenant || state.filters.assignee ? "no matching tasks" : "no tasks"));
   }
@@ -163,9 +163,20 @@ function renderColumn(col, prevScroll) {
   return { section, ids };
 }
 
+let deferred = false;
+// A re-render mid-drag would pull the card from under the pointer: wait for the drop.
+document.addEventListener("kanban:dragend", () => {
+  if (deferred) render();
+});
+
 export function render() {
   const root = boardEl();
   if (!state.data) return;
+  if (document.body.classList.contains("is-dragging")) {
+    deferred = true;
+    return;
+  }
+  deferred = false;
   observer?.disconnect();
   pending.clear();
   const prevScroll = {};

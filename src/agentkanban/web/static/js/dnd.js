@@ -122,21 +122,23 @@ function autoScroll(x, y) {
   }
 }
 
-function cleanup() {
+function cleanup(notify = true) {
   drag.proxy.hidden = true;
   drag.proxy.replaceChildren();
   drag.node.classList.remove("dragging");
   drag.over?.classList.remove("drop-target");
   document.body.classList.remove("is-dragging");
   drag = null;
+  if (notify) document.dispatchEvent(new Event("kanban:dragend"));
 }
 
 function finish(onDrop) {
   const { ids, from, over, node } = drag;
   suppressClick = true;
   setTimeout(() => (suppressClick = false), 0);
-  cleanup();
-  if (!over || over.dataset.status === from) return;
+  const moving = !!over && over.dataset.status !== from;
+  cleanup(!moving); // a move reloads the board when the server answers
+  if (!moving) return;
   // Optimistically show the card in its new column; a refusal re-renders from server state.
   const target = over.querySelector(".col-body");
   if (target && ids.length === 1) {

@@ -7,6 +7,7 @@ import { installDnd } from "./dnd.js";
 import { closeDrawer, installDrawer, isOpen, openDrawer, refreshDrawer } from "./drawer.js";
 import { installKeys } from "./keys.js";
 import { LiveFeed } from "./live.js";
+import { setMarkdownEnabled } from "./markdown.js";
 import { moveTasks, reportBulk } from "./moves.js";
 import { clearSelection, installSelection, selectAll } from "./select.js";
 import { el, on, state } from "./state.js";
@@ -42,7 +43,7 @@ const live = new LiveFeed({
 
 // ---- loading ---------------------------------------------------------------------------------
 
-export async function loadBoard() {
+export async function loadBoard({ waitFor = null } = {}) {
   if (loading) {
     reloadAgain = true;
     return loading;
@@ -50,6 +51,7 @@ export async function loadBoard() {
   loading = (async () => {
     try {
       const data = await api.board({ include_archived: state.showArchived ? "true" : undefined });
+      if (waitFor) await waitFor; // first load: the server's dashboard settings shape the render
       setData(data);
       render();
       fillFilters(data);
@@ -385,13 +387,33 @@ on("focus-board", () => {
 });
 on("open", (id) => openDrawer(id));
 
-async function start() {
+async function loadConfig(savedPrefs) {
+  let cfg = {};
   try {
-    const prefs = JSON.parse(localStorage.getItem(PREFS_KEY) || "{}");
-    state.showArchived = !!prefs.showArchived;
-    state.lanes = !!prefs.lanes;
+    cfg = (await api.config()) || {};
+  } catch {
+    /* defaults below */
+  }
+  setMarkdownEnabled(cfg.render_markdown !== false);
+  if (!savedPrefs) {
+    state.lanes = cfg.lane_by_profile !== false;
+    state.showArchived = !!cfg.include_archived_by_default;
+  }
+  state.defaultTenant = cfg.default_tenant || "";
+  $("show-archived").checked = state.showArchived;
+  $("lanes").checked = state.lanes;
+}
+
+async function start() {
+  let saved = null;
+  try {
+    saved = JSON.parse(localStorage.getItem(PREFS_KEY) || "null");
   } catch {
     /* ignore bad prefs */
+  }
+  if (saved) {
+    state.showArchived = !!saved.showArchived;
+    state.lanes = !!saved.lanes;
   }
   $("show-archived").checked = state.showArchived;
   $("lanes").checked = state.lanes;
@@ -407,18 +429,32 @@ async function start() {
   installKeys({ openCreate, openDrawer, closeDrawer, isDrawerOpen: isOpen, updateBulkBar, reload: loadBoard });
   const slug = localStorage.getItem(BOARD_KEY) || "default";
   setBoard(slug);
+  // Server-side dashboard defaults apply until this browser has its own preferences.
+  const configLoaded = loadConfig(saved);
   // The board and the board list load together; an unknown slug falls back to the default board.
   const boardsLoaded = loadBoards().then(
     () => state.boards.some((b) => b.slug === slug),
     () => true, // the list failed to load: keep the choice; a missing board answers 404 below
   );
-  await loadBoard();
+  const showArchived = state.showArchived;
+  await loadBoard({ waitFor: configLoaded });
   if (!(await boardsLoaded) && slug !== "default" && getBoard() === slug) await switchBoard("default");
+  if (state.showArchived !== showArchived) await loadBoard(); // the server's default differs
+  if (state.defaultTenant && !state.filters.tenant && (state.data?.tenants || []).includes(state.defaultTenant)) {
+    state.filters.tenant = state.defaultTenant;
+    $("filter-tenant").value = state.defaultTenant;
+    updateClear();
+    render();
+  }
   loadAssignees();
   // A stale tab catches up as soon as it becomes visible again.
   document.addEventListener("visibilitychange", () => {
     if (!document.hidden) scheduleReload();
   });
+  // Ages and stale tints move with the clock.
+  setInterval(() => {
+    if (!document.hidden) render();
+  }, 60_000);
 }
 
 start();

@@ -141,8 +141,22 @@ function sanitize(root) {
   for (const el of bad) el.replaceWith(document.createTextNode(el.textContent || ""));
 }
 
+let enabled = true;
+
+/** The server's dashboard.render_markdown setting: false shows sources as plain text. */
+export function setMarkdownEnabled(on) {
+  enabled = !!on;
+}
+
 /** Render markdown into `el` safely. */
 export function renderMarkdown(el, src) {
+  if (!enabled) {
+    const pre = document.createElement("pre");
+    pre.className = "md-plain";
+    pre.textContent = String(src ?? "");
+    el.replaceChildren(pre);
+    return;
+  }
   const tpl = document.createElement("template");
   tpl.innerHTML = markdownToHtml(src);
   sanitize(tpl.content);

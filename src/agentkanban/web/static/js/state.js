@@ -45,6 +45,7 @@ export const state = {
   boards: [],
   assignees: [],
   failed: new Set(),
+  defaultTenant: "", // dashboard.default_tenant from the server's settings
 };
 
 const listeners = new Map();
