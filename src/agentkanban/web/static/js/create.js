@@ -11,7 +11,7 @@ let onCreated = () => {};
 
 const HINTS = {
   triage: "Created in Triage: it will not be dispatched until someone moves it on.",
-  todo: "Created in Todo: it waits there until someone moves it to Ready.",
+  todo: "Created in Todo. Without unfinished parents the server promotes it to Ready on its next readiness pass.",
   ready: "Created in Ready (or Todo while it has unfinished parents); an assigned task is picked up by the dispatcher.",
   blocked: "Created, then blocked: it waits for a person.",
 };
