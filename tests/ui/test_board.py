@@ -257,3 +257,24 @@ def test_touch_tap_opens_and_press_and_drag_moves(browser, server):
         expect(column(page, "todo").locator(f'.card[data-id="{t["id"]}"]')).to_be_visible()
     finally:
         ctx.close()
+
+
+def test_aria_roles_and_the_system_theme(page, server):
+    board = server.new_board("aria")
+    server.create("Labelled", board=board)
+    page.emulate_media(color_scheme="light")
+    open_board(page, board)
+    region = page.get_by_role("region", name="Kanban board")
+    expect(region).to_be_visible()
+    expect(region.get_by_role("region", name="Ready")).to_be_visible()
+    expect(region.get_by_role("list").get_by_role("listitem")).to_have_count(1)
+    light = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    page.emulate_media(color_scheme="dark")
+    dark = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert light != dark
+    # The drawer is a modal dialog: the board behind it is inert while it is open.
+    page.get_by_role("listitem").first.click()
+    expect(page.get_by_role("dialog", name="Labelled")).to_be_visible()
+    assert page.evaluate("document.getElementById('board').inert") is True
+    page.keyboard.press("Escape")
+    assert page.evaluate("document.getElementById('board').inert") is False

@@ -30,6 +30,13 @@ const ACTION_LABEL = {
   done: "Complete", archived: "Archive",
 };
 
+// While the drawer is open the page behind it is inert: no focus, no clicks, hidden from
+// assistive technology, as aria-modal promises.
+const BEHIND = [".skip-link", ".topbar", ".toolbar", "#banner", "#board", "#bulk-bar"];
+function setBackgroundInert(on) {
+  for (const sel of BEHIND) document.querySelector(sel)?.toggleAttribute("inert", on);
+}
+
 export function isOpen() {
   return !drawer().hidden;
 }
@@ -42,6 +49,7 @@ export async function openDrawer(id) {
   const d = drawer();
   d.hidden = false;
   backdrop().hidden = false;
+  setBackgroundInert(true);
   document.body.classList.add("drawer-open");
   d.replaceChildren(el("p", { class: "loading" }, "Loading…"));
   d.focus();
@@ -55,6 +63,7 @@ export function closeDrawer() {
   if (!isOpen()) return;
   drawer().hidden = true;
   backdrop().hidden = true;
+  setBackgroundInert(false);
   document.body.classList.remove("drawer-open");
   state.openTaskId = null;
   detail = null;
