@@ -18,8 +18,12 @@ export function getBoard() {
   return currentBoard;
 }
 
+let leaving = false;
 function goLogin() {
-  if (location.pathname !== "/login") location.assign("/login");
+  // Several requests can fail at once; navigate once, or each would abort the previous one.
+  if (leaving || location.pathname === "/login") return;
+  leaving = true;
+  location.assign("/login");
 }
 
 function withQuery(path, params) {
