@@ -120,3 +120,11 @@ def test_reconnects_after_a_drop_and_says_so_when_the_token_is_refused(browser, 
     finally:
         ctx.close()
         stop_server(srv)
+
+
+def test_a_remembered_board_that_is_gone_falls_back_to_default(page, server):
+    server.create("On the default board")
+    open_board(page, "no-such-board")
+    expect(page.locator("#board-select")).to_have_value("default")
+    expect(page.locator(".card", has_text="On the default board").first).to_be_visible()
+    assert page.evaluate("localStorage.getItem('agentkanban.board')") == "default"

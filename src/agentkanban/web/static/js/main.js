@@ -49,6 +49,7 @@ export async function loadBoard({ waitFor = null } = {}) {
     return loading;
   }
   loading = (async () => {
+    let gone = false;
     try {
       const data = await api.board({ include_archived: state.showArchived ? "true" : undefined });
       if (waitFor) await waitFor; // first load: the server's dashboard settings shape the render
@@ -60,14 +61,16 @@ export async function loadBoard({ waitFor = null } = {}) {
         live.start(liveBoard, data.latest_event_id || 0);
       }
     } catch (err) {
-      if (err.status === 404 && getBoard() !== "default") {
-        toast(`Board “${getBoard()}” is gone; showing the default board.`, "error");
-        await switchBoard("default");
-        return;
-      }
-      if (err.status !== 401) banner(`Could not load the board: ${err.message}`);
+      if (err.status === 404 && getBoard() !== "default") gone = true;
+      else if (err.status !== 401) banner(`Could not load the board: ${err.message}`);
     } finally {
       loading = null;
+    }
+    if (gone) {
+      toast(`Board “${getBoard()}” is gone; showing the default board.`, "error");
+      reloadAgain = false;
+      await switchBoard("default");
+      return;
     }
     if (reloadAgain) {
       reloadAgain = false;

@@ -16,6 +16,11 @@ export async function prepareMove(to, count, title) {
     });
     return a && { status: "done", result: a.value, summary: a.value };
   }
+  if (to === "blocked" && count > 1) {
+    // The bulk route takes no reason; a reason can be given per task from its drawer.
+    const a = await ask({ title: `Block ${count} tasks`, message: `Block ${what}? They stay blocked until someone unblocks them.`, ok: "Block" });
+    return a && { status: "blocked" };
+  }
   if (to === "blocked") {
     const a = await ask({
       title: count > 1 ? `Block ${count} tasks` : "Block task",
