@@ -216,3 +216,12 @@ def wait_for(predicate: Any, timeout: float = 10.0, interval: float = 0.1) -> An
         if time.monotonic() > deadline:
             raise AssertionError("condition not met in time")
         time.sleep(interval)
+
+
+def services_ctx(server: Server, clock: Any = None) -> Any:
+    """The service layer on the server's KANBAN_HOME, for setting up what the API cannot
+    (a worker's attempts, a past clock); the server sees the same database."""
+    from agentkanban.config import load_settings
+    from agentkanban.services import open_ctx
+
+    return open_ctx(load_settings(server.env), **({"clock": clock} if clock else {}))

@@ -6,7 +6,7 @@ import re
 
 from playwright.sync_api import expect
 
-from .conftest import TOKEN, card, column, drag, open_board, wait_for
+from .conftest import TOKEN, card, column, drag, open_board, services_ctx, wait_for
 
 
 def test_unauthenticated_visit_goes_to_login_and_token_signs_in(anon_page, server):
@@ -278,3 +278,22 @@ def test_aria_roles_and_the_system_theme(page, server):
     assert page.evaluate("document.getElementById('board').inert") is True
     page.keyboard.press("Escape")
     assert page.evaluate("document.getElementById('board').inert") is False
+
+
+def test_stale_cards_are_tinted(page, server):
+    import time
+
+    from agentkanban.services import Actor
+    from agentkanban.services import tasks as task_service
+
+    board = server.new_board("stale")
+    fresh = server.create("Fresh", board=board)
+    old = task_service.create(services_ctx(server, clock=lambda: time.time() - 3 * 3600), board,
+                              title="Waiting for hours", actor=Actor(name="t")).task
+    ancient = task_service.create(services_ctx(server, clock=lambda: time.time() - 3 * 86400), board,
+                                  title="Waiting for days", actor=Actor(name="t")).task
+    open_board(page, board)
+    expect(card(page, old.id)).to_have_class(re.compile(r"\bstale-1\b"))
+    expect(card(page, ancient.id)).to_have_class(re.compile(r"\bstale-2\b"))
+    expect(card(page, fresh["id"])).not_to_have_class(re.compile(r"\bstale-"))
+    expect(card(page, ancient.id).locator(".card-age")).to_have_text("3d")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from .conftest import card, open_board, wait_for
+from .conftest import card, open_board, services_ctx, wait_for
 
 HOSTILE = (
     '<img src=x onerror="window.__pwned=1">\n\n'
@@ -155,3 +155,41 @@ def test_hostile_markdown_renders_inert(page, server):
     # The hostile text is shown, as text.
     expect(drawer.locator("#drawer-title")).to_have_text('<img src=x onerror="window.__pwned=9">')
     expect(drawer.locator(".body-view")).to_contain_text("<script>window.__pwned=3</script>")
+
+
+def test_run_history_events_and_worker_log(page, server):
+    from agentkanban.services import boards, runs
+
+    board = server.new_board("drawer-runs")
+    t = server.create("Worked on", board=board, assignee="coder")
+    ctx = services_ctx(server)
+    first = runs.claim(ctx, board, t["id"], profile="coder", lock="host:1", ttl=600)
+    runs.end_attempt(ctx, board, t["id"], first.run_id, outcome="crashed", error="exit code 137",
+                     count_failure=True, failure_limit=5)
+    runs.claim(ctx, board, t["id"], profile="coder", lock="host:2", ttl=600)
+    server.api("PATCH", f"/api/tasks/{t['id']}", board=board,
+               json={"status": "done", "result": "All **green**", "summary": "Shipped it",
+                     "metadata": {"tests": 42}})
+    log = boards.logs_dir(ctx, board) / f"{t['id']}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.write_text("first line of output\n")
+
+    open_board(page, board)
+    drawer = open_drawer(page, t["id"])
+    expect(drawer.locator(".result strong")).to_have_text("green")
+    runs_list = drawer.locator(".run")
+    expect(runs_list).to_have_count(2)
+    expect(runs_list.nth(0)).to_contain_text("completed")
+    expect(runs_list.nth(0)).to_contain_text("@coder")
+    expect(runs_list.nth(0)).to_contain_text("Shipped it")
+    expect(runs_list.nth(0).locator(".run-meta")).to_contain_text('"tests": 42')
+    expect(runs_list.nth(1)).to_contain_text("crashed")
+    expect(runs_list.nth(1).locator(".run-error")).to_have_text("exit code 137")
+    drawer.locator('[data-key="events-summary"]').click()
+    expect(drawer.locator(".events .event-kind", has_text="completed")).to_be_visible()
+    drawer.locator('[data-key="log-summary"]').click()
+    expect(drawer.locator(".log")).to_have_text("first line of output\n")
+    with log.open("a") as fh:
+        fh.write("second line\n")
+    drawer.locator('[data-key="log-refresh"]').click()
+    expect(drawer.locator(".log")).to_contain_text("second line")
