@@ -90,20 +90,19 @@ export function trapFocus(container, event) {
   }
 }
 
-let toastTimer = 0;
 export function toast(message, kind = "info", ms = 4000) {
   const box = document.getElementById("toasts");
   const t = document.createElement("div");
   t.className = `toast toast-${kind}`;
   t.textContent = message;
   box.append(t);
-  clearTimeout(toastTimer);
   setTimeout(() => t.remove(), kind === "error" ? Math.max(ms, 7000) : ms);
 }
 
 export function banner(message, { kind = "error", action = null } = {}) {
   const b = document.getElementById("banner");
   b.replaceChildren();
+  delete b.dataset.kind;
   if (!message) {
     b.hidden = true;
     return;

@@ -29,15 +29,13 @@ const live = new LiveFeed({
     const dot = $("live-status");
     dot.dataset.state = status;
     dot.textContent = { live: "live", connecting: "connecting…", retry: `reconnecting in ${Math.round(wait / 1000)}s`, refused: "offline" }[status] || status;
-    if (status === "live") {
-      if (document.getElementById("banner").dataset.kind === "live") banner(null);
-    }
+    if (status === "live" && $("banner").dataset.kind === "live") banner(null);
   },
   onRefused: () => {
     banner("Live updates stopped: the server refused this session's token. Sign in again to resume.", {
       action: { label: "Sign in", run: () => location.assign("/login") },
     });
-    document.getElementById("banner").dataset.kind = "live";
+    $("banner").dataset.kind = "live";
   },
 });
 
@@ -50,9 +48,14 @@ export async function loadBoard({ waitFor = null } = {}) {
   }
   loading = (async () => {
     let gone = false;
+    const slug = getBoard();
     try {
       const data = await api.board({ include_archived: state.showArchived ? "true" : undefined });
       if (waitFor) await waitFor; // first load: the server's dashboard settings shape the render
+      if (slug !== getBoard()) {
+        reloadAgain = true; // the board was switched meanwhile: this answer is for the old one
+        return;
+      }
       setData(data);
       render();
       fillFilters(data);
@@ -60,9 +63,13 @@ export async function loadBoard({ waitFor = null } = {}) {
         liveBoard = getBoard();
         live.start(liveBoard, data.latest_event_id || 0);
       }
+      if ($("banner").dataset.kind === "load") banner(null);
     } catch (err) {
       if (err.status === 404 && getBoard() !== "default") gone = true;
-      else if (err.status !== 401) banner(`Could not load the board: ${err.message}`);
+      else if (err.status !== 401) {
+        banner(`Could not load the board: ${err.message}`, { action: { label: "Retry", run: () => loadBoard() } });
+        $("banner").dataset.kind = "load";
+      }
     } finally {
       loading = null;
     }
