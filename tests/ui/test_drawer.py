@@ -193,3 +193,16 @@ def test_run_history_events_and_worker_log(page, server):
         fh.write("second line\n")
     drawer.locator('[data-key="log-refresh"]').click()
     expect(drawer.locator(".log")).to_contain_text("second line")
+
+
+def test_the_address_names_the_open_task(page, server):
+    board = server.new_board("drawer-link")
+    t = server.create("Linkable", board=board)
+    open_board(page, board)
+    open_drawer(page, t["id"])
+    assert page.evaluate("location.hash") == f"#{t['id']}"
+    page.reload()
+    expect(page.locator("#drawer-title")).to_have_text("Linkable")
+    page.keyboard.press("Escape")
+    expect(page.locator("#drawer")).to_be_hidden()
+    assert page.evaluate("location.hash") == ""

@@ -197,6 +197,11 @@ export function render() {
     if (first) state.focusedId = first[1][0];
   }
   root.replaceChildren(frag);
+  if (!state.tasks.size) {
+    root.prepend(el("div", { class: "board-empty", role: "note" },
+      el("strong", null, "This board is empty."), " Press ", el("kbd", null, "n"), " or a column's ", el("kbd", null, "+"),
+      " to create the first task, or add one from the command line with ", el("code", null, "kanban create"), "."));
+  }
   const focusNode = state.focusedId && root.querySelector(`.card[data-id="${CSS.escape(state.focusedId)}"]`);
   if (focusNode) {
     focusNode.tabIndex = 0;

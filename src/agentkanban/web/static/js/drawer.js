@@ -44,6 +44,8 @@ export function isOpen() {
 export async function openDrawer(id) {
   if (!isOpen()) returnFocus = document.activeElement;
   state.openTaskId = id;
+  // The address names the open task, so a link (or a reload) opens it again.
+  history.replaceState(null, "", `#${encodeURIComponent(id)}`);
   logOpen = false;
   showAllRuns = false;
   const d = drawer();
@@ -67,6 +69,7 @@ export function closeDrawer() {
   document.body.classList.remove("drawer-open");
   state.openTaskId = null;
   detail = null;
+  history.replaceState(null, "", location.pathname + location.search);
   const back = returnFocus;
   returnFocus = null;
   if (back && document.contains(back)) back.focus();

@@ -457,6 +457,8 @@ async function start() {
     render();
   }
   loadAssignees();
+  const linked = decodeURIComponent(location.hash.slice(1));
+  if (linked) openDrawer(linked);
   // A stale tab catches up as soon as it becomes visible again.
   document.addEventListener("visibilitychange", () => {
     if (!document.hidden) scheduleReload();
