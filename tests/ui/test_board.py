@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from playwright.sync_api import expect
+from .conftest import TOKEN, card, column, drag, open_board, require_playwright, services_ctx, wait_for
 
-from .conftest import TOKEN, card, column, drag, open_board, services_ctx, wait_for
+expect = require_playwright()
 
 
 def test_unauthenticated_visit_goes_to_login_and_token_signs_in(anon_page, server):

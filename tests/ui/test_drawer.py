@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from playwright.sync_api import expect
+from .conftest import card, open_board, require_playwright, services_ctx, wait_for
 
-from .conftest import card, open_board, services_ctx, wait_for
+expect = require_playwright()
 
 HOSTILE = (
     '<img src=x onerror="window.__pwned=1">\n\n'

@@ -8,9 +8,9 @@ import subprocess
 import sys
 import time
 
-from playwright.sync_api import expect
+from .conftest import card, column, open_board, require_playwright, start_server, stop_server
 
-from .conftest import card, column, open_board, start_server, stop_server
+expect = require_playwright()
 
 _SERVICE_CREATE = """
 import sys
