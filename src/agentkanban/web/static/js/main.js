@@ -20,9 +20,12 @@ let loading = null;
 let reloadAgain = false;
 let liveBoard = null;
 
+// Worker telemetry that changes nothing a card shows: it refreshes an open drawer, not the board.
+const CARD_SILENT = new Set(["heartbeat", "spawned"]);
+
 const live = new LiveFeed({
   onEvents: (events) => {
-    scheduleReload();
+    if (events.some((e) => !CARD_SILENT.has(e.kind))) scheduleReload();
     if (state.openTaskId && events.some((e) => e.task_id === state.openTaskId)) scheduleDrawer();
   },
   onStatus: (status, wait) => {
