@@ -26,7 +26,6 @@ import platform
 import random
 import re
 import secrets
-import statistics
 import subprocess
 import sys
 import tempfile

@@ -200,3 +200,26 @@ def test_serve_on_port_0_prints_the_port_and_a_login_link(tmp_path):
 
 def test_anon_base_is_loopback():
     assert BASE.startswith("http://127.0.0.1")
+
+
+def test_serve_runs_the_dispatcher_and_stops_it(tmp_path):
+    env = {"KANBAN_TOKEN": "tok"}
+    proc = subprocess.Popen([sys.executable, "-m", "agentkanban", "serve", "--port", "0", "--no-notify"],
+                            env={**os.environ, "KANBAN_HOME": str(tmp_path / "h"), **env},
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        base = None
+        while base is None:
+            m = re.search(r"listening on (\S+)", proc.stdout.readline())
+            base = f"http://{m.group(1)}" if m else None
+        deadline = time.monotonic() + 30
+        dispatcher = None
+        while time.monotonic() < deadline and not (dispatcher and dispatcher["alive"]):
+            dispatcher = httpx.get(base + "/healthz").json()["dispatcher"]
+            time.sleep(0.1)
+        assert dispatcher and dispatcher["alive"]
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=30)
+    assert proc.returncode in (0, -signal.SIGTERM)

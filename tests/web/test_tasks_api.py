@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from agentkanban.services import health, runs
+from agentkanban.services import health, runs, transitions
 from agentkanban.services import tasks as task_svc
-from agentkanban.services import transitions
 
 from .conftest import make_board, make_task
 
@@ -295,18 +294,17 @@ def test_bulk_errors_and_scope(api, ctx):
 
 # -- log -----------------------------------------------------------------------------------------
 def test_task_log(api, ctx):
-    from agentkanban.services import boards
+    from agentkanban.dispatch import logs
 
     tid = make_task(ctx, "t")
     body = api.get(f"/tasks/{tid}/log").json()
     assert (body["exists"], body["content"], body["size_bytes"], body["truncated"]) == (False, "", 0, False)
-    logs = boards.logs_dir(ctx, "default")
-    logs.mkdir(parents=True, exist_ok=True)
-    (logs / f"{tid}.log.1").write_text("old line\n")
-    (logs / f"{tid}.log").write_text("first line\nsecond line\n")
+    path = logs.log_path(ctx, "default", tid)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("first line\nsecond line\n")
     body = api.get(f"/tasks/{tid}/log").json()
-    assert body["exists"] and body["content"] == "old line\nfirst line\nsecond line\n"
-    assert body["path"].endswith(f"{tid}.log") and not body["truncated"]
+    assert body["exists"] and body["content"] == "first line\nsecond line\n" and body["size_bytes"] == 23
+    assert body["path"] == str(path) and not body["truncated"]
     tail = api.get(f"/tasks/{tid}/log", params={"tail": 15}).json()
     assert tail["truncated"] and tail["content"] == "second line\n"
     assert_error(api.get("/tasks/t_ffffffff/log"), 404)

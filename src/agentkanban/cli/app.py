@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import sys
 from functools import cached_property
 from typing import Any
 
@@ -49,4 +49,9 @@ pass_app = click.make_pass_decorator(App)
 
 
 def emit_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, sort_keys=False, default=str))
+    """Indented JSON on stdout. orjson: the stdlib's indenting encoder is pure Python (10x slower)."""
+    import orjson
+
+    sys.stdout.buffer.write(orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE,
+                                         default=str))
+    sys.stdout.flush()

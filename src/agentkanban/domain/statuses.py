@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 from ..errors import InvalidTransition, ValidationError
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     TRIAGE = "triage"
     TODO = "todo"
     READY = "ready"
@@ -44,6 +44,12 @@ DIRECT_TARGETS: frozenset[Status] = frozenset({S.TRIAGE, S.TODO, S.READY})
 PARENT_SATISFIED: frozenset[Status] = frozenset({S.DONE, S.ARCHIVED})
 
 
+RUNNING_ONLY_BY_CLAIM = (
+    "only the dispatcher's claim can move a task into 'running'; "
+    "assign it and let the dispatcher pick it up"
+)
+
+
 def parse_status(value: str) -> Status:
     try:
         return Status(str(value).strip().lower())
@@ -56,8 +62,5 @@ def check_transition(frm: Status, to: Status) -> None:
     """Raise :class:`InvalidTransition` unless the table allows ``frm -> to``."""
     if to not in TRANSITIONS[frm]:
         if to is S.RUNNING:
-            raise InvalidTransition(
-                "only the dispatcher's claim can move a task into 'running'; "
-                "assign it and let the dispatcher pick it up"
-            )
+            raise InvalidTransition(RUNNING_ONLY_BY_CLAIM)
         raise InvalidTransition(f"cannot move a task from '{frm.value}' to '{to.value}'")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from ..domain.models import Run
@@ -36,7 +36,7 @@ def relative(ts: float, now: float) -> str:
 
 
 def _when(ts: float) -> str:
-    return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return datetime.fromtimestamp(ts, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _meta(metadata: dict[str, Any] | None) -> list[str]:
@@ -92,10 +92,10 @@ def build(ctx: Ctx, board: str, task_id: str) -> str:
         for p in done_parents:
             when = relative(p.completed_at, now) if p.completed_at else "earlier"
             out.append(f"### {p.id}: {p.title} (completed {when})")
-            run = parent_runs.get(p.id)
-            out.append(_cap((run.summary if run and run.summary else p.result) or "(no result recorded)",
+            prun = parent_runs.get(p.id)
+            out.append(_cap((prun.summary if prun and prun.summary else p.result) or "(no result recorded)",
                             FIELD_CAP))
-            out += _meta(run.metadata if run else None)
+            out += _meta(prun.metadata if prun else None)
     if recent:
         out += ["", f"## Recent work by @{task.assignee}"]
         for r in recent:

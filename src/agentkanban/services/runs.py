@@ -10,6 +10,7 @@ from ..domain.models import OUTCOME_RECLAIMED, Run, Task
 from ..domain.statuses import Status
 from ..errors import InvalidTransition
 from ..ids import new_run_token
+from ..store import Tx
 from ..store import events as store_events
 from ..store import runs as store_runs
 from ..store import tasks as store_tasks
@@ -31,27 +32,34 @@ def claim(ctx: Ctx, board: str, task_id: str, *, profile: str, lock: str, ttl: f
     """Compare-and-set ``ready -> running`` opening a run; None when the task is not claimable."""
     now = ctx.now()
     with ctx.store.write() as tx:
-        task = load(tx.conn, board, task_id)
-        if task.status is not Status.READY or task.claim_lock is not None:
-            return None
-        if store_tasks.unsatisfied_parents(tx.conn, task.id):
-            transition(tx, task, Status.TODO, now)
-            store_events.append(tx, board=board, task_id=task.id, kind=ev.STATUS, now=now,
-                                payload={"status": "todo", "reason": "parents_not_done"})
-            return None
-        token = new_run_token()
-        runtime = task.max_runtime_seconds or max_runtime
-        run_id = store_runs.open_run(tx.conn, {
-            "task_id": task.id, "board": board, "profile": profile, "status": "running",
-            "claim_lock": lock, "token_hash": hash_token(token), "claim_expires": now + ttl,
-            "max_runtime_seconds": runtime, "started_at": now})
-        transition(tx, task, Status.RUNNING, now, {
-            "claim_lock": lock, "claim_expires": now + ttl, "current_run_id": run_id,
-            "started_at": task.started_at or now, "last_heartbeat_at": None, "worker_pid": None})
-        store_events.append(tx, board=board, task_id=task.id, kind=ev.CLAIMED, now=now,
-                            run_id=run_id, payload={"lock": lock, "expires": now + ttl,
-                                                    "run_id": run_id, "profile": profile})
-        return Claim(load(tx.conn, board, task.id), run_id, token)
+        return claim_in_tx(tx, board, task_id, profile=profile, lock=lock, ttl=ttl,
+                           max_runtime=max_runtime, now=now)
+
+
+def claim_in_tx(tx: Tx, board: str, task_id: str, *, profile: str, lock: str, ttl: float,
+                max_runtime: int | None, now: float) -> Claim | None:
+    """The body of :func:`claim`, for callers that check more inside the same transaction."""
+    task = load(tx.conn, board, task_id)
+    if task.status is not Status.READY or task.claim_lock is not None:
+        return None
+    if store_tasks.unsatisfied_parents(tx.conn, task.id):
+        transition(tx, task, Status.TODO, now)
+        store_events.append(tx, board=board, task_id=task.id, kind=ev.STATUS, now=now,
+                            payload={"status": "todo", "reason": "parents_not_done"})
+        return None
+    token = new_run_token()
+    runtime = task.max_runtime_seconds or max_runtime
+    run_id = store_runs.open_run(tx.conn, {
+        "task_id": task.id, "board": board, "profile": profile, "status": "running",
+        "claim_lock": lock, "token_hash": hash_token(token), "claim_expires": now + ttl,
+        "max_runtime_seconds": runtime, "started_at": now})
+    transition(tx, task, Status.RUNNING, now, {
+        "claim_lock": lock, "claim_expires": now + ttl, "current_run_id": run_id,
+        "started_at": task.started_at or now, "last_heartbeat_at": None, "worker_pid": None})
+    store_events.append(tx, board=board, task_id=task.id, kind=ev.CLAIMED, now=now,
+                        run_id=run_id, payload={"lock": lock, "expires": now + ttl,
+                                                "run_id": run_id, "profile": profile})
+    return Claim(load(tx.conn, board, task.id), run_id, token)
 
 
 def set_worker(ctx: Ctx, board: str, task_id: str, run_id: int, *, pid: int,

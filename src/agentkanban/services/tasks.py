@@ -114,8 +114,7 @@ def create(
             "consecutive_failures": 0, "max_runtime_seconds": max_runtime_seconds,
             "max_retries": max_retries, "skills": dumps(skill_list) if skill_list else None,
         }
-        if not store_tasks.insert_task(tx.conn, values):
-            raise Conflict(f"idempotency key {key!r} was just used by a concurrent create; retry")
+        store_tasks.insert_task(tx.conn, values)
         for pid in parent_ids:
             store_links.add(tx.conn, pid, task_id)
         store_events.append(tx, board=board, task_id=task_id, kind=ev.CREATED, now=now, payload={
@@ -215,6 +214,26 @@ def list_tasks(ctx: Ctx, board: str, *, statuses: list[str] | None = None,
             order=SORTS[sort], limit=limit)
 
 
+def list_json(ctx: Ctx, board: str, *, statuses: list[str] | None = None,
+              include_archived: bool = False, assignee: str | None = None,
+              tenant: str | None = None, sort: str = "priority",
+              limit: int | None = None) -> list[dict[str, Any]]:
+    """:func:`list_tasks` in the API's JSON shape (``views.task_json``), built straight from rows."""
+    if sort not in SORTS:
+        raise ValidationError(f"unknown sort {sort!r}; use one of: {', '.join(SORTS)}")
+    now = ctx.now()
+    with ctx.store.read() as conn:
+        rows = store_tasks.list_task_dicts(
+            conn, board, statuses=statuses, include_archived=include_archived,
+            assignee=clean_assignee(assignee) if assignee else assignee, tenant=tenant,
+            order=SORTS[sort], limit=limit)
+    from .views import add_age
+
+    for d in rows:
+        add_age(d, now)
+    return rows
+
+
 def delete_archived(ctx: Ctx, board: str, task_ids: list[str]) -> list[str]:
     """Hard-delete archived tasks with their links, comments, runs and events."""
     with ctx.store.write() as tx:
@@ -228,5 +247,5 @@ def delete_archived(ctx: Ctx, board: str, task_ids: list[str]) -> list[str]:
     return [x.id for x in tasks]
 
 
-__all__ = ["Created", "assign", "create", "delete_archived", "edit", "get", "list_tasks",
+__all__ = ["Created", "assign", "create", "delete_archived", "edit", "get", "list_json", "list_tasks",
            "parse_workspace", "reprioritize", "resolve_id", "show"]

@@ -7,7 +7,13 @@ from typing import Any
 
 from ..domain import events as ev
 from ..domain.models import OUTCOME_BLOCKED, OUTCOME_COMPLETED, OUTCOME_RECLAIMED, Task
-from ..domain.statuses import DIRECT_TARGETS, PARENT_SATISFIED, Status, check_transition, parse_status
+from ..domain.statuses import (
+    DIRECT_TARGETS,
+    PARENT_SATISFIED,
+    RUNNING_ONLY_BY_CLAIM,
+    Status,
+    parse_status,
+)
 from ..errors import Conflict, InvalidTransition, ValidationError
 from ..store import Tx
 from ..store import events as store_events
@@ -51,7 +57,7 @@ def set_status(ctx: Ctx, board: str, task_id: str, to: str | Status, *, actor: A
     target = parse_status(to) if isinstance(to, str) else to
     if target not in DIRECT_TARGETS:
         if target is Status.RUNNING:
-            check_transition(Status.READY, Status.RUNNING)  # raises with the explanation
+            raise InvalidTransition(RUNNING_ONLY_BY_CLAIM)
         raise InvalidTransition(
             f"'{target.value}' has its own verb (complete, block, archive); direct moves are to "
             "triage, todo or ready")

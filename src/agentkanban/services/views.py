@@ -11,19 +11,24 @@ from ..store import tasks as store_tasks
 from .base import Ctx
 
 
-def age(task: Task, now: float) -> dict[str, int | None]:
+def _age(created: float, started: float | None, completed: float | None,
+         now: float) -> dict[str, int | None]:
     return {
-        "created_age_seconds": int(now - task.created_at),
-        "started_age_seconds": int(now - task.started_at) if task.started_at else None,
-        "time_to_complete_seconds": (
-            int(task.completed_at - task.started_at)
-            if task.completed_at and task.started_at else None),
+        "created_age_seconds": int(now - created),
+        "started_age_seconds": int(now - started) if started else None,
+        "time_to_complete_seconds": int(completed - started) if completed and started else None,
     }
 
 
+def add_age(d: dict[str, Any], now: float) -> dict[str, Any]:
+    d["age"] = _age(d["created_at"], d["started_at"], d["completed_at"], now)
+    return d
+
+
 def task_json(task: Task, now: float) -> dict[str, Any]:
+    """The API shape of a task: every field plus derived ages."""
     d = task.to_dict()
-    d["age"] = age(task, now)
+    d["age"] = _age(task.created_at, task.started_at, task.completed_at, now)
     return d
 
 
@@ -32,7 +37,7 @@ def board_view(ctx: Ctx, board: str, *, tenant: str | None = None,
     """The whole board grouped by column, with per-card counts, in five queries."""
     now = ctx.now()
     with ctx.store.read() as conn:
-        tasks = store_tasks.list_tasks(conn, board, include_archived=include_archived, tenant=tenant)
+        rows = store_tasks.list_task_dicts(conn, board, include_archived=include_archived, tenant=tenant)
         agg = store_tasks.board_aggregates(conn, board)
         tenants = store_tasks.distinct_values(conn, board, "tenant")
         assignees = store_tasks.distinct_values(conn, board, "assignee", include_archived=False)
@@ -41,12 +46,13 @@ def board_view(ctx: Ctx, board: str, *, tenant: str | None = None,
     columns: dict[str, list[dict[str, Any]]] = {c: [] for c in names}
     no_links = {"parents": 0, "children": 0}
     links, progress, comments = agg["links"], agg["progress"], agg["comments"]
-    for task in tasks:
-        d = task_json(task, now)
-        d["link_counts"] = links.get(task.id, no_links)
-        d["comment_count"] = comments.get(task.id, 0)
-        d["progress"] = progress.get(task.id)
-        columns.get(task.status.value, columns["todo"]).append(d)
+    for d in rows:
+        tid = d["id"]
+        add_age(d, now)
+        d["link_counts"] = links.get(tid, no_links)
+        d["comment_count"] = comments.get(tid, 0)
+        d["progress"] = progress.get(tid)
+        columns.get(d["status"], columns["todo"]).append(d)
     return {
         "columns": [{"name": n, "tasks": columns[n]} for n in names],
         "tenants": tenants,

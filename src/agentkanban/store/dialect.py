@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Connection, Table
-from sqlalchemy.dialects import postgresql, sqlite
 
 # Any constant works; it only has to be the same in every process that writes the event log.
 _EVENT_LOG_LOCK = 0x6B616E62  # "kanb"
@@ -27,16 +26,27 @@ def begin_write(conn: Connection) -> None:
         conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_EVENT_LOG_LOCK})")
 
 
+def _insert_mod(conn: Connection) -> Any:
+    # Imported here: the PostgreSQL dialect package costs ~0.1 s to import, paid only when used.
+    if is_sqlite(conn):
+        from sqlalchemy.dialects import sqlite
+
+        return sqlite
+    from sqlalchemy.dialects import postgresql
+
+    return postgresql
+
+
 def insert_ignore(conn: Connection, table: Table, values: dict[str, Any], keys: list[str]) -> int:
     """INSERT that does nothing when a row with the same ``keys`` exists; returns rows inserted."""
-    mod = sqlite if is_sqlite(conn) else postgresql
+    mod = _insert_mod(conn)
     stmt = mod.insert(table).values(**values).on_conflict_do_nothing(index_elements=keys)
-    # Count RETURNING rows: psycopg reports rowcount -1 for this statement through SQLAlchemy.
+    # RETURNING, not rowcount: psycopg reports -1 for INSERT ... ON CONFLICT DO NOTHING.
     return len(conn.execute(stmt.returning(*(table.c[k] for k in keys))).all())
 
 
 def upsert(conn: Connection, table: Table, values: dict[str, Any], keys: list[str]) -> None:
-    mod = sqlite if is_sqlite(conn) else postgresql
+    mod = _insert_mod(conn)
     stmt = mod.insert(table).values(**values)
     update = {k: stmt.excluded[k] for k in values if k not in keys}
     conn.execute(stmt.on_conflict_do_update(index_elements=keys, set_=update))

@@ -8,6 +8,7 @@ rolled back).
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -18,7 +19,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event, exc
 
 from ..domain.models import Event
-from ..errors import StorageError
+from ..errors import Conflict, StorageError
 from . import dialect
 
 Listener = Callable[[list[Event]], None]
@@ -71,6 +72,29 @@ class Store:
         self._listeners: list[Listener] = []
         self._lock = threading.Lock()
 
+    # -- cheap change detection -----------------------------------------------------------------
+    def change_marker(self) -> tuple[int, ...] | None:
+        """A value that changes when any process commits to this database, read without a query.
+
+        For a SQLite file: the size, mtime and inode of the database and its WAL (every commit
+        appends to the WAL). None for servers (PostgreSQL), where callers poll with a query. A
+        marker can only say "maybe changed"; callers still query now and then (mtime is coarse).
+        """
+        if not self.is_sqlite:
+            return None
+        path = self.engine.url.database
+        if not path or path == ":memory:":
+            return None
+        out: list[int] = []
+        for name in (path, path + "-wal"):
+            try:
+                st = os.stat(name)
+            except OSError:
+                out += [0, 0, 0]
+            else:
+                out += [st.st_mtime_ns, st.st_size, st.st_ino]
+        return tuple(out)
+
     # -- listeners -------------------------------------------------------------------------------
     def add_listener(self, fn: Listener) -> None:
         with self._lock:
@@ -91,6 +115,9 @@ class Store:
                 yield tx
         except exc.OperationalError as err:
             raise StorageError(_describe(err)) from err
+        except exc.IntegrityError as err:
+            raise Conflict(f"the change conflicts with a concurrent one and was not made; retry "
+                           f"({_first_line(err)})") from err
         if tx.events:
             with self._lock:
                 listeners = list(self._listeners)
@@ -111,11 +138,16 @@ class Store:
         self.engine.dispose()
 
 
-def _describe(err: exc.OperationalError) -> str:
+def _first_line(err: exc.DBAPIError) -> str:
     text = str(err.orig) if err.orig is not None else str(err)
-    if "disk is full" in text or "No space left" in text:
+    return text.strip().splitlines()[0] if text.strip() else type(err).__name__
+
+
+def _describe(err: exc.OperationalError) -> str:
+    text = _first_line(err)
+    if "full" in text or "No space left" in text:
         return "the database disk is full; free space and retry (nothing was changed)"
-    return f"database error: {text.splitlines()[0]}"
+    return f"database error: {text} (nothing was changed)"
 
 
 _STORES: dict[str, Store] = {}

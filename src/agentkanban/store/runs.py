@@ -80,3 +80,42 @@ def running_count(conn: Connection, board: str | None = None, profile: str | Non
 
 def task_board(conn: Connection, task_id: str) -> str | None:
     return conn.execute(select(tasks.c.board).where(tasks.c.id == task_id)).scalar()
+
+
+def open_for_board(conn: Connection, board: str) -> list[Run]:
+    """Open attempts of one board (served by the ``(board, status)`` index: open runs are 'running')."""
+    q = (select(runs).where(runs.c.board == board, runs.c.status == "running",
+                            runs.c.ended_at.is_(None))
+         .order_by(runs.c.id))
+    return [to_run(r) for r in conn.execute(q)]
+
+
+def open_counts(conn: Connection) -> tuple[dict[str, int], dict[str, int]]:
+    """Open attempts counted per profile (all boards) and per board."""
+    from sqlalchemy import func
+
+    q = (select(runs.c.board, runs.c.profile, func.count())
+         .where(runs.c.status == "running", runs.c.ended_at.is_(None))
+         .group_by(runs.c.board, runs.c.profile))
+    by_profile: dict[str, int] = {}
+    by_board: dict[str, int] = {}
+    for board, profile, n in conn.execute(q):
+        by_profile[profile or ""] = by_profile.get(profile or "", 0) + n
+        by_board[board] = by_board.get(board, 0) + n
+    return by_profile, by_board
+
+
+def last_closed(conn: Connection, task_ids: list[str]) -> dict[str, Run]:
+    """The most recent closed attempt of each task."""
+    if not task_ids:
+        return {}
+    q = (select(runs).where(runs.c.task_id.in_(task_ids), runs.c.ended_at.is_not(None))
+         .order_by(runs.c.id))
+    return {r._mapping["task_id"]: to_run(r) for r in conn.execute(q)}
+
+
+def get_many(conn: Connection, run_ids: list[int]) -> dict[int, Run]:
+    if not run_ids:
+        return {}
+    return {int(r._mapping["id"]): to_run(r)
+            for r in conn.execute(select(runs).where(runs.c.id.in_(run_ids)))}

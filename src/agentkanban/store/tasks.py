@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Connection, and_, exists, func, insert, literal, select, update
-from sqlalchemy.exc import IntegrityError
 
 from ..domain.models import Task
 from ..domain.statuses import PARENT_SATISFIED, Status
-from .rows import to_task
+from .rows import task_dicts, to_task
 from .schema import comments, events, task_links, tasks
 
 _SATISFIED = [s.value for s in PARENT_SATISFIED]
@@ -43,16 +42,10 @@ def exists_id(conn: Connection, task_id: str) -> bool:
     return conn.execute(select(literal(1)).where(tasks.c.id == task_id)).first() is not None
 
 
-def insert_task(conn: Connection, values: dict[str, Any]) -> bool:
-    """Insert; False when the board already has a live task with this idempotency key."""
-    try:
-        with conn.begin_nested():
-            conn.execute(insert(tasks).values(**values))
-    except IntegrityError:
-        if values.get("idempotency_key"):
-            return False
-        raise
-    return True
+def insert_task(conn: Connection, values: dict[str, Any]) -> None:
+    """Insert a task. Writers are serialised, so the unique idempotency index only fires if
+    something bypassed the check; that surfaces as a Conflict from the transaction."""
+    conn.execute(insert(tasks).values(**values))
 
 
 def set_fields(conn: Connection, task_id: str, values: dict[str, Any]) -> None:
@@ -132,17 +125,9 @@ def is_ancestor(conn: Connection, candidate: str, of: str) -> bool:
     return conn.execute(select(literal(1)).where(anc.c.id == candidate).limit(1)).first() is not None
 
 
-def list_tasks(
-    conn: Connection,
-    board: str,
-    *,
-    statuses: list[str] | None = None,
-    include_archived: bool = False,
-    assignee: str | None = None,
-    tenant: str | None = None,
-    order: list[Any] | None = None,
-    limit: int | None = None,
-) -> list[Task]:
+def _list_query(board: str, *, statuses: list[str] | None, include_archived: bool,
+                assignee: str | None, tenant: str | None, order: list[Any] | None,
+                limit: int | None) -> Any:
     q = select(tasks).where(tasks.c.board == board)
     if statuses:
         q = q.where(tasks.c.status.in_(statuses))
@@ -153,9 +138,27 @@ def list_tasks(
     if tenant is not None:
         q = q.where(tasks.c.tenant == tenant)
     q = q.order_by(*(order or [tasks.c.priority.desc(), tasks.c.created_at, tasks.c.id]))
-    if limit is not None:
-        q = q.limit(limit)
-    return [to_task(r) for r in conn.execute(q)]
+    return q.limit(limit) if limit is not None else q
+
+
+def list_tasks(conn: Connection, board: str, *, statuses: list[str] | None = None,
+               include_archived: bool = False, assignee: str | None = None,
+               tenant: str | None = None, order: list[Any] | None = None,
+               limit: int | None = None) -> list[Task]:
+    q = _list_query(board, statuses=statuses, include_archived=include_archived, assignee=assignee,
+                    tenant=tenant, order=order, limit=limit)
+    return [to_task(r) for r in conn.execute(q).all()]
+
+
+def list_task_dicts(conn: Connection, board: str, *, statuses: list[str] | None = None,
+                    include_archived: bool = False, assignee: str | None = None,
+                    tenant: str | None = None, order: list[Any] | None = None,
+                    limit: int | None = None) -> list[dict[str, Any]]:
+    """Like :func:`list_tasks`, as plain dicts in the ``Task.to_dict`` shape (the hot path for
+    the board and ``list --json``: no domain objects built)."""
+    q = _list_query(board, statuses=statuses, include_archived=include_archived, assignee=assignee,
+                    tenant=tenant, order=order, limit=limit)
+    return task_dicts(conn.execute(q))
 
 
 def board_aggregates(conn: Connection, board: str) -> dict[str, dict[str, Any]]:
@@ -168,7 +171,7 @@ def board_aggregates(conn: Connection, board: str) -> dict[str, dict[str, Any]]:
          .join(parent, parent.c.id == task_links.c.parent_id)
          .join(child, child.c.id == task_links.c.child_id)
          .where(parent.c.board == board))
-    for pid, cid, cstatus in conn.execute(q):
+    for pid, cid, cstatus in conn.execute(q).all():
         links.setdefault(pid, {"parents": 0, "children": 0})["children"] += 1
         links.setdefault(cid, {"parents": 0, "children": 0})["parents"] += 1
         p = progress.setdefault(pid, {"done": 0, "total": 0})
@@ -231,3 +234,38 @@ def ready_without_claim(conn: Connection, board: str) -> list[Task]:
                                   tasks.c.claim_lock.is_(None)))
          .order_by(tasks.c.priority.desc(), tasks.c.created_at, tasks.c.id))
     return [to_task(r) for r in conn.execute(q)]
+
+
+def ready_queue(conn: Connection, board: str) -> list[tuple[str, str | None, bool]]:
+    """``(id, assignee, has_failure)`` of unclaimed ready tasks in dispatch order: priority, then age."""
+    q = (select(tasks.c.id, tasks.c.assignee, tasks.c.last_failure_error.is_not(None))
+         .where(tasks.c.board == board, tasks.c.status == Status.READY.value,
+                tasks.c.claim_lock.is_(None))
+         .order_by(tasks.c.priority.desc(), tasks.c.created_at, tasks.c.id))
+    return [(r[0], r[1], bool(r[2])) for r in conn.execute(q)]
+
+
+def promotable_ids(conn: Connection, board: str) -> list[str]:
+    """Read-only twin of :func:`promote_ready`: the todo tasks it would move."""
+    q = select(tasks.c.id).where(tasks.c.board == board, tasks.c.status == Status.TODO.value,
+                                 ~_blocked_by_parent(tasks))
+    return sorted(conn.execute(q).scalars())
+
+
+def statuses(conn: Connection, task_ids: list[str]) -> dict[str, tuple[str, float]]:
+    """``id -> (status, updated_at)`` for the given tasks."""
+    if not task_ids:
+        return {}
+    q = select(tasks.c.id, tasks.c.status, tasks.c.updated_at).where(tasks.c.id.in_(task_ids))
+    return {r[0]: (r[1], r[2]) for r in conn.execute(q)}
+
+
+def open_children(conn: Connection, parent_ids: list[str]) -> set[str]:
+    """Those of ``parent_ids`` that have at least one child not yet done or archived."""
+    if not parent_ids:
+        return set()
+    child = tasks.alias("c")
+    q = (select(task_links.c.parent_id).distinct()
+         .join(child, child.c.id == task_links.c.child_id)
+         .where(task_links.c.parent_id.in_(parent_ids), child.c.status.not_in(_SATISFIED)))
+    return set(conn.execute(q).scalars())

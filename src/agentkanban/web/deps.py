@@ -30,8 +30,16 @@ def board_of(ctx: Ctx, board: str | None) -> str:
     return board_svc.resolve(ctx, board or None)
 
 
-def dumps(data: Any) -> bytes:
-    return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
+try:  # orjson encodes a 10,000-task board about ten times faster than the standard library
+    import orjson
+
+    def dumps(data: Any) -> bytes:
+        return orjson.dumps(data)
+
+except ImportError:  # pragma: no cover - orjson is a dependency; this keeps odd platforms working
+
+    def dumps(data: Any) -> bytes:
+        return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 class JSON(Response):

@@ -273,7 +273,29 @@ class LogOut(BaseModel):
 
 
 class DispatchOut(BaseModel):
+    """What one dispatcher pass did (or, with dry_run, would do)."""
+
     model_config = ConfigDict(extra="allow")
+
+    reclaimed: int
+    promoted: int
+    spawned: list[dict[str, Any]] = Field(description="{id, assignee, workspace, pid}")
+    skipped_unassigned: list[str]
+    skipped_nonspawnable: list[dict[str, str]] = Field(description="{id, assignee}: no such profile")
+    skipped_capped: list[dict[str, str]] = Field(description="{id, assignee, cap}")
+    cooling_down: list[str]
+    waiting_for_exit: list[str]
+    crashed: list[str]
+    protocol_violation: list[str]
+    timed_out: list[str]
+    rate_limited: list[str]
+    spawn_failed: list[str]
+    auto_blocked: list[str]
+    terminated: list[str]
+    skipped_locked: bool
+    dry_run: bool
+    boards: list[str]
+    errors: list[str]
 
 
 # -- boards ---------------------------------------------------------------------------------------

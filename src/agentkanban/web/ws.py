@@ -1,10 +1,11 @@
 """Live events: one hub per process tails the event log and fans batches out to every WebSocket.
 
 The hub is the only reader of the log for live connections: it queries for new events when a
-write in this process commits (the store's after-commit listener wakes it at once) and otherwise
-every ``POLL_SECONDS`` for writes made by other processes (the CLI, workers, another server). New
-events go into an in-memory window; each connection only slices that window with its own cursor
-and board filter, so an idle connection costs no query. A connection whose ``since`` is older than
+write in this process commits (the store's after-commit listener wakes it at once). For writes
+made by other processes (the CLI, workers, another server) it looks at a SQLite file's change
+marker (one ``stat``) every ``PEEK_SECONDS`` and queries only when it moved; on PostgreSQL it
+queries every ``POLL_SECONDS``. New events go into an in-memory window; each connection only slices
+that window with its own cursor and board filter, so an idle connection costs no query. A connection whose ``since`` is older than
 the window catches up from the database first, then joins the window at the exact id it reached,
 so a client that reconnects with the last ``cursor`` it saw loses nothing and sees nothing twice.
 
@@ -31,7 +32,8 @@ from .deps import dumps
 
 log = logging.getLogger(__name__)
 
-POLL_SECONDS = 0.1
+POLL_SECONDS = 0.1  # query interval when the backend cannot be peeked at (PostgreSQL)
+PEEK_SECONDS = 0.02  # how often a SQLite file's change marker is looked at
 FETCH_LIMIT = 1000
 CATCHUP_LIMIT = 500
 WINDOW = 20_000  # events kept in memory for connections to slice
@@ -80,19 +82,35 @@ class EventHub:
 
     # -- the one poller --------------------------------------------------------------------------
     async def _run(self) -> None:
+        marker: tuple[int, ...] | None = None
+        last_query = 0.0
+        loop = asyncio.get_running_loop()
+        # A SQLite file says cheaply (one stat) when another process may have committed, so it is
+        # looked at often; other backends are asked with a query every poll_seconds.
+        can_peek = self.ctx.store.change_marker() is not None
         while True:
+            fast = can_peek and self.subscribers > 0
             try:
-                await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+                await asyncio.wait_for(self._wake.wait(), PEEK_SECONDS if fast else self.poll_seconds)
+                woken = True
             except TimeoutError:
-                pass
+                woken = False
             self._wake.clear()
             if not self.subscribers:
                 self._ready = False
                 continue
+            now = loop.time()
+            current = self.ctx.store.change_marker()
+            due = (woken or current is None or current != marker or not self._ready
+                   or now - last_query >= self.poll_seconds * 5)
+            if not due:
+                continue
+            marker, last_query = current, now  # taken before the query: later commits change it again
             try:
                 await self._fetch()
             except Exception:  # a database hiccup must not end live updates for everyone
                 log.warning("event hub: reading new events failed; retrying", exc_info=True)
+                marker = None
                 await asyncio.sleep(self.poll_seconds)
 
     async def _fetch(self) -> None:

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
-from ...errors import NotFound, StorageError
+from ...errors import NotFound
 from ...services import subs, views
 from ...services.common import resolve_id
 from .. import schemas as s
@@ -80,14 +80,13 @@ def get_assignees(request: Request, board: BoardQ = None) -> Any:
 
 
 @router.post("/dispatch", response_model=s.DispatchOut, summary="Run one dispatcher pass now",
-             description="503 when this build has no dispatcher.")
+             description="Reclaims stale claims, promotes ready work and spawns workers, as the "
+                         "background loop does; with ?board= only that board.")
 def dispatch(request: Request, board: BoardQ = None, dry_run: bool = False,
              max_spawn: Annotated[int, Query(alias="max", ge=0, le=1000)] = 8) -> Any:
+    from ...dispatch.dispatcher import Dispatcher
+
     ctx = ctx_of(request)
-    board_of(ctx, board)
-    try:
-        from ...dispatch.dispatcher import Dispatcher  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        raise StorageError("this build has no dispatcher") from None
-    result = Dispatcher(ctx).tick(dry_run=dry_run, max_spawn=max_spawn)
+    slug = board_of(ctx, board) if board else None
+    result = Dispatcher(ctx).tick(dry_run=dry_run, max_spawn=max_spawn, board=slug)
     return JSON(dataclasses.asdict(result))

@@ -81,13 +81,20 @@ def create_task(request: Request, payload: s.CreateTaskIn, board: BoardQ = None)
     ).task
     out: dict[str, Any] = {"task": views.task_json(task, ctx.now())}
     if task.status.value == "ready" and task.assignee:
-        warning = _dispatcher_warning(ctx)
+        warning = _dispatcher_warning(request, ctx)
         if warning:
             out["warning"] = warning
     return JSON(out)
 
 
-def _dispatcher_warning(ctx: Ctx) -> str | None:
+# A live dispatcher is remembered this long, so a burst of creates does not re-read its record.
+ALIVE_CACHE_SECONDS = 1.0
+
+
+def _dispatcher_warning(request: Request, ctx: Ctx) -> str | None:
+    seen = getattr(request.app.state, "dispatcher_alive_at", None)
+    if seen is not None and 0 <= ctx.now() - seen < ALIVE_CACHE_SECONDS:
+        return None
     status = health.dispatcher_status(ctx)
     if status is None:
         return ("no dispatcher has ever run for this database; the task will wait in 'ready' "
@@ -95,6 +102,7 @@ def _dispatcher_warning(ctx: Ctx) -> str | None:
     if not status.get("alive"):
         return (f"the dispatcher last ran {int(status['age_seconds'])} s ago and looks stopped; "
                 "the task will wait in 'ready' until one runs")
+    request.app.state.dispatcher_alive_at = ctx.now()
     return None
 
 

@@ -1,7 +1,7 @@
 """Initial schema: boards, tasks, links, comments, runs, events, subscriptions, deliveries, kv.
 
 Revision ID: 0001
-Revises: 
+Revises:
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ import time
 
 import sqlalchemy as sa
 from alembic import op
-
 
 revision = '0001'
 down_revision = None

@@ -1,0 +1,44 @@
+"""Database and housekeeping commands: ``db upgrade``, ``db current``, ``gc``."""
+
+from __future__ import annotations
+
+import click
+
+from ..services import maintenance
+from .app import App, emit_json, pass_app
+
+
+@click.group("db")
+def db() -> None:
+    """Database schema management."""
+
+
+@db.command("upgrade")
+@pass_app
+def upgrade(app: App) -> None:
+    """Apply pending migrations (also done automatically on first use)."""
+    click.echo(f"database at revision {maintenance.upgrade(app.settings)}")
+
+
+@db.command("current")
+@pass_app
+def current(app: App) -> None:
+    """Print the database's schema revision."""
+    click.echo(maintenance.revision(app.ctx) or "(empty)")
+
+
+@click.command("gc")
+@click.option("--event-retention-days", type=click.IntRange(min=1), default=30, show_default=True,
+              help="Delete events of done/archived tasks older than this.")
+@click.option("--log-retention-days", type=click.IntRange(min=1), default=30, show_default=True,
+              help="Delete worker logs not written for this long.")
+@click.option("--json", "as_json", is_flag=True)
+@pass_app
+def gc(app: App, event_retention_days: int, log_retention_days: int, as_json: bool) -> None:
+    """Remove old events, stale logs and the scratch workspaces of archived tasks."""
+    result = maintenance.gc(app.ctx, app.board, event_days=event_retention_days,
+                            log_days=log_retention_days)
+    if as_json:
+        emit_json(result)
+    else:
+        click.echo(", ".join(f"{k}: {v}" for k, v in result.items()))

@@ -1,0 +1,120 @@
+"""Status and relationship commands: move, link, unlink, comment, complete, block, unblock, archive."""
+
+from __future__ import annotations
+
+import click
+
+from ..services import comments, links, tasks, transitions
+from .app import App, emit_json, pass_app
+from .render import task_line
+
+
+@click.command("move")
+@click.argument("task_id")
+@click.argument("status", type=click.Choice(["triage", "todo", "ready"]))
+@pass_app
+def move(app: App, task_id: str, status: str) -> None:
+    """Move a task directly to triage, todo or ready."""
+    click.echo(task_line(transitions.set_status(app.ctx, app.board, app.task_id(task_id), status,
+                                                actor=app.actor)))
+
+
+@click.command("link")
+@click.argument("parent_id")
+@click.argument("child_id")
+@pass_app
+def link(app: App, parent_id: str, child_id: str) -> None:
+    """Make CHILD wait for PARENT."""
+    added = links.link(app.ctx, app.board, app.task_id(parent_id), app.task_id(child_id))
+    click.echo("linked" if added else "already linked")
+
+
+@click.command("unlink")
+@click.argument("parent_id")
+@click.argument("child_id")
+@pass_app
+def unlink(app: App, parent_id: str, child_id: str) -> None:
+    """Remove the link between PARENT and CHILD."""
+    removed = links.unlink(app.ctx, app.board, app.task_id(parent_id), app.task_id(child_id))
+    if not removed:
+        raise click.ClickException("no such link")
+    click.echo("unlinked")
+
+
+@click.command("comment")
+@click.argument("task_id")
+@click.argument("text", nargs=-1, required=True)
+@click.option("--author", help="Name to sign with (ignored inside a worker: its profile is used).")
+@pass_app
+def comment(app: App, task_id: str, text: tuple[str, ...], author: str | None) -> None:
+    """Add a comment to a task."""
+    c = comments.add(app.ctx, app.board, app.task_id(task_id), " ".join(text), actor=app.actor,
+                     author=author)
+    click.echo(f"comment #{c.id} by {c.author}")
+
+
+@click.command("complete")
+@click.argument("task_ids", nargs=-1)
+@click.option("--summary", help="What was done, for people and for the tasks that depend on it.")
+@click.option("--metadata", help='Structured handoff as a JSON object, e.g. \'{"files": ["a.py"]}\'.')
+@click.option("--result", help="Short result text.")
+@click.option("--json", "as_json", is_flag=True)
+@pass_app
+def complete(app: App, task_ids: tuple[str, ...], summary: str | None, metadata: str | None,
+             result: str | None, as_json: bool) -> None:
+    """Mark tasks done (defaults to $KANBAN_TASK_ID inside a worker)."""
+    if len(task_ids) > 1 and (summary or metadata):
+        raise click.UsageError("--summary and --metadata describe one task; complete one id at a time")
+    meta = transitions.parse_metadata(metadata)  # bad JSON fails before anything changes
+    ids = [app.task_id(t) for t in task_ids] or [app.task_id(None)]
+    done = [transitions.complete(app.ctx, app.board, tid, actor=app.actor, summary=summary,
+                                 metadata=meta, result=result) for tid in ids]
+    if as_json:
+        emit_json({"completed": [t.id for t in done]})
+    else:
+        for t in done:
+            click.echo(task_line(t))
+
+
+@click.command("block")
+@click.argument("task_id", required=False)
+@click.argument("reason", nargs=-1)
+@click.option("--reason", "reason_opt", help="Why it is blocked (what a human must do).")
+@pass_app
+def block(app: App, task_id: str | None, reason: tuple[str, ...], reason_opt: str | None) -> None:
+    """Block a task with a reason (defaults to $KANBAN_TASK_ID inside a worker)."""
+    text = reason_opt or " ".join(reason) or None
+    click.echo(task_line(transitions.block(app.ctx, app.board, app.task_id(task_id),
+                                           actor=app.actor, reason=text)))
+
+
+@click.command("unblock")
+@click.argument("task_ids", nargs=-1, required=True)
+@pass_app
+def unblock(app: App, task_ids: tuple[str, ...]) -> None:
+    """Unblock tasks: back to ready, or todo while a parent is not done."""
+    for tid in task_ids:
+        click.echo(task_line(transitions.unblock(app.ctx, app.board, app.task_id(tid), actor=app.actor)))
+
+
+@click.command("archive")
+@click.argument("task_ids", nargs=-1, required=True)
+@click.option("--rm", "hard", is_flag=True, help="Delete already-archived tasks for good.")
+@pass_app
+def archive(app: App, task_ids: tuple[str, ...], hard: bool) -> None:
+    """Archive tasks (or, with --rm, delete archived ones)."""
+    ids = [app.task_id(t) for t in task_ids]
+    if hard:
+        for tid in tasks.delete_archived(app.ctx, app.board, ids):
+            click.echo(f"deleted {tid}")
+        return
+    for tid in ids:
+        click.echo(task_line(transitions.archive(app.ctx, app.board, tid, actor=app.actor)))
+
+
+@click.command("promote")
+@pass_app
+def promote(app: App) -> None:
+    """Promote every todo task whose parents are all done."""
+    ids = transitions.promote_board(app.ctx, app.board)
+    click.echo(f"promoted {len(ids)}" + (": " + ", ".join(ids) if ids else ""))

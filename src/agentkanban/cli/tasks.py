@@ -1,0 +1,206 @@
+"""Task commands: init, create, list, show, context, assign, edit, priority, runs, stats, assignees."""
+
+from __future__ import annotations
+
+import click
+
+from ..config import parse_duration
+from ..services import boards as boards_svc
+from ..services import context as context_svc
+from ..services import health, runs, subs, tasks, views
+from .app import App, emit_json, pass_app
+from .render import detail_json, table, task_line, task_rows
+
+
+@click.command("init")
+@pass_app
+def init_cmd(app: App) -> None:
+    """Create the database and the default board's folders."""
+    boards_svc.create(app.ctx, boards_svc.DEFAULT_BOARD)
+    click.echo(f"agentkanban home: {app.settings.home}")
+    url = app.settings.database_url
+    click.echo(f"database: {url.split('@')[-1] if '@' in url else url}")
+    click.echo("next: `kanban create \"my first task\"`, then `kanban serve` for the dashboard")
+
+
+@click.command("create")
+@click.argument("title")
+@click.option("--body", help="Markdown description.")
+@click.option("--assignee", help="Worker profile that should do it.")
+@click.option("--parent", "parents", multiple=True, help="A task this one waits for (repeat).")
+@click.option("--tenant", help="Soft namespace within the board.")
+@click.option("--priority", type=int, default=0, show_default=True, help="Higher runs first.")
+@click.option("--triage", is_flag=True, help="Park it in triage instead of todo/ready.")
+@click.option("--idempotency-key", help="Creating again with the same key returns the same task.")
+@click.option("--max-runtime", help="Per-attempt limit: 90, 30s, 45m, 2h, 1d.")
+@click.option("--max-retries", type=int, help="Failures before the task gives up (default: config).")
+@click.option("--skill", "skills", multiple=True, help="Extra skill for the worker (repeat).")
+@click.option("--workspace", help="scratch (default), dir:/abs/path or worktree:/abs/repo.")
+@click.option("--notify", "notify", multiple=True, help="Subscribe a platform's home channel (repeat).")
+@click.option("--json", "as_json", is_flag=True, help="Print the task as JSON.")
+@pass_app
+def create(app: App, title: str, body: str | None, assignee: str | None, parents: tuple[str, ...],
+           tenant: str | None, priority: int, triage: bool, idempotency_key: str | None,
+           max_runtime: str | None, max_retries: int | None, skills: tuple[str, ...],
+           workspace: str | None, notify: tuple[str, ...], as_json: bool) -> None:
+    """Create a task."""
+    homes = [subs.home_channel(app.ctx, p.strip().lower()) for p in notify]
+    created = tasks.create(
+        app.ctx, app.board, title=title, actor=app.actor, body=body, assignee=assignee,
+        parents=list(parents), tenant=tenant, priority=priority, triage=triage,
+        idempotency_key=idempotency_key,
+        max_runtime_seconds=parse_duration(max_runtime) if max_runtime else None,
+        max_retries=max_retries, skills=list(skills), workspace=workspace)
+    task = created.task
+    for h in homes:
+        subs.subscribe(app.ctx, app.board, task.id, platform=h["platform"], chat_id=h["chat_id"],
+                       thread_id=h["thread_id"])
+    warning = None
+    if task.status.value == "ready" and task.assignee:
+        status = health.dispatcher_status(app.ctx)
+        if status is None or not status["alive"]:
+            warning = "no dispatcher is running: start `kanban serve` or `kanban daemon` to run it"
+    if as_json:
+        out = {"task": views.task_json(task, app.ctx.now()), "created": created.created}
+        if warning:
+            out["warning"] = warning
+        emit_json(out)
+        return
+    verb = "Created" if created.created else "Exists"
+    click.echo(f"{verb} {task.id} ({task.status.value})")
+    if warning:
+        click.echo(f"warning: {warning}", err=True)
+
+
+@click.command("list")
+@click.option("--status", "statuses", multiple=True, help="Only these statuses (repeat).")
+@click.option("--assignee", help="Only this assignee ('' for unassigned).")
+@click.option("--mine", is_flag=True, help="Only tasks assigned to this worker's profile.")
+@click.option("--tenant", help="Only this tenant.")
+@click.option("--archived", is_flag=True, help="Include archived tasks.")
+@click.option("--sort", default="priority", show_default=True,
+              type=click.Choice(sorted(tasks.SORTS)), help="Order.")
+@click.option("--limit", type=click.IntRange(min=1), help="At most this many.")
+@click.option("--json", "as_json", is_flag=True)
+@pass_app
+def list_cmd(app: App, statuses: tuple[str, ...], assignee: str | None, mine: bool,
+             tenant: str | None, archived: bool, sort: str, limit: int | None, as_json: bool) -> None:
+    """List tasks on the board."""
+    from ..domain.statuses import parse_status
+
+    if mine:
+        assignee = app.actor.name
+    query = {"statuses": [parse_status(s).value for s in statuses] or None,
+             "include_archived": archived, "assignee": assignee, "tenant": tenant, "sort": sort,
+             "limit": limit}
+    if as_json:
+        emit_json({"board": app.board, "tasks": tasks.list_json(app.ctx, app.board, **query)})
+    else:
+        task_rows(tasks.list_tasks(app.ctx, app.board, **query))
+
+
+@click.command("show")
+@click.argument("task_id", required=False)
+@click.option("--json", "as_json", is_flag=True)
+@pass_app
+def show(app: App, task_id: str | None, as_json: bool) -> None:
+    """Show a task, its runs, comments, events and worker context (defaults to $KANBAN_TASK_ID)."""
+    tid = app.task_id(task_id)
+    detail = tasks.show(app.ctx, app.board, tid)
+    context = context_svc.build(app.ctx, app.board, tid)
+    if as_json:
+        emit_json({**detail_json(detail, app.ctx.now()), "context": context})
+        return
+    click.echo(context)
+    if detail.children:
+        click.echo("Children: " + ", ".join(detail.children))
+    if detail.events:
+        click.echo("\n## Recent events")
+        for e in detail.events[-10:]:
+            click.echo(f"- #{e.id} {e.kind} {e.payload or ''}")
+
+
+@click.command("context")
+@click.argument("task_id", required=False)
+@pass_app
+def context_cmd(app: App, task_id: str | None) -> None:
+    """Print the worker context document of a task."""
+    click.echo(context_svc.build(app.ctx, app.board, app.task_id(task_id)), nl=False)
+
+
+@click.command("assign")
+@click.argument("task_id")
+@click.argument("profile")
+@pass_app
+def assign(app: App, task_id: str, profile: str) -> None:
+    """Assign a task to a profile ('none' to unassign)."""
+    who = None if profile.lower() in {"none", "-", ""} else profile
+    task = tasks.assign(app.ctx, app.board, app.task_id(task_id), who)
+    click.echo(task_line(task))
+
+
+@click.command("edit")
+@click.argument("task_id")
+@click.option("--title")
+@click.option("--body")
+@click.option("--result")
+@pass_app
+def edit(app: App, task_id: str, title: str | None, body: str | None, result: str | None) -> None:
+    """Edit a task's title, body or result."""
+    if title is None and body is None and result is None:
+        raise click.UsageError("nothing to edit: give --title, --body or --result")
+    click.echo(task_line(tasks.edit(app.ctx, app.board, app.task_id(task_id), title=title,
+                                    body=body, result=result)))
+
+
+@click.command("priority")
+@click.argument("task_id")
+@click.argument("value", type=int)
+@pass_app
+def priority(app: App, task_id: str, value: int) -> None:
+    """Set a task's priority (higher runs first)."""
+    click.echo(task_line(tasks.reprioritize(app.ctx, app.board, app.task_id(task_id), value)))
+
+
+@click.command("runs")
+@click.argument("task_id", required=False)
+@click.option("--json", "as_json", is_flag=True)
+@pass_app
+def runs_cmd(app: App, task_id: str | None, as_json: bool) -> None:
+    """The attempts made at a task."""
+    result = runs.list_runs(app.ctx, app.board, app.task_id(task_id))
+    if as_json:
+        emit_json({"runs": [r.to_dict() for r in result]})
+        return
+    table(None, ["run", "profile", "outcome", "duration", "summary", "error"],
+          [[r.id, r.profile, r.outcome or r.status,
+            f"{(r.ended_at or app.ctx.now()) - r.started_at:.1f}s",
+            (r.summary or "")[:80], (r.error or "")[:80]] for r in result])
+
+
+@click.command("stats")
+@click.option("--json", "as_json", is_flag=True)
+@pass_app
+def stats(app: App, as_json: bool) -> None:
+    """Counts by status and assignee, and the age of the oldest ready task."""
+    data = views.stats(app.ctx, app.board)
+    if as_json:
+        emit_json(data)
+        return
+    table(f"board {app.board}", ["status", "tasks"], [[k, v] for k, v in data["by_status"].items()])
+    if data["oldest_ready_age_seconds"] is not None:
+        click.echo(f"oldest ready task: {data['oldest_ready_age_seconds']}s")
+
+
+@click.command("assignees")
+@click.option("--json", "as_json", is_flag=True)
+@pass_app
+def assignees(app: App, as_json: bool) -> None:
+    """Profiles and assignees with their task counts."""
+    data = views.assignees(app.ctx, app.board)
+    if as_json:
+        emit_json({"assignees": data})
+        return
+    table(None, ["name", "profile", "counts"],
+          [[a["name"], "yes" if a["on_disk"] else "", a["counts"]] for a in data])
+

@@ -1,0 +1,72 @@
+"""Following the event log live: ``watch`` (a board) and ``tail`` (one task)."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import datetime
+
+import click
+
+from ..domain.models import Event
+from ..services import events
+from .app import App, pass_app
+
+
+def _line(e: Event) -> str:
+    ts = datetime.fromtimestamp(e.created_at).strftime("%H:%M:%S")
+    payload = json.dumps(e.payload, separators=(",", ":")) if e.payload else ""
+    return f"{ts} #{e.id} {e.task_id} {e.kind} {payload}".rstrip()
+
+
+def _follow(app: App, *, task_id: str | None, kinds: frozenset[str] | None, interval: float,
+            as_json: bool, since: int | None, count: int | None) -> None:
+    cursor = events.latest_id(app.ctx, app.board) if since is None else since
+    seen = 0
+    while True:
+        batch = events.since(app.ctx, cursor, board=app.board, kinds=kinds, task_id=task_id)
+        for e in batch:
+            click.echo(json.dumps(e.to_dict()) if as_json else _line(e))
+            seen += 1
+            if count is not None and seen >= count:
+                return
+        if batch:
+            cursor = batch[-1].id
+        else:
+            time.sleep(interval)
+
+
+@click.command("watch")
+@click.option("--kinds", help="Comma-separated event kinds to show (default: all).")
+@click.option("--interval", type=float, default=0.5, show_default=True, help="Seconds between polls.")
+@click.option("--since", type=int, help="Start after this event id (default: now).")
+@click.option("--count", type=int, help="Exit after this many events.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@pass_app
+def watch(app: App, kinds: str | None, interval: float, since: int | None, count: int | None,
+          as_json: bool) -> None:
+    """Follow the board's event log live (Ctrl-C to stop)."""
+    ks = frozenset(k.strip() for k in kinds.split(",") if k.strip()) if kinds else None
+    try:
+        _follow(app, task_id=None, kinds=ks, interval=interval, as_json=as_json, since=since,
+                count=count)
+    except KeyboardInterrupt:
+        pass
+
+
+@click.command("tail")
+@click.argument("task_id", required=False)
+@click.option("--interval", type=float, default=0.5, show_default=True)
+@click.option("--since", type=int, default=0, show_default=True, help="Start after this event id.")
+@click.option("--count", type=int, help="Exit after this many events.")
+@click.option("--json", "as_json", is_flag=True)
+@pass_app
+def tail(app: App, task_id: str | None, interval: float, since: int, count: int | None,
+         as_json: bool) -> None:
+    """Follow one task's events (its history first)."""
+    tid = app.task_id(task_id)
+    try:
+        _follow(app, task_id=tid, kinds=None, interval=interval, as_json=as_json, since=since,
+                count=count)
+    except KeyboardInterrupt:
+        pass

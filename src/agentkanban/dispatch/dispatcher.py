@@ -1,0 +1,315 @@
+"""The dispatcher: hands ready tasks to worker processes and watches them until they finish.
+
+``Dispatcher(ctx).tick()`` is one pass over every board; ``run()`` loops until ``stop()``, waking
+on new work (events written in this process, or a new event id written by another process) and
+otherwise every ``dispatch.interval_seconds``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import signal
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..config import Profile
+from ..domain.models import OUTCOME_RATE_LIMITED, OUTCOME_SPAWN_FAILED, Event
+from ..domain.statuses import Status
+from ..errors import KanbanError
+from ..services import Ctx, dispatching, health, runs, transitions
+from ..services import boards as boards_svc
+from ..services import events as events_svc
+from ..services.runs import Claim
+from . import logs, procs, reaper, spawner, workspaces
+
+log = logging.getLogger("agentkanban.dispatch")
+
+# One pass at a time per process: the server's background loop and a ``POST /dispatch`` pass
+# share the child registry. Across processes the claim's compare-and-set (with the caps counted
+# in the same transaction) is what keeps two dispatchers from double-claiming.
+_TICK_LOCK = threading.Lock()
+REPORT_LIMIT = 200  # longest list of skipped tasks a pass reports
+
+
+@dataclass
+class DispatchResult:
+    reclaimed: int = 0
+    promoted: int = 0
+    spawned: list[dict[str, Any]] = field(default_factory=list)  # {id, assignee, workspace, pid}
+    skipped_unassigned: list[str] = field(default_factory=list)
+    skipped_nonspawnable: list[dict[str, str]] = field(default_factory=list)  # {id, assignee}
+    skipped_capped: list[dict[str, str]] = field(default_factory=list)  # {id, assignee, cap}
+    cooling_down: list[str] = field(default_factory=list)
+    waiting_for_exit: list[str] = field(default_factory=list)  # an ended attempt's worker still runs
+    crashed: list[str] = field(default_factory=list)
+    protocol_violation: list[str] = field(default_factory=list)
+    timed_out: list[str] = field(default_factory=list)
+    rate_limited: list[str] = field(default_factory=list)
+    spawn_failed: list[str] = field(default_factory=list)
+    auto_blocked: list[str] = field(default_factory=list)
+    terminated: list[str] = field(default_factory=list)
+    skipped_locked: bool = False
+    dry_run: bool = False
+    boards: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+def substitute(arg: str, values: dict[str, str]) -> str:
+    """Fill ``{task_id}``-style placeholders; other braces (JSON in a prompt) are left alone."""
+    for key, val in values.items():
+        arg = arg.replace("{" + key + "}", val)
+    return arg
+
+
+class Dispatcher:
+    poll_seconds = 0.2  # how often the idle loop looks for writes made by other processes
+    sweep_seconds = 10.0  # how often finished scratch workspaces are looked for
+    workspace_min_age = 30.0  # a finished task's scratch is kept at least this long
+    lock_wait_seconds = 5.0  # a pass asked for while another runs in this process waits this long
+
+    def __init__(self, ctx: Ctx) -> None:
+        self.ctx = ctx
+        self.lock = procs.lock_for_this_process(secrets.token_hex(4))
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._last_sweep = 0.0
+        self._warned: set[tuple[str, str]] = set()
+
+    # -- the loop -------------------------------------------------------------------------------
+    def run(self) -> None:
+        """Pass after pass until :meth:`stop`; errors are logged and the loop carries on."""
+        self.ctx.store.add_listener(self._on_events)
+        try:
+            while not self._stop.is_set():
+                cursor = self._latest_event()
+                try:
+                    self.tick()
+                except Exception:
+                    log.exception("dispatch pass failed; retrying after the interval")
+                    self._stop.wait(self.ctx.settings.dispatch.interval_seconds)
+                    continue
+                self._wait(cursor)
+        finally:
+            self.ctx.store.remove_listener(self._on_events)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def _on_events(self, events: list[Event]) -> None:
+        self._wake.set()
+
+    def _latest_event(self) -> int | None:
+        try:
+            return events_svc.latest_id(self.ctx)
+        except KanbanError:
+            return None
+
+    def _wait(self, cursor: int | None) -> None:
+        deadline = time.monotonic() + self.ctx.settings.dispatch.interval_seconds
+        while not self._stop.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            if self._wake.wait(min(self.poll_seconds, left)):
+                self._wake.clear()
+                return
+            if spawner.any_exited() or self._latest_event() != cursor:
+                return
+
+    # -- one pass -------------------------------------------------------------------------------
+    def tick(self, *, dry_run: bool = False, max_spawn: int | None = None,
+             board: str | None = None) -> DispatchResult:
+        result = DispatchResult(dry_run=dry_run)
+        if not _TICK_LOCK.acquire(timeout=self.lock_wait_seconds):
+            result.skipped_locked = True
+            return result
+        try:
+            spawner.collect_exits()
+            slugs = [boards_svc.normalize_slug(board)] if board else dispatching.active_boards(self.ctx)
+            result.boards = slugs
+            budget = [max_spawn] if max_spawn is not None else None
+            for slug in slugs:
+                try:
+                    self._pass_board(slug, result, dry_run, budget)
+                except KanbanError as err:
+                    log.error("board %s: dispatch pass failed: %s", slug, err)
+                    result.errors.append(f"{slug}: {err}")
+            if not dry_run:
+                self._sweep(slugs)
+                health.record_dispatcher_tick(self.ctx, {
+                    "host": procs.HOST, "pid": os.getpid(), "spawned": len(result.spawned),
+                    "running": len(spawner.running_children()),
+                    "stranded": [*result.skipped_unassigned[:20],
+                                 *[d["id"] for d in result.skipped_nonspawnable[:20]]]})
+        finally:
+            _TICK_LOCK.release()
+        return result
+
+    def _pass_board(self, board: str, result: DispatchResult, dry_run: bool,
+                    budget: list[int] | None) -> None:
+        snap = dispatching.snapshot(self.ctx, board)
+        changed = False
+        if not dry_run:
+            before = (result.reclaimed, len(result.crashed), len(result.timed_out),
+                      len(result.rate_limited), len(result.protocol_violation))
+            reaper.reap(self.ctx, board, snap.open_runs, result)
+            reaper.stop_ended(self.ctx, board, {r.id for r in snap.open_runs}, result)
+            changed = before != (result.reclaimed, len(result.crashed), len(result.timed_out),
+                                 len(result.rate_limited), len(result.protocol_violation))
+        if snap.promotable:
+            if dry_run:
+                result.promoted += len(snap.promotable)
+            else:
+                result.promoted += len(transitions.promote_board(self.ctx, board))
+                changed = True
+        if changed:
+            snap = dispatching.snapshot(self.ctx, board)
+        if snap.ready:
+            self._spawn_ready(board, snap.ready, result, dry_run, budget)
+
+    def _spawn_ready(self, board: str, ready: list[tuple[str, str | None, bool]],
+                     result: DispatchResult, dry_run: bool, budget: list[int] | None) -> None:
+        settings = self.ctx.settings
+        by_profile, by_board = dispatching.open_counts(self.ctx)
+        board_cap = settings.dispatch.max_in_progress
+        cooling = self._cooling_down([tid for tid, _a, failed in ready if failed])
+        busy = reaper.busy_tasks(board)
+        for tid, assignee, _failed in ready:
+            if not assignee:
+                self._report(result.skipped_unassigned, tid)
+                continue
+            profile = settings.profiles.get(assignee)
+            if profile is None:
+                self._report(result.skipped_nonspawnable, {"id": tid, "assignee": assignee})
+                self._warn(tid, assignee)
+                continue
+            cap = None
+            if board_cap is not None and by_board.get(board, 0) >= board_cap:
+                cap = "max_in_progress"
+            elif by_profile.get(assignee, 0) >= profile.max_concurrency:
+                cap = "max_concurrency"
+            elif budget is not None and budget[0] <= 0:
+                cap = "max_spawn"
+            if cap:
+                self._report(result.skipped_capped, {"id": tid, "assignee": assignee, "cap": cap})
+                continue
+            if tid in cooling:
+                self._report(result.cooling_down, tid)
+                continue
+            if tid in busy:
+                self._report(result.waiting_for_exit, tid)
+                continue
+            if dry_run:
+                result.spawned.append({"id": tid, "assignee": assignee, "workspace": None, "pid": None})
+            else:
+                claim = dispatching.claim_capped(
+                    self.ctx, board, tid, profile=assignee, lock=self.lock,
+                    ttl=settings.dispatch.claim_ttl_seconds, max_runtime=profile.max_runtime,
+                    profile_cap=profile.max_concurrency, board_cap=board_cap)
+                if claim is None:
+                    continue
+                self._start(board, claim, assignee, profile, result)
+            by_profile[assignee] = by_profile.get(assignee, 0) + 1
+            by_board[board] = by_board.get(board, 0) + 1
+            if budget is not None:
+                budget[0] -= 1
+
+    def _cooling_down(self, task_ids: list[str]) -> set[str]:
+        """Tasks whose last attempt hit a rate limit less than the cool-down ago."""
+        if not task_ids:
+            return set()
+        cooldown = self.ctx.settings.dispatch.rate_limit_cooldown_seconds
+        now = self.ctx.now()
+        last = dispatching.last_closed_runs(self.ctx, task_ids)
+        return {tid for tid, run in last.items()
+                if run.outcome == OUTCOME_RATE_LIMITED and (run.ended_at or 0) + cooldown > now}
+
+    @staticmethod
+    def _report(bucket: list[Any], item: Any) -> None:
+        if len(bucket) < REPORT_LIMIT:
+            bucket.append(item)
+
+    def _warn(self, task_id: str, assignee: str) -> None:
+        if (task_id, assignee) not in self._warned:
+            self._warned.add((task_id, assignee))
+            log.warning("task %s is assigned to %r, which is not a configured profile; it stays "
+                        "ready until a profile of that name exists or it is reassigned",
+                        task_id, assignee)
+
+    # -- starting a worker ----------------------------------------------------------------------
+    def _start(self, board: str, claim: Claim, name: str, profile: Profile,
+               result: DispatchResult) -> None:
+        task = claim.task
+        settings = self.ctx.settings
+        path = logs.log_path(self.ctx, board, task.id)
+        try:
+            ws = workspaces.resolve(self.ctx, board, task)
+            values = {"task_id": task.id, "board": board, "workspace": str(ws),
+                      "run_id": str(claim.run_id)}
+            argv = [substitute(a, values) for a in profile.command]
+            env = {**spawner.base_env(), **profile.env,
+                   "KANBAN_TASK_ID": task.id, "KANBAN_RUN_ID": str(claim.run_id),
+                   "KANBAN_RUN_TOKEN": claim.token, "KANBAN_BOARD": board,
+                   "KANBAN_HOME": str(settings.home), "KANBAN_DATABASE_URL": settings.database_url,
+                   "KANBAN_PROFILE": name, "KANBAN_WORKSPACE": str(ws)}
+            logs.rotate_before_spawn(path, settings.dispatch.log_rotate_bytes,
+                                     settings.dispatch.log_backup_count)
+            self._log_header(path, f"attempt {claim.run_id} by profile {name} in {ws}")
+            pid = spawner.spawn(argv, env=env, cwd=ws, log_path=path, run_id=claim.run_id,
+                                task_id=task.id, board=board)
+        except (KanbanError, OSError) as err:
+            error = f"spawn failed (profile {name!r}): {err}"
+            self._log_header(path, error)
+            ended = runs.end_attempt(self.ctx, board, task.id, claim.run_id,
+                                     outcome=OUTCOME_SPAWN_FAILED, error=error, count_failure=True,
+                                     failure_limit=settings.dispatch.failure_limit)
+            result.spawn_failed.append(task.id)
+            if ended is not None and ended.status is Status.BLOCKED:
+                result.auto_blocked.append(task.id)
+            log.warning("task %s: %s", task.id, error)
+            return
+        keep_path = None if task.workspace_kind == "worktree" else str(ws)
+        if not runs.set_worker(self.ctx, board, task.id, claim.run_id, pid=pid, workspace_path=keep_path):
+            procs.signal_group(pid, signal.SIGTERM)  # the attempt was ended while we started it
+            return
+        result.spawned.append({"id": task.id, "assignee": name, "workspace": str(ws), "pid": pid,
+                               "run_id": claim.run_id, "board": board})
+        log.info("task %s: started %s (pid %s, run %s)", task.id, argv[0], pid, claim.run_id)
+
+    @staticmethod
+    def _log_header(path: Any, text: str) -> None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with open(path, "a", encoding="utf-8") as f:
+                f.write(f"=== {time.strftime('%Y-%m-%d %H:%M:%S')} {text}\n")
+        except OSError:
+            pass
+
+    # -- housekeeping ---------------------------------------------------------------------------
+    def _sweep(self, slugs: list[str]) -> None:
+        settings = self.ctx.settings
+        busy = set()
+        for child in spawner.running_children():
+            busy.add(child.task_id)
+            try:
+                logs.rotate_live(logs.log_path(self.ctx, child.board, child.task_id),
+                                 settings.dispatch.log_rotate_bytes, settings.dispatch.log_backup_count)
+            except OSError:
+                pass
+        mono = time.monotonic()
+        if mono - self._last_sweep < self.sweep_seconds:
+            return
+        self._last_sweep = mono
+        for slug in slugs:
+            try:
+                workspaces.sweep(self.ctx, slug, min_age=self.workspace_min_age, busy_tasks=busy)
+            except (KanbanError, OSError) as err:
+                log.warning("board %s: workspace cleanup failed: %s", slug, err)

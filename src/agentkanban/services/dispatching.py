@@ -1,0 +1,135 @@
+"""What the dispatcher reads and writes each pass, beyond the attempt verbs in :mod:`.runs`.
+
+Reads are grouped so one pass over a board costs a handful of indexed queries; every write is one
+transaction with its event, like everywhere else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..domain import events as ev
+from ..domain.models import OUTCOME_RECLAIMED, Run, Task
+from ..domain.statuses import Status
+from ..errors import Conflict
+from ..store import boards as store_boards
+from ..store import events as store_events
+from ..store import runs as store_runs
+from ..store import tasks as store_tasks
+from .base import Actor, Ctx
+from .common import CLEAR_CLAIM, clean_assignee, close_open_run, load, transition
+from .runs import Claim, claim_in_tx
+
+
+@dataclass(frozen=True)
+class BoardSnapshot:
+    """One consistent read of what a pass over a board needs."""
+
+    open_runs: list[Run]
+    ready: list[tuple[str, str | None, bool]]  # (task id, assignee, has a failure) in dispatch order
+    promotable: list[str]
+
+
+def active_boards(ctx: Ctx) -> list[str]:
+    with ctx.store.read() as conn:
+        return sorted(b.slug for b in store_boards.all_boards(conn))
+
+
+def snapshot(ctx: Ctx, board: str) -> BoardSnapshot:
+    with ctx.store.read() as conn:
+        return BoardSnapshot(
+            open_runs=store_runs.open_for_board(conn, board),
+            ready=store_tasks.ready_queue(conn, board),
+            promotable=store_tasks.promotable_ids(conn, board),
+        )
+
+
+def open_runs(ctx: Ctx, board: str) -> list[Run]:
+    with ctx.store.read() as conn:
+        return store_runs.open_for_board(conn, board)
+
+
+def open_counts(ctx: Ctx) -> tuple[dict[str, int], dict[str, int]]:
+    """Running attempts per profile (every board) and per board."""
+    with ctx.store.read() as conn:
+        return store_runs.open_counts(conn)
+
+
+def last_closed_runs(ctx: Ctx, task_ids: list[str]) -> dict[str, Run]:
+    with ctx.store.read() as conn:
+        return store_runs.last_closed(conn, task_ids)
+
+
+def get_runs(ctx: Ctx, run_ids: list[int]) -> dict[int, Run]:
+    with ctx.store.read() as conn:
+        return store_runs.get_many(conn, run_ids)
+
+
+def workspace_owners(ctx: Ctx, task_ids: list[str]) -> tuple[dict[str, tuple[str, float]], set[str]]:
+    """For a workspace sweep: each task's ``(status, updated_at)`` and which still have open children."""
+    with ctx.store.read() as conn:
+        return store_tasks.statuses(conn, task_ids), store_tasks.open_children(conn, task_ids)
+
+
+def claim_capped(ctx: Ctx, board: str, task_id: str, *, profile: str, lock: str, ttl: float,
+                 max_runtime: int | None = None, profile_cap: int | None = None,
+                 board_cap: int | None = None) -> Claim | None:
+    """:func:`runs.claim`, refused when the profile or the board is already at its cap.
+
+    The caps are counted inside the claiming transaction, and write transactions are serialised
+    on both backends, so two dispatchers can never together exceed a cap.
+    """
+    with ctx.store.write() as tx:
+        # Read the clock once the write lock is held: an attempt that ended just before must
+        # never look as if it overlapped this one in the run history.
+        now = ctx.now()
+        if profile_cap is not None and store_runs.running_count(tx.conn, profile=profile) >= profile_cap:
+            return None
+        if board_cap is not None and store_runs.running_count(tx.conn, board=board) >= board_cap:
+            return None
+        return claim_in_tx(tx, board, task_id, profile=profile, lock=lock, ttl=ttl,
+                           max_runtime=max_runtime, now=now)
+
+
+def extend_lease(ctx: Ctx, board: str, task_id: str, run_id: int, *, ttl: float,
+                 pid: int | None = None) -> bool:
+    """The dispatcher vouches for a worker it can see alive: push its lease forward."""
+    now = ctx.now()
+    with ctx.store.write() as tx:
+        task = load(tx.conn, board, task_id)
+        if task.current_run_id != run_id or task.status is not Status.RUNNING:
+            return False
+        store_tasks.set_fields(tx.conn, task.id, {"claim_expires": now + ttl})
+        store_runs.set_fields(tx.conn, run_id, {"claim_expires": now + ttl})
+        store_events.append(tx, board=board, task_id=task.id, kind=ev.HEARTBEAT, now=now,
+                            run_id=run_id, payload={"by": "dispatcher", "pid": pid,
+                                                    "note": "worker process alive; lease extended"})
+        return True
+
+
+def reassign(ctx: Ctx, board: str, task_id: str, assignee: str | None, *, actor: Actor,
+             reclaim: bool = False) -> tuple[Task, int | None]:
+    """Give a task to another profile; with ``reclaim`` a running attempt ends first, atomically.
+
+    Returns the task and the pid of the worker whose attempt was ended (for the caller to stop).
+    """
+    who = clean_assignee(assignee)
+    now = ctx.now()
+    with ctx.store.write() as tx:
+        task = load(tx.conn, board, task_id)
+        pid = None
+        if task.status is Status.RUNNING:
+            if not reclaim:
+                raise Conflict(f"task {task.id} is running; add --reclaim to end its attempt first")
+            pid = task.worker_pid
+            transition(tx, task, Status.READY, now, dict(CLEAR_CLAIM))
+            run_id = close_open_run(tx, task, OUTCOME_RECLAIMED, now,
+                                    error=f"reassigned to {who or '(nobody)'} by {actor.name}")
+            store_events.append(tx, board=board, task_id=task.id, kind=ev.RECLAIMED, now=now,
+                                run_id=run_id, payload={"manual": True, "reason": "reassigned",
+                                                        "by": actor.name, "worker_pid": pid})
+        store_tasks.set_fields(tx.conn, task.id, {
+            "assignee": who, "consecutive_failures": 0, "last_failure_error": None, "updated_at": now})
+        store_events.append(tx, board=board, task_id=task.id, kind=ev.ASSIGNED, now=now,
+                            payload={"assignee": who, "by": actor.name})
+        return load(tx.conn, board, task.id), pid

@@ -1,0 +1,55 @@
+"""Housekeeping: migrations on demand and garbage collection."""
+
+from __future__ import annotations
+
+import shutil
+from typing import Any
+
+from ..config import Settings
+from ..domain.statuses import Status
+from ..store import events as store_events
+from ..store import migrate
+from ..store import tasks as store_tasks
+from ..store.engine import open_store
+from . import boards
+from .base import Ctx
+
+DAY = 86400
+
+
+def upgrade(settings: Settings) -> str:
+    store = open_store(settings.database_url, synchronous=settings.sqlite_synchronous, migrate=False)
+    migrate.upgrade(store)
+    return migrate.current_revision(store) or ""
+
+
+def revision(ctx: Ctx) -> str | None:
+    return migrate.current_revision(ctx.store)
+
+
+def gc(ctx: Ctx, board: str, *, event_days: int = 30, log_days: int = 30) -> dict[str, Any]:
+    """Delete old events of finished tasks, old logs, and scratch folders of archived tasks.
+
+    Only folders directly inside this board's managed workspaces folder are ever removed.
+    """
+    now = ctx.now()
+    with ctx.store.write() as tx:
+        n_events = store_events.delete_older_than(
+            tx.conn, board, now - event_days * DAY, (Status.DONE.value, Status.ARCHIVED.value))
+    with ctx.store.read() as conn:
+        archived = store_tasks.list_tasks(conn, board, statuses=[Status.ARCHIVED.value])
+    root = boards.workspaces_dir(ctx, board)
+    n_ws = 0
+    for t in archived:
+        folder = root / t.id
+        if t.workspace_kind == "scratch" and folder.is_dir() and folder.parent == root:
+            shutil.rmtree(folder, ignore_errors=True)
+            n_ws += 1
+    n_logs = 0
+    logs = boards.logs_dir(ctx, board)
+    if logs.is_dir():
+        for f in logs.iterdir():
+            if f.is_file() and f.stat().st_mtime < now - log_days * DAY:
+                f.unlink(missing_ok=True)
+                n_logs += 1
+    return {"events_deleted": n_events, "workspaces_removed": n_ws, "logs_removed": n_logs}

@@ -1,0 +1,86 @@
+"""Every pair of statuses: allowed by the table or refused, and the event each move writes."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from agentkanban.domain.statuses import DIRECT_TARGETS, TRANSITIONS, Status
+from agentkanban.errors import InvalidTransition
+from agentkanban.services import events, runs, tasks, transitions
+
+from .helpers import BOARD, make
+
+# The verb that moves a task into each status, and the event it writes.
+EVENT_FOR = {
+    Status.TRIAGE: "status", Status.TODO: "status", Status.READY: "status",
+    Status.RUNNING: "claimed", Status.BLOCKED: "blocked", Status.DONE: "completed",
+    Status.ARCHIVED: "archived",
+}
+
+
+def _move(ctx, user, task, to: Status):
+    if to in (Status.TRIAGE, Status.TODO, Status.READY):
+        return transitions.set_status(ctx, BOARD, task.id, to, actor=user)
+    if to is Status.RUNNING:
+        claimed = runs.claim(ctx, BOARD, task.id, profile="coder", lock="t:1", ttl=60)
+        if claimed is None:
+            raise InvalidTransition("not claimable")
+        return claimed.task
+    if to is Status.BLOCKED:
+        return transitions.block(ctx, BOARD, task.id, actor=user, reason="r")
+    if to is Status.DONE:
+        return transitions.complete(ctx, BOARD, task.id, actor=user, summary="s")
+    return transitions.archive(ctx, BOARD, task.id, actor=user)
+
+
+def _allowed(frm: Status, to: Status) -> bool:
+    if to is Status.RUNNING:
+        return frm is Status.READY  # only a claim, only from ready
+    return to in TRANSITIONS[frm]
+
+
+@pytest.mark.parametrize("frm,to", list(itertools.product(Status, Status)),
+                         ids=lambda s: s.value)
+def test_transition_table(ctx, user, frm: Status, to: Status) -> None:
+    task = make(ctx, frm)
+    assert task.status is frm
+    before = events.latest_id(ctx)
+    if frm is to and to in DIRECT_TARGETS:  # a drop on its own column is a no-op
+        assert _move(ctx, user, task, to) == task
+        assert events.latest_id(ctx) == before
+    elif _allowed(frm, to):
+        moved = _move(ctx, user, task, to)
+        assert moved.status is to
+        assert tasks.get(ctx, BOARD, task.id).status is to
+        new = events.since(ctx, before, task_id=task.id)
+        assert EVENT_FOR[to] in [e.kind for e in new]
+    else:
+        with pytest.raises(InvalidTransition):
+            _move(ctx, user, task, to)
+        after = tasks.get(ctx, BOARD, task.id)
+        assert after == task  # nothing changed
+        assert events.latest_id(ctx) == before  # and nothing was logged
+
+
+def test_running_is_only_reachable_by_claim(ctx, user) -> None:
+    task = make(ctx, Status.READY)
+    with pytest.raises(InvalidTransition, match="dispatcher"):
+        transitions.set_status(ctx, BOARD, task.id, "running", actor=user)
+    assert tasks.get(ctx, BOARD, task.id).status is Status.READY
+
+
+def test_leaving_running_closes_the_run(ctx, user) -> None:
+    task = make(ctx, Status.RUNNING)
+    moved = transitions.set_status(ctx, BOARD, task.id, "ready", actor=user)
+    assert moved.current_run_id is None and moved.claim_lock is None
+    [run] = runs.list_runs(ctx, BOARD, task.id)
+    assert run.outcome == "reclaimed" and run.ended_at is not None
+
+
+def test_archive_of_running_task_closes_run_as_reclaimed(ctx, user) -> None:
+    task = make(ctx, Status.RUNNING)
+    transitions.archive(ctx, BOARD, task.id, actor=user)
+    [run] = runs.list_runs(ctx, BOARD, task.id)
+    assert run.outcome == "reclaimed"

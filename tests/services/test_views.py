@@ -1,0 +1,51 @@
+"""The read models behind /board, /stats and /assignees."""
+
+from __future__ import annotations
+
+from agentkanban.config import load_settings
+from agentkanban.domain.statuses import Status
+from agentkanban.services import comments, links, open_ctx, tasks, views
+
+from .helpers import BOARD, make
+
+
+def test_board_view_shape(ctx, user, clock) -> None:
+    parent = make(ctx, Status.READY, "parent", tenant="acme")
+    clock.advance(1)
+    child = tasks.create(ctx, BOARD, title="child", actor=user, parents=[parent.id], priority=3).task
+    done_child = make(ctx, Status.DONE, "done child")
+    links.link(ctx, BOARD, parent.id, done_child.id)
+    comments.add(ctx, BOARD, parent.id, "note", actor=user)
+    make(ctx, Status.ARCHIVED, "old")
+    clock.advance(10)
+    view = views.board_view(ctx, BOARD)
+    assert [c["name"] for c in view["columns"]] == ["triage", "todo", "ready", "running", "blocked", "done"]
+    cols = {c["name"]: c["tasks"] for c in view["columns"]}
+    [p] = cols["ready"]
+    assert p["id"] == parent.id and p["link_counts"] == {"parents": 0, "children": 2}
+    assert p["comment_count"] == 1 and p["progress"] == {"done": 1, "total": 2}
+    assert p["age"]["created_age_seconds"] == 11 and p["status"] == "ready"
+    expected = views.task_json(tasks.get(ctx, BOARD, parent.id), clock())
+    assert {k: v for k, v in p.items() if k in expected} == expected  # same shape as /tasks/{id}
+    assert cols["todo"][0]["id"] == child.id and cols["todo"][0]["progress"] is None
+    assert view["tenants"] == ["acme"] and view["latest_event_id"] > 0
+    with_archived = views.board_view(ctx, BOARD, include_archived=True)
+    assert [c["name"] for c in with_archived["columns"]][-1] == "archived"
+    assert [t["id"] for t in views.board_view(ctx, BOARD, tenant="acme")["columns"][2]["tasks"]] == [parent.id]
+
+
+def test_stats_and_assignees(ctx, user, clock, settings) -> None:
+    make(ctx, Status.READY, "a")
+    clock.advance(30)
+    make(ctx, Status.BLOCKED, "b")
+    tasks.create(ctx, BOARD, title="c", actor=user, assignee="reviewer")
+    s = views.stats(ctx, BOARD)
+    assert s["by_status"]["ready"] == 2 and s["by_status"]["blocked"] == 1
+    assert s["by_assignee"] == {"coder": {"ready": 1, "blocked": 1}, "reviewer": {"ready": 1}}
+    assert s["oldest_ready_age_seconds"] == 30
+    (settings.home / "config.yaml").write_text("profiles:\n  planner:\n    command: [echo]\n")
+    ctx2 = open_ctx(load_settings({"KANBAN_HOME": str(settings.home),
+                                   "KANBAN_DATABASE_URL": settings.database_url}))
+    names = {a["name"]: a for a in views.assignees(ctx2, BOARD)}
+    assert names["planner"] == {"name": "planner", "on_disk": True, "counts": {}}
+    assert names["coder"]["counts"] == {"ready": 1, "blocked": 1} and not names["coder"]["on_disk"]

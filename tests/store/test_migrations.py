@@ -1,0 +1,69 @@
+"""Alembic: one head, and ``upgrade head`` on an empty database equals the Core metadata."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import create_engine, inspect
+
+from agentkanban.store import engine as store_engine
+from agentkanban.store import migrate
+from agentkanban.store.schema import metadata
+
+
+def _fresh_url(request: pytest.FixtureRequest, backend: str, tmp_path: Path) -> str:
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_path / 'fresh.db'}"
+    pg = request.getfixturevalue("pg_databases")
+    if pg is None:
+        request.getfixturevalue("pg_url")  # fails (CI) or skips with the reason
+    return str(pg.new_url(migrated=False))
+
+
+def test_single_head_matches_the_code_constant(tmp_path: Path) -> None:
+    store = store_engine.open_store(f"sqlite:///{tmp_path / 'x.db'}", migrate=False)
+    assert migrate.alembic_heads(store) == [migrate.HEAD]
+    store_engine.close_all()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_upgrade_head_matches_metadata(request, backend: str, tmp_path: Path) -> None:
+    url = _fresh_url(request, backend, tmp_path)
+    store = store_engine.open_store(url, migrate=False)
+    assert migrate.current_revision(store) is None
+    migrate.upgrade(store)
+    assert migrate.current_revision(store) == migrate.HEAD
+    with store.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), metadata)
+        tables = set(inspect(conn).get_table_names())
+    assert diff == []
+    assert {t.name for t in metadata.sorted_tables} <= tables
+    migrate.upgrade(store)  # idempotent
+    store_engine.close_all()
+
+
+def _open(url: str, q: mp.Queue[str]) -> None:
+    try:
+        store_engine.open_store(url)
+        q.put("ok")
+    except Exception as err:  # reported to the parent
+        q.put(repr(err))
+
+
+def test_racing_first_opens_migrate_once(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'race.db'}"
+    q: mp.Queue[str] = mp.get_context("spawn").Queue()
+    procs = [mp.get_context("spawn").Process(target=_open, args=(url, q)) for _ in range(4)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+    assert [q.get(timeout=5) for _ in procs] == ["ok"] * 4
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM boards").scalar() == 1
+    engine.dispose()
