@@ -297,3 +297,11 @@ def test_stale_cards_are_tinted(page, server):
     expect(card(page, ancient.id)).to_have_class(re.compile(r"\bstale-2\b"))
     expect(card(page, fresh["id"])).not_to_have_class(re.compile(r"\bstale-"))
     expect(card(page, ancient.id).locator(".card-age")).to_have_text("3d")
+
+
+def test_run_dispatcher_now_reports_the_pass(page, server):
+    board = server.new_board("dispatch")
+    server.create("Nobody's job yet", board=board)
+    open_board(page, board)
+    page.click("#dispatch-btn")
+    expect(page.locator(".toast", has_text="Dispatcher ran")).to_contain_text("1 ready but unassigned")

@@ -322,13 +322,23 @@ function installToolbar() {
 
 function describeDispatch(res) {
   if (!res || typeof res !== "object") return "Dispatcher ran";
+  if (res.skipped_locked) return "Another dispatcher pass is running right now; try again in a moment.";
   const n = (v) => (Array.isArray(v) ? v.length : typeof v === "number" ? v : 0);
-  const spawned = n(res.spawned);
-  const parts = [`${spawned} started`];
-  if (n(res.promoted)) parts.push(`${n(res.promoted)} promoted`);
-  if (n(res.reclaimed)) parts.push(`${n(res.reclaimed)} reclaimed`);
-  if (n(res.skipped_unassigned)) parts.push(`${n(res.skipped_unassigned)} ready but unassigned`);
-  return `Dispatcher ran: ${parts.join(", ")}`;
+  const parts = [`${n(res.spawned)} started`];
+  const more = [
+    ["promoted", "promoted to ready"],
+    ["reclaimed", "reclaimed"],
+    ["skipped_unassigned", "ready but unassigned"],
+    ["skipped_nonspawnable", "assigned to a profile with no worker command"],
+    ["skipped_capped", "waiting for a free worker slot"],
+    ["spawn_failed", "failed to start"],
+    ["crashed", "found crashed"],
+    ["timed_out", "timed out"],
+  ];
+  for (const [key, label] of more) if (n(res[key])) parts.push(`${n(res[key])} ${label}`);
+  let text = `Dispatcher ran: ${parts.join(", ")}`;
+  if (res.errors?.length) text += `. Errors: ${res.errors.join("; ")}`;
+  return text;
 }
 
 // ---- bulk bar --------------------------------------------------------------------------------
