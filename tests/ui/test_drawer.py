@@ -72,6 +72,7 @@ def test_status_actions_follow_the_status(page, server):
     page.locator("#ask-input").fill("waiting for keys")
     page.locator("#ask-ok").click()
     expect(drawer.locator(".status-pill").first).to_have_text("Blocked")
+    expect(drawer.locator(".meta")).to_contain_text("waiting for keys")
     assert server.task(t["id"], board)["task"]["status"] == "blocked"
     drawer.locator('[data-action="unblock"]').click()
     expect(drawer.locator(".status-pill").first).to_have_text("Ready")

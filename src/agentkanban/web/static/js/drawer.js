@@ -232,7 +232,7 @@ function renderDetail(data, homes) {
       return patch({ title: v.trim() }, "rename");
     } }),
   );
-  out.push(metaGrid(t, now));
+  out.push(metaGrid(t, now, data.events || []));
   out.push(actionsRow(t));
   if (homes.length) out.push(homePills(t, homes));
   const bodyView = el("div", { class: "body-view" });
@@ -252,7 +252,12 @@ function renderDetail(data, homes) {
   return out;
 }
 
-function metaGrid(t, now) {
+function blockReason(evts) {
+  const last = [...evts].sort((a, b) => b.id - a.id).find((e) => e.kind === "blocked" || e.kind === "unblocked");
+  return last?.kind === "blocked" ? last.payload?.reason || "no reason given" : null;
+}
+
+function metaGrid(t, now, evts) {
   const assignee = editable({
     key: "assignee",
     display: el("span", { class: t.assignee ? "" : "muted" }, t.assignee ? `@${t.assignee}` : "unassigned"),
@@ -283,6 +288,7 @@ function metaGrid(t, now) {
     ["Created", `${relAge(now - t.created_at)} ago${t.created_by ? ` by ${t.created_by}` : ""}`],
     ["Workspace", t.workspace_path ? `${t.workspace_kind}: ${t.workspace_path}` : t.workspace_kind || "—"],
   ];
+  if (t.status === "blocked") rows.unshift(["Blocked", blockReason(evts) || "—"]);
   if (t.skills?.length) rows.push(["Skills", t.skills.join(", ")]);
   if (t.started_at) rows.push(["Started", `${relAge(now - t.started_at)} ago`]);
   if (t.consecutive_failures) rows.push(["Failures", `${t.consecutive_failures}${t.last_failure_error ? ` — ${t.last_failure_error}` : ""}`]);
