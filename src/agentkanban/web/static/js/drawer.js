@@ -1,6 +1,6 @@
 // The task drawer: everything about one task, editable in place, kept current by live events.
 import { api } from "./api.js";
-import { ask, toast, trapFocus } from "./dialogs.js";
+import { toast, trapFocus } from "./dialogs.js";
 import { renderMarkdown } from "./markdown.js";
 import { moveTasks } from "./moves.js";
 import { COLUMN_LABELS, duration, el, emit, nowSeconds, relAge, state } from "./state.js";
@@ -8,7 +8,6 @@ import { chipPicker } from "./picker.js";
 
 const drawer = () => document.getElementById("drawer");
 const backdrop = () => document.getElementById("drawer-backdrop");
-let detail = null;
 let returnFocus = null;
 let loadSeq = 0;
 let logOpen = false;
@@ -68,7 +67,6 @@ export function closeDrawer() {
   setBackgroundInert(false);
   document.body.classList.remove("drawer-open");
   state.openTaskId = null;
-  detail = null;
   history.replaceState(null, "", location.pathname + location.search);
   const back = returnFocus;
   returnFocus = null;
@@ -103,7 +101,6 @@ export async function refreshDrawer({ live = false } = {}) {
     d.dataset.stale = "1";
     return;
   }
-  detail = data;
   delete d.dataset.stale;
   const scroll = d.scrollTop;
   const focusKey = document.activeElement?.dataset?.key;
@@ -513,4 +510,3 @@ export function installDrawer() {
   backdrop().addEventListener("click", closeDrawer);
 }
 
-export { ask };

@@ -408,7 +408,6 @@ on("selection", () => {
 on("focus-board", () => {
   if (state.focusedId) focusCard(state.focusedId, { scroll: false });
 });
-on("open", (id) => openDrawer(id));
 
 async function loadConfig(savedPrefs) {
   let cfg = {};
