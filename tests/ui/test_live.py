@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 
-from .conftest import card, column, open_board, require_playwright, start_server, stop_server
+from .conftest import card, column, open_board, require_playwright, start_server, stop_server, wait_for
 
 expect = require_playwright()
 
@@ -128,3 +128,54 @@ def test_a_remembered_board_that_is_gone_falls_back_to_default(page, server):
     expect(page.locator("#board-select")).to_have_value("default")
     expect(page.locator(".card", has_text="On the default board").first).to_be_visible()
     assert page.evaluate("localStorage.getItem('agentkanban.board')") == "default"
+
+
+def _board_as_shown(page):
+    return page.evaluate(
+        """() => Object.fromEntries([...document.querySelectorAll('.card')].map(c => [c.dataset.id, {
+            status: c.dataset.status,
+            title: c.querySelector('.card-title').textContent,
+            prio: c.querySelector('.badge.prio')?.textContent || '',
+            progress: c.querySelector('.badge.progress')?.textContent || '',
+            counts: c.querySelector('.card-counts').textContent,
+        }]))"""
+    )
+
+
+def _board_on_server(server, board):
+    out = {}
+    for col in server.api("GET", "/api/board", board=board)["columns"]:
+        for t in col["tasks"]:
+            p = t["progress"]
+            links = t["link_counts"]["parents"] + t["link_counts"]["children"]
+            out[t["id"]] = {
+                "status": col["name"], "title": t["title"],
+                "prio": f"P{t['priority']}" if t["priority"] else "",
+                "progress": f"{p['done']}/{p['total']}" if p and p["total"] else "",
+                "counts": (str(t["comment_count"]) if t["comment_count"] else "") + (str(links) if links else ""),
+            }
+    return out
+
+
+def test_live_changes_keep_the_board_identical_to_the_server(page, server):
+    board = server.new_board("live-consistency")
+    parent = server.create("Parent", board=board)
+    open_board(page, board)
+    child = server.create("Child", board=board, parents=[parent["id"]], priority=2)
+    other = server.create("Other", board=board, tenant="acme", assignee="newbie")
+    server.api("POST", f"/api/tasks/{other['id']}/comments", board=board, json={"body": "hi"})
+    server.api("PATCH", f"/api/tasks/{other['id']}", board=board, json={"priority": 4, "title": "Other, renamed"})
+    server.api("PATCH", f"/api/tasks/{parent['id']}", board=board, json={"status": "done", "result": "ok"})
+    server.api("PATCH", f"/api/tasks/{child['id']}", board=board, json={"status": "done", "result": "ok"})
+    gone = server.create("Short-lived", board=board)
+    server.api("PATCH", f"/api/tasks/{gone['id']}", board=board, json={"status": "archived"})
+    expected = _board_on_server(server, board)
+    wait_for(lambda: _board_as_shown(page) == expected, timeout=10)
+    expect(page.locator("#filter-tenant option[value=acme]")).to_have_count(1)
+    # A change to one task fetches that task, not the whole board.
+    requests = []
+    page.on("request", lambda r: requests.append(r.url))
+    server.api("POST", f"/api/tasks/{other['id']}/comments", board=board, json={"body": "again"})
+    expect(card(page, other["id"]).locator(".card-counts")).to_have_text("2")
+    assert any(f"/api/tasks/{other['id']}" in u for u in requests)
+    assert not [u for u in requests if "/api/board?" in u]

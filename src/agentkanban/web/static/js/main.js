@@ -9,6 +9,7 @@ import { installKeys } from "./keys.js";
 import { LiveFeed } from "./live.js";
 import { setMarkdownEnabled } from "./markdown.js";
 import { moveTasks, reportBulk } from "./moves.js";
+import { MAX_PATCH, markFullLoad, patchTasks, patchable } from "./patch.js";
 import { clearSelection, installSelection, selectAll } from "./select.js";
 import { el, on, state } from "./state.js";
 
@@ -25,7 +26,8 @@ const CARD_SILENT = new Set(["heartbeat", "spawned"]);
 
 const live = new LiveFeed({
   onEvents: (events) => {
-    if (events.some((e) => !CARD_SILENT.has(e.kind))) scheduleReload();
+    const visible = events.filter((e) => !CARD_SILENT.has(e.kind));
+    if (visible.length) scheduleReload(visible);
     if (state.openTaskId && events.some((e) => e.task_id === state.openTaskId)) scheduleDrawer();
   },
   onStatus: (status, wait) => {
@@ -60,6 +62,7 @@ export async function loadBoard({ waitFor = null } = {}) {
         return;
       }
       setData(data);
+      markFullLoad();
       render();
       fillFilters(data);
       if (liveBoard !== getBoard()) {
@@ -90,18 +93,40 @@ export async function loadBoard({ waitFor = null } = {}) {
   return loading;
 }
 
-// Live events arrive in bursts; reload at most every 250 ms, and never wait more than a second.
+// Live events arrive in bursts; act at most every 250 ms, and never wait more than a second.
+// A burst that touches a few tasks patches just those; anything else reloads the board.
 let reloadTimer = 0;
 let firstPending = 0;
-function scheduleReload() {
+let pendingIds = new Set();
+let needFull = false;
+function scheduleReload(events = null) {
   const now = performance.now();
   if (!firstPending) firstPending = now;
+  if (events && patchable(events)) for (const e of events) pendingIds.add(e.task_id);
+  else needFull = true;
   clearTimeout(reloadTimer);
   const wait = Math.max(0, Math.min(250, 1000 - (now - firstPending)));
-  reloadTimer = setTimeout(() => {
-    firstPending = 0;
+  reloadTimer = setTimeout(flushLive, wait);
+}
+
+async function flushLive() {
+  firstPending = 0;
+  const ids = [...pendingIds];
+  const full = needFull || ids.length > MAX_PATCH || loading;
+  pendingIds = new Set();
+  needFull = false;
+  if (full) return loadBoard();
+  const slug = getBoard();
+  try {
+    await patchTasks(ids);
+    if (slug !== getBoard()) return;
+    for (const id of [...state.selected]) if (!state.tasks.has(id)) state.selected.delete(id);
+    render();
+    updateBulkBar();
+    fillFilters(state.data);
+  } catch {
     loadBoard();
-  }, wait);
+  }
 }
 
 let drawerTimer = 0;
