@@ -134,7 +134,7 @@ function section(title, ...children) {
 async function patch(body, what) {
   try {
     await api.patchTask(state.openTaskId, body);
-    emit("reload");
+    emit("changed", [state.openTaskId]);
     await refreshDrawer();
     return true;
   } catch (err) {
@@ -401,7 +401,7 @@ function comments(data, now) {
       await api.comment(state.openTaskId, text);
       box.value = "";
       box.closest(".composer")?.classList.remove("editing");
-      emit("reload");
+      emit("changed", [state.openTaskId]);
       await refreshDrawer();
       drawer().querySelector('[data-key="composer"]')?.focus();
     } catch (err) {

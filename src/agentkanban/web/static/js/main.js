@@ -425,6 +425,13 @@ function installBulk() {
 // ---- start -----------------------------------------------------------------------------------
 
 on("reload", () => loadBoard());
+// After this page changed some tasks: patch those at once (a long list reloads the board).
+on("changed", (ids) => {
+  for (const id of ids) pendingIds.add(id);
+  if (!state.data) needFull = true;
+  clearTimeout(reloadTimer);
+  reloadTimer = setTimeout(flushLive, 0);
+});
 on("render", () => render());
 on("selection", () => {
   paintSelection();

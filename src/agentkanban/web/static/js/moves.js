@@ -61,7 +61,7 @@ export async function moveTasks(ids, to, known = null) {
       const res = await api.bulk(body);
       reportBulk(res, `Moved to ${COLUMN_LABELS[to]}`);
     }
-    emit("reload");
+    emit("changed", moving.map((t) => t.id));
     return true;
   } catch (err) {
     toast(`Could not move to ${COLUMN_LABELS[to] || to}: ${err.message}`, "error");
