@@ -110,6 +110,7 @@ class Server:
 def phase_create(client: httpx.Client, base: str, board: str, n: int, rng: random.Random) -> tuple[dict, list[str]]:
     ids: list[str] = []
     lat: list[float] = []
+    server: list[float] = []
     t0 = time.perf_counter()
     for i in range(n):
         parents = rng.sample(ids, min(len(ids), rng.randint(1, 3))) if ids and rng.random() < 0.2 else []
@@ -118,21 +119,28 @@ def phase_create(client: httpx.Client, base: str, board: str, n: int, rng: rando
         ts = time.perf_counter()
         r = client.post(f"{base}/api/tasks", params={"board": board}, json=body)
         lat.append(time.perf_counter() - ts)
+        server.append(server_ms(r))
         r.raise_for_status()
         ids.append(r.json()["task"]["id"])
     elapsed = time.perf_counter() - t0
-    return {"tasks_per_s": round(n / elapsed, 1), **summary_ms(lat)}, ids
+    return {"tasks_per_s": round(n / elapsed, 1), **summary_ms(lat), "server": summary_ms(server)}, ids
+
+
+def server_ms(resp: httpx.Response) -> float:
+    m = re.search(r"dur=([\d.]+)", resp.headers.get("server-timing", ""))
+    return float(m.group(1)) / 1000 if m else float("nan")
 
 
 def phase_board(client: httpx.Client, base: str, board: str, samples: int = 20) -> dict:
     client.get(f"{base}/api/board", params={"board": board}).raise_for_status()
-    lat, size = [], 0
+    lat, server, size = [], [], 0
     for _ in range(samples):
         ts = time.perf_counter()
         r = client.get(f"{base}/api/board", params={"board": board})
         lat.append(time.perf_counter() - ts)
+        server.append(server_ms(r))
         size = len(r.content)
-    return {**summary_ms(lat), "bytes": size}
+    return {**summary_ms(lat), "server": summary_ms(server), "bytes": size}
 
 
 async def _collect(ws: Any, want: set[str], received: dict[str, float], done: asyncio.Event) -> None:
@@ -222,7 +230,11 @@ def render(results: list[dict], workload_table: str | None, args: argparse.Names
     rows = [
         ("POST /tasks, 1 client (tasks/s)", lambda r: r["create"]["tasks_per_s"]),
         ("POST /tasks p50 / p99 (ms)", lambda r: f'{r["create"]["p50_ms"]} / {r["create"]["p99_ms"]}'),
+        ("POST /tasks in the server p50 / p99 (ms)",
+         lambda r: f'{r["create"]["server"]["p50_ms"]} / {r["create"]["server"]["p99_ms"]}'),
         ("GET /board p50 / p99 (ms)", lambda r: f'{r["board"]["p50_ms"]} / {r["board"]["p99_ms"]}'),
+        ("GET /board in the server p50 / p99 (ms)",
+         lambda r: f'{r["board"]["server"]["p50_ms"]} / {r["board"]["server"]["p99_ms"]}'),
         ("GET /board response (bytes)", lambda r: f'{r["board"]["bytes"]:,}'),
         ("event latency, same process p50 / p99 (ms)",
          lambda r: f'{r["events_same"]["p50_ms"]} / {r["events_same"]["p99_ms"]}'),
@@ -264,8 +276,11 @@ def main() -> None:
                      server.token, "--sizes", args.sizes, "--quiet"],
                     env={**os.environ, "BENCH_TOKEN": server.token}, capture_output=True, text=True)
                 workload_table = proc.stdout if proc.returncode == 0 else f"(workload failed: {proc.stderr[-500:]})\n"
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     meta = (f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {platform.platform()}, "
-            f"{os.cpu_count()} CPUs, Python {platform.python_version()}, SQLite, one server process.\n\n")
+            f"{os.cpu_count()} CPUs (1-minute load average at the end: {load:.1f}), Python "
+            f"{platform.python_version()}, SQLite, one server process. \"in the server\" is the "
+            "server's own Server-Timing figure (request in to response start).\n\n")
     table = meta + render(results, workload_table, args)
     print(table)
     if args.out:

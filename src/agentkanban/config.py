@@ -87,6 +87,15 @@ class NotifySettings(_Model):
     platforms: dict[str, PlatformSettings] = Field(default_factory=dict)
     public_url: str | None = None
     interval_seconds: float = Field(default=1.0, gt=0)
+    # One HTTP request to a platform; an attempt in flight is leased for about twice this.
+    timeout_seconds: float = Field(default=10.0, gt=0)
+    # Transient failures (429, 5xx, network) are retried until a message is this old.
+    give_up_after: int = 86_400
+
+    @field_validator("give_up_after", mode="before")
+    @classmethod
+    def _give_up(cls, v: Any) -> int:
+        return parse_duration(v)
 
 
 class DashboardSettings(_Model):

@@ -223,3 +223,8 @@ def test_serve_runs_the_dispatcher_and_stops_it(tmp_path):
         proc.terminate()
         proc.communicate(timeout=30)
     assert proc.returncode in (0, -signal.SIGTERM)
+
+
+def test_responses_say_how_long_the_server_took(client):
+    resp = client.get("/api/stats")
+    assert re.fullmatch(r"app;dur=\d+\.\d\d", resp.headers["server-timing"])

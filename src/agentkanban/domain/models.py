@@ -171,12 +171,14 @@ class Delivery:
     platform: str
     chat_id: str
     thread_id: str
-    status: str  # pending | sent | failed
+    status: str  # pending | sending | sent | failed
     attempts: int
     next_attempt_at: float
     last_error: str | None
     sent_at: float | None
     created_at: float
+    message_id: str | None = None  # the platform's id for the posted message
+    kind: str | None = None  # the event's kind, when the store joined it in
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -1,0 +1,1 @@
+"""Notifications: one adapter per platform behind a small protocol, and the notifier loop."""

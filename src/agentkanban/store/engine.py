@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event, exc
 
 from ..domain.models import Event
-from ..errors import Conflict, StorageError
+from ..errors import Conflict, StorageError, ValidationError
 from . import dialect
 
 Listener = Callable[[list[Event]], None]
@@ -118,6 +118,8 @@ class Store:
         except exc.IntegrityError as err:
             raise Conflict(f"the change conflicts with a concurrent one and was not made; retry "
                            f"({_first_line(err)})") from err
+        except exc.DataError as err:  # e.g. a NUL character in text, which PostgreSQL refuses
+            raise ValidationError(f"the database refused a value: {_first_line(err)}") from err
         if tx.events:
             with self._lock:
                 listeners = list(self._listeners)
@@ -133,6 +135,8 @@ class Store:
                     yield conn
         except exc.OperationalError as err:
             raise StorageError(_describe(err)) from err
+        except exc.DataError as err:
+            raise ValidationError(f"the database refused a value: {_first_line(err)}") from err
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -87,5 +87,6 @@ def to_delivery(r: Row[Any]) -> Delivery:
         id=m["id"], event_id=m["event_id"], board=m["board"], task_id=m["task_id"],
         platform=m["platform"], chat_id=m["chat_id"], thread_id=m["thread_id"], status=m["status"],
         attempts=m["attempts"], next_attempt_at=m["next_attempt_at"], last_error=m["last_error"],
-        sent_at=m["sent_at"], created_at=m["created_at"],
+        sent_at=m["sent_at"], created_at=m["created_at"], message_id=m.get("message_id"),
+        kind=m.get("kind"),
     )

@@ -170,14 +170,19 @@ deliveries = Table(
     Column("platform", String(32), nullable=False),
     Column("chat_id", String(256), nullable=False),
     Column("thread_id", String(256), nullable=False, server_default=""),
-    Column("status", String(16), nullable=False),  # pending | sent | failed
+    # pending | sending | sent | failed. ``sending`` marks an attempt in flight: its
+    # ``next_attempt_at`` is then the lease expiry after which another notifier may resend it.
+    Column("status", String(16), nullable=False),
     Column("attempts", Integer, nullable=False, server_default="0"),
     Column("next_attempt_at", Float, nullable=False),
     Column("last_error", Text),
     Column("sent_at", Float),
     Column("created_at", Float, nullable=False),
+    Column("message_id", String(256)),  # the platform's id for the message it posted
     UniqueConstraint("event_id", "platform", "chat_id", "thread_id"),
     Index("ix_deliveries_status_next", "status", "next_attempt_at"),
+    # Per-destination ordering: "is an earlier delivery to this chat still unfinished?"
+    Index("ix_deliveries_destination", "platform", "chat_id", "thread_id", "id"),
     sqlite_autoincrement=True,
 )
 

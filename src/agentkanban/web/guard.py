@@ -6,6 +6,7 @@ and covers the WebSocket and the OpenAPI document alike.
 
 from __future__ import annotations
 
+import time
 from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import parse_qs
@@ -79,7 +80,21 @@ class Guard:
                     await send({"type": "websocket.close", "code": WS_POLICY_VIOLATION,
                                 "reason": "missing or wrong token"})
             return
-        await self.app(scope, receive, send)
+        if kind == "websocket":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+
+        async def timed_send(message: Any) -> None:
+            # Server-Timing: how long the server took to produce the answer, so a client (or the
+            # benchmark) can tell server work from the network and its own parsing.
+            if message["type"] == "http.response.start":
+                dur = (time.perf_counter() - started) * 1000
+                message = {**message, "headers": [*message.get("headers", []),
+                                                  (b"server-timing", f"app;dur={dur:.2f}".encode())]}
+            await send(message)
+
+        await self.app(scope, receive, timed_send)
 
 
 async def _reply(send: Any, status: int, detail: str,

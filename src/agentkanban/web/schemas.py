@@ -6,13 +6,18 @@ pass over a 10,000-task board); these models document exactly those shapes.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 
 class _Body(BaseModel):
     model_config = ConfigDict(extra="ignore")
+
+
+# Integers the databases can hold (PostgreSQL INTEGER is 32-bit): larger ones are 422, not 500.
+Priority = Annotated[int, Field(ge=-1_000_000_000, le=1_000_000_000)]
+Seconds = Annotated[int, Field(ge=1, le=1_000_000_000)]
 
 
 # -- errors ---------------------------------------------------------------------------------------
@@ -148,13 +153,13 @@ class CreateTaskIn(_Body):
     body: str | None = None
     assignee: str | None = None
     tenant: str | None = None
-    priority: int = 0
+    priority: Priority = 0
     workspace_kind: str = Field("scratch", description="scratch, dir or worktree")
     workspace_path: str | None = Field(None, description="Absolute path for dir and worktree.")
     parents: list[str] = Field(default_factory=list)
     triage: bool = False
     idempotency_key: str | None = None
-    max_runtime_seconds: int | None = None
+    max_runtime_seconds: Seconds | None = None
     skills: list[str] | None = None
 
 
@@ -169,7 +174,7 @@ class UpdateTaskIn(_Body):
 
     status: str | None = Field(None, description="triage, todo, ready, blocked, done or archived")
     assignee: str | None = Field(None, description='"" unassigns')
-    priority: int | None = None
+    priority: Priority | None = None
     title: str | None = None
     body: str | None = None
     result: str | None = Field(None, description="With status=done: the task's result.")
@@ -200,7 +205,7 @@ class BulkIn(_Body):
     ids: list[str]
     status: str | None = None
     assignee: str | None = Field(None, description='"" unassigns')
-    priority: int | None = None
+    priority: Priority | None = None
     archive: bool = Field(False, description="Archive wins over status.")
     result: str | None = None
     summary: str | None = None

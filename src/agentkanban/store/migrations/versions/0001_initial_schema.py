@@ -161,6 +161,7 @@ def upgrade() -> None:
     sa.Column('last_error', sa.Text(), nullable=True),
     sa.Column('sent_at', sa.Float(), nullable=True),
     sa.Column('created_at', sa.Float(), nullable=False),
+    sa.Column('message_id', sa.String(length=256), nullable=True),
     sa.ForeignKeyConstraint(['event_id'], ['events.id'], name=op.f('fk_deliveries_event_id_events'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_deliveries')),
     sa.UniqueConstraint('event_id', 'platform', 'chat_id', 'thread_id', name=op.f('uq_deliveries_event_id_platform_chat_id_thread_id')),
@@ -168,6 +169,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('deliveries', schema=None) as batch_op:
         batch_op.create_index('ix_deliveries_status_next', ['status', 'next_attempt_at'], unique=False)
+        batch_op.create_index('ix_deliveries_destination', ['platform', 'chat_id', 'thread_id', 'id'], unique=False)
     # Every install has the board "default"; it can be neither archived nor deleted.
     op.bulk_insert(
         sa.table("boards", sa.column("slug"), sa.column("name"), sa.column("description"),
@@ -179,6 +181,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     with op.batch_alter_table('deliveries', schema=None) as batch_op:
+        batch_op.drop_index('ix_deliveries_destination')
         batch_op.drop_index('ix_deliveries_status_next')
 
     op.drop_table('deliveries')

@@ -1,0 +1,49 @@
+"""The agent's side of the board: ``kanban mcp`` and ``kanban instructions``."""
+
+from __future__ import annotations
+
+import click
+
+from .app import App, pass_app
+
+
+@click.command("mcp")
+@click.option("--http", "http", is_flag=True,
+              help="Serve streamable HTTP instead of stdio; requests need KANBAN_TOKEN as a bearer token.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on with --http.")
+@click.option("--port", default=8766, show_default=True, type=click.IntRange(0, 65535),
+              help="Port to listen on with --http.")
+@click.option("--tools", "tools", type=click.Choice(["core", "all"]), default="core", show_default=True,
+              help="core: the verbs a worker (or an orchestrator) needs; all: every kanban_* tool.")
+@pass_app
+def mcp_cmd(app: App, http: bool, host: str, port: int, tools: str) -> None:
+    """Run the MCP server with the kanban_* tools (stdio by default).
+
+    Inside a worker (KANBAN_TASK_ID and friends set by the dispatcher) the tools act for that
+    worker and default to its task; anywhere else they are an orchestrator's toolset.
+    """
+    settings = app.settings
+    if app.board_flag:
+        settings = settings.model_copy(update={"board": app.board_flag})
+    if not http:
+        from ..mcp.server import build_server
+
+        build_server(settings, tools=tools, ctx=app.ctx).run("stdio")  # type: ignore[arg-type]
+        return
+    import uvicorn
+
+    from ..mcp.asgi import http_app
+
+    token = settings.token.get_secret_value() if settings.token else None
+    asgi = http_app(settings, token, tools=tools, host=host, ctx=app.ctx)  # type: ignore[arg-type]
+    click.echo(f"kanban mcp: streamable HTTP on http://{host}:{port}/mcp (bearer token required)", err=True)
+    uvicorn.run(asgi, host=host, port=port, log_level="warning")
+
+
+@click.command("instructions")
+@click.argument("role", type=click.Choice(["worker", "orchestrator"]), default="worker", required=False)
+def instructions(role: str) -> None:
+    """Print the guidance an agent follows, to paste into AGENTS.md or a skill."""
+    from ..mcp.guidance import text
+
+    click.echo(text(role), nl=False)
