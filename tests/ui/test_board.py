@@ -290,7 +290,7 @@ def test_stale_cards_are_tinted(page, server):
     fresh = server.create("Fresh", board=board)
     old = task_service.create(services_ctx(server, clock=lambda: time.time() - 3 * 3600), board,
                               title="Waiting for hours", actor=Actor(name="t")).task
-    ancient = task_service.create(services_ctx(server, clock=lambda: time.time() - 3 * 86400), board,
+    ancient = task_service.create(services_ctx(server, clock=lambda: time.time() - 3 * 86400 - 3600), board,
                                   title="Waiting for days", actor=Actor(name="t")).task
     open_board(page, board)
     expect(card(page, old.id)).to_have_class(re.compile(r"\bstale-1\b"))
