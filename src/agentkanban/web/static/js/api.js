@@ -1,0 +1,97 @@
+// Thin client for the board's REST API. Every board-scoped call carries ?board=<slug> so the
+// dashboard never depends on (or moves) the server's "current board" pointer.
+
+export class ApiError extends Error {
+  constructor(status, message) {
+    super(message);
+    this.status = status;
+  }
+}
+
+let currentBoard = "default";
+
+export function setBoard(slug) {
+  currentBoard = slug || "default";
+}
+
+export function getBoard() {
+  return currentBoard;
+}
+
+let leaving = false;
+function goLogin() {
+  // Several requests can fail at once; navigate once, or each would abort the previous one.
+  if (leaving || location.pathname === "/login") return;
+  leaving = true;
+  location.assign("/login");
+}
+
+function withQuery(path, params) {
+  const url = new URL(path, location.origin);
+  for (const [k, v] of Object.entries(params || {})) {
+    if (v !== undefined && v !== null && v !== "") url.searchParams.set(k, String(v));
+  }
+  return url.pathname + url.search;
+}
+
+async function request(method, path, { body, query, boardScoped = true } = {}) {
+  const q = { ...(query || {}) };
+  if (boardScoped) q.board = currentBoard;
+  const init = { method, credentials: "same-origin", headers: { Accept: "application/json" } };
+  if (body !== undefined) {
+    init.headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  let res;
+  try {
+    res = await fetch(withQuery(path, q), init);
+  } catch (err) {
+    throw new ApiError(0, "The server could not be reached. Check that `kanban serve` is running.");
+  }
+  if (res.status === 401) {
+    goLogin();
+    throw new ApiError(401, "Not signed in");
+  }
+  let data = null;
+  const text = await res.text();
+  if (text) {
+    try {
+      data = JSON.parse(text);
+    } catch {
+      data = { detail: text };
+    }
+  }
+  if (!res.ok) throw new ApiError(res.status, detailOf(data) || `${res.status} ${res.statusText}`);
+  return data;
+}
+
+export function detailOf(data) {
+  if (!data) return "";
+  const d = data.detail;
+  if (typeof d === "string") return d;
+  if (Array.isArray(d)) return d.map((e) => e.msg || JSON.stringify(e)).join("; ");
+  if (d) return JSON.stringify(d);
+  return "";
+}
+
+export const api = {
+  board: (opts) => request("GET", "/api/board", { query: opts }),
+  task: (id) => request("GET", `/api/tasks/${encodeURIComponent(id)}`),
+  createTask: (body) => request("POST", "/api/tasks", { body }),
+  patchTask: (id, body) => request("PATCH", `/api/tasks/${encodeURIComponent(id)}`, { body }),
+  comment: (id, body) => request("POST", `/api/tasks/${encodeURIComponent(id)}/comments`, { body: { body, author: "dashboard" } }),
+  link: (parent_id, child_id) => request("POST", "/api/links", { body: { parent_id, child_id } }),
+  unlink: (parent_id, child_id) => request("DELETE", "/api/links", { query: { parent_id, child_id } }),
+  bulk: (body) => request("POST", "/api/tasks/bulk", { body }),
+  assignees: () => request("GET", "/api/assignees"),
+  config: () => request("GET", "/api/config", { boardScoped: false }),
+  homeChannels: (taskId) => request("GET", "/api/home-channels", { query: { task_id: taskId } }),
+  homeSubscribe: (id, platform, on) =>
+    request(on ? "POST" : "DELETE", `/api/tasks/${encodeURIComponent(id)}/home-subscribe/${encodeURIComponent(platform)}`),
+  log: (id) => request("GET", `/api/tasks/${encodeURIComponent(id)}/log`, { query: { tail: 100000 } }),
+  dispatch: () => request("POST", "/api/dispatch", { query: { max: 8 } }),
+  boards: () => request("GET", "/api/boards", { boardScoped: false }),
+  createBoard: (body) => request("POST", "/api/boards", { body, boardScoped: false }),
+  archiveBoard: (slug) => request("DELETE", `/api/boards/${encodeURIComponent(slug)}`, { boardScoped: false }),
+  logout: () => request("POST", "/api/auth/logout", { boardScoped: false }),
+};
