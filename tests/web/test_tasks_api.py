@@ -254,8 +254,11 @@ def test_bulk_priority_status_assignee(api, ctx):
     ids = [make_task(ctx, f"t{i}") for i in range(3)]
     res = api.post("/tasks/bulk", json={"ids": ids, "priority": 4, "assignee": "bob"}).json()["results"]
     assert res == [{"id": i, "ok": True} for i in ids]
-    res = api.post("/tasks/bulk", json={"ids": ids, "status": "blocked"}).json()["results"]
+    res = api.post("/tasks/bulk", json={"ids": ids, "status": "blocked",
+                                        "block_reason": "waiting on legal"}).json()["results"]
     assert all(r["ok"] for r in res)
+    events = api.get(f"/tasks/{ids[0]}").json()["events"]
+    assert events[-1]["kind"] == "blocked" and events[-1]["payload"]["reason"] == "waiting on legal"
     tasks = {t["id"]: t for t in api.get("/tasks").json()["tasks"]}
     assert {(t["priority"], t["assignee"], t["status"]) for t in tasks.values()} == {(4, "bob", "blocked")}
     res = api.post("/tasks/bulk", json={"ids": ids, "status": "ready"}).json()["results"]

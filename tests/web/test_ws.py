@@ -161,3 +161,22 @@ def test_many_connections_share_one_reader(live, ctx, token):
     while hub.subscribers and time.monotonic() < deadline:
         time.sleep(0.02)
     assert hub.subscribers == 0
+
+
+def test_batches_are_text_frames(live, token, ctx):
+    """Browsers get the JSON as text, as the reference sends it."""
+    with connect(f"{live.ws_url}/api/events?since=0&token={token}") as ws:
+        make_task(ctx, "framed")
+        frame = ws.recv(timeout=5)
+    assert isinstance(frame, str) and json.loads(frame)["events"][0]["kind"] == "created"
+
+
+def test_event_from_the_kanban_cli(live, token, settings):
+    """A write by the real `kanban` command in another process reaches a connected client."""
+    env = {**os.environ, "KANBAN_HOME": str(settings.home), "KANBAN_DATABASE_URL": settings.database_url}
+    with connect(f"{live.ws_url}/api/events?since=0&token={token}") as ws:
+        subprocess.run([sys.executable, "-m", "agentkanban", "create", "typed at a terminal"],
+                       env=env, check=True, timeout=60, capture_output=True)
+        batch = json.loads(ws.recv(timeout=10))
+    [event] = batch["events"]
+    assert event["kind"] == "created" and batch["cursor"] == event["id"]

@@ -3,7 +3,6 @@ dispatcher and the notifier loops unless told not to run them."""
 
 from __future__ import annotations
 
-import importlib
 import socket
 import threading
 from typing import Any
@@ -13,14 +12,8 @@ import click
 from .app import App, pass_app
 
 
-def _start_loop(module: str, cls_name: str, ctx: Any, label: str) -> tuple[Any, threading.Thread] | None:
-    """Start ``module.cls_name(ctx).run()`` in a daemon thread; None when this build lacks it."""
-    try:
-        cls = getattr(importlib.import_module(module), cls_name)
-    except (ImportError, AttributeError):
-        click.echo(f"kanban serve: no {label} in this build; running without it", err=True)
-        return None
-    loop = cls(ctx)
+def _start_loop(loop: Any, label: str) -> tuple[Any, threading.Thread]:
+    """Run ``loop.run()`` (the dispatcher or the notifier) in a daemon thread."""
     thread = threading.Thread(target=loop.run, name=f"kanban-{label}", daemon=True)
     thread.start()
     return loop, thread
@@ -79,9 +72,13 @@ def serve(app: App, host: str | None, port: int | None, no_dispatch: bool, no_no
     actual = sock.getsockname()[1]
     loops = []
     if settings.serve.dispatch and not no_dispatch:
-        loops.append(_start_loop("agentkanban.dispatch.dispatcher", "Dispatcher", ctx, "dispatcher"))
+        from ..dispatch.dispatcher import Dispatcher
+
+        loops.append(_start_loop(Dispatcher(ctx), "dispatcher"))
     if settings.serve.notify and not no_notify:
-        loops.append(_start_loop("agentkanban.notify.notifier", "Notifier", ctx, "notifier"))
+        from ..notify.notifier import Notifier
+
+        loops.append(_start_loop(Notifier(ctx), "notifier"))
     click.echo(f"kanban serve: listening on {url_host(host)}:{actual}")
     # The one place the token is shown: a link that logs the browser in (as Jupyter does).
     click.echo(f"kanban serve: open http://{url_host(host)}:{actual}/?token={source.token}", err=False)
@@ -91,10 +88,8 @@ def serve(app: App, host: str | None, port: int | None, no_dispatch: bool, no_no
     try:
         server.run(sockets=[sock])
     finally:
-        for started in loops:
-            if started is not None:
-                started[0].stop()
-        for started in loops:
-            if started is not None:
-                started[1].join(timeout=10)
+        for loop, _ in loops:
+            loop.stop()
+        for _, thread in loops:
+            thread.join(timeout=10)
         sock.close()

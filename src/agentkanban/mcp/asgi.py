@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import hmac
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -34,13 +34,20 @@ from .server import KanbanMCP, ToolChoice, build_server
 class McpHttpApp:
     """An ASGI app: checks ``Authorization: Bearer <token>``, then hands over to the MCP app."""
 
-    def __init__(self, server: KanbanMCP, inner: ASGIApp, token: str) -> None:
+    def __init__(self, server: KanbanMCP, make_inner: Callable[[], ASGIApp], token: str) -> None:
         self.server = server
-        self.inner = inner
+        self._make_inner = make_inner
+        self.inner = make_inner()
+        self._started = False
         self._token = token.encode()
 
     @asynccontextmanager
     async def lifespan(self) -> AsyncIterator[None]:
+        # The SDK's session manager runs once per instance; a host app may start again (tests
+        # do, with a fresh client each time), so each start gets a fresh one.
+        if self._started:
+            self.inner = self._make_inner()
+        self._started = True
         async with self.server.session_manager.run():
             yield
 
@@ -73,5 +80,5 @@ def http_app(settings: Settings, token: str | None, *, path: str = "/mcp", tools
     if not token:
         raise ValidationError("the MCP HTTP endpoint needs a token: set KANBAN_TOKEN or token: in config.yaml")
     server = build_server(settings, tools=tools, ctx=ctx)
-    inner = server.streamable_http_app(streamable_http_path=path, host=host, **options)
-    return McpHttpApp(server, inner, token)
+    return McpHttpApp(
+        server, lambda: server.streamable_http_app(streamable_http_path=path, host=host, **options), token)

@@ -19,6 +19,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import FileResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Route
 
 from .. import __version__
 from ..config import Settings
@@ -30,6 +31,7 @@ from ..errors import (
     StorageError,
     ValidationError,
 )
+from ..mcp.asgi import http_app
 from ..services import health
 from ..services.base import Ctx, open_ctx
 from . import schemas as s
@@ -42,6 +44,7 @@ from .ws import EventHub, parse_ws_board, serve_connection
 log = logging.getLogger(__name__)
 
 API_PREFIXES = ("/api", "/api/plugins/kanban")
+MCP_PATH = "/mcp"
 STATIC_DIR = Path(__file__).parent / "static"
 COOKIE_MAX_AGE = 30 * 24 * 3600
 
@@ -76,12 +79,19 @@ def create_app(settings: Settings, *, ctx: Ctx | None = None, token: TokenSource
     ctx = ctx or open_ctx(settings)
     source = token or load_token(settings)
     hub = EventHub(ctx, **({"poll_seconds": poll_seconds} if poll_seconds else {}))
+    host = bound_host if bound_host is not None else settings.serve.host
+    # The agents' endpoint: the MCP tools over streamable HTTP, behind the same token (checked by
+    # the MCP app itself as a bearer token; the Host check below covers it too).
+    # Host is checked by the Guard for every path (allowed_hosts included), so the SDK's own
+    # loopback-only Host check is not repeated here.
+    mcp = http_app(settings, source.token, ctx=ctx, host="0.0.0.0", tools="all")
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         hub.start()
         try:
-            yield
+            async with mcp.lifespan():
+                yield
         finally:
             await hub.stop()
 
@@ -100,12 +110,13 @@ def create_app(settings: Settings, *, ctx: Ctx | None = None, token: TokenSource
             app.include_router(r, prefix=prefix, responses=ERROR_RESPONSES,
                                include_in_schema=prefix == "/api")
         app.add_api_websocket_route(prefix + "/events", _events_endpoint)
+    # A route, not a mount: a mount would answer /mcp with a redirect to /mcp/.
+    app.router.routes.append(Route(MCP_PATH, mcp))
     _add_auth_routes(app, source.token)
     _add_pages(app)
     _add_error_handlers(app)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
-    hosts = HostGuard(bound_host if bound_host is not None else settings.serve.host,
-                      settings.serve.allowed_hosts)
+    hosts = HostGuard(host, settings.serve.allowed_hosts)
     app.add_middleware(Guard, token=source.token, hosts=hosts)
     return app
 
@@ -170,7 +181,7 @@ def _add_pages(app: FastAPI) -> None:
                 dispatcher = {k: status[k] for k in ("last_tick", "age_seconds", "alive")}
         return JSON({"ok": ok, "database": ok, "dispatcher": dispatcher}, status_code=200 if ok else 503)
 
-    @app.get("/", include_in_schema=False)
+    @app.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
     async def index(request: Request) -> Any:
         given = request.query_params.get("token")
         if given is not None:

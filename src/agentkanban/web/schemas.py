@@ -207,6 +207,7 @@ class BulkIn(_Body):
     assignee: str | None = Field(None, description='"" unassigns')
     priority: Priority | None = None
     archive: bool = Field(False, description="Archive wins over status.")
+    block_reason: str | None = Field(None, description="With status=blocked.")
     result: str | None = None
     summary: str | None = None
     metadata: dict[str, Any] | None = None

@@ -203,7 +203,7 @@ async def _send_loop(ws: WebSocket, hub: EventHub, since: int, board: str | None
             continue
         pos, items = hub.slice(pos, board)
         if items:
-            await ws.send_bytes(dumps({"events": items, "cursor": items[-1]["id"]}))
+            await ws.send_text(dumps({"events": items, "cursor": items[-1]["id"]}).decode())
             continue
         await changed.wait()
 
@@ -213,7 +213,8 @@ async def _catch_up(ws: WebSocket, hub: EventHub, pos: int, board: str | None) -
     reached = hub.head  # committed and in the window (or older): safe to jump to if nothing newer
     events = await asyncio.to_thread(event_svc.since, hub.ctx, pos, board=board, limit=CATCHUP_LIMIT)
     if events:
-        await ws.send_bytes(dumps({"events": [event_json(e) for e in events], "cursor": events[-1].id}))
+        await ws.send_text(dumps({"events": [event_json(e) for e in events],
+                                  "cursor": events[-1].id}).decode())
     if len(events) == CATCHUP_LIMIT:
         return events[-1].id
     return max(events[-1].id if events else pos, reached)

@@ -179,7 +179,7 @@ def _bulk_one(ctx: Ctx, slug: str, ref: str, p: s.BulkIn) -> dict[str, Any]:
             transitions.archive(ctx, slug, tid, actor=API_ACTOR)
         elif p.status is not None:
             apply_status(ctx, slug, tid, p.status, result=p.result, summary=p.summary,
-                         metadata=p.metadata, reason=None)
+                         metadata=p.metadata, reason=p.block_reason)
         if p.assignee is not None:
             tasks.assign(ctx, slug, tid, p.assignee or None)
         if p.priority is not None:

@@ -46,7 +46,7 @@ export class LiveFeed {
     const proto = location.protocol === "https:" ? "wss:" : "ws:";
     const q = new URLSearchParams({ since: String(this.cursor), board: this.board });
     const ws = new WebSocket(`${proto}//${location.host}/api/events?${q}`);
-    ws.binaryType = "arraybuffer"; // the server may send its JSON as binary frames
+    ws.binaryType = "arraybuffer"; // text frames today; binary ones are decoded too
     this.ws = ws;
     this.onStatus("connecting");
     ws.onopen = () => {
