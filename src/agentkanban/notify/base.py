@@ -142,12 +142,16 @@ def json_body(resp: httpx.Response) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def status_error(resp: httpx.Response, what: str, detail: str = "") -> NotifyError:
-    """The generic mapping: 408/425/429 and 5xx are transient, any other 4xx is permanent."""
+def status_error(resp: httpx.Response, what: str, detail: str = "",
+                 body_retry_after: Any = None) -> NotifyError:
+    """The generic mapping: 408/425/429 and 5xx are transient, any other 4xx is permanent.
+    ``body_retry_after`` is a wait the platform put in its JSON answer; it wins over the header."""
     code = resp.status_code
     text = f"{what}: HTTP {code}" + (f": {detail}" if detail else "")
     text = redact(text)[:1000]
     retry_after = parse_retry_after(resp.headers.get("Retry-After"))
+    if body_retry_after is not None:
+        retry_after = parse_retry_after(str(body_retry_after)) or retry_after
     if code in TRANSIENT_STATUS or code >= 500:
         return NotifyError(text, retry_after=retry_after)
     return NotifyError(text, permanent=True)

@@ -47,13 +47,8 @@ class DiscordAdapter:
         data = json_body(resp)
         if 200 <= resp.status_code < 300:
             return str(data.get("id", ""))
-        err = status_error(resp, "discord", str(data.get("message") or resp.reason_phrase or ""))
-        if data.get("retry_after") is not None:
-            try:
-                err.retry_after = float(data["retry_after"])
-            except (TypeError, ValueError):
-                pass
-        raise err
+        raise status_error(resp, "discord", str(data.get("message") or resp.reason_phrase or ""),
+                           body_retry_after=data.get("retry_after"))
 
     def close(self) -> None:
         self._client.close()

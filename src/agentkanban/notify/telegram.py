@@ -44,13 +44,8 @@ class TelegramAdapter:
         params = data.get("parameters") or {}
         if isinstance(params, dict) and params.get("migrate_to_chat_id"):
             description += f" (the group is now chat {params['migrate_to_chat_id']}; subscribe that)"
-        err = status_error(resp, "telegram", description)
-        if isinstance(params, dict) and params.get("retry_after") is not None:
-            try:
-                err.retry_after = float(params["retry_after"])
-            except (TypeError, ValueError):
-                pass
-        raise err
+        raise status_error(resp, "telegram", description,
+                           body_retry_after=params.get("retry_after") if isinstance(params, dict) else None)
 
     def close(self) -> None:
         self._client.close()
