@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import anyio
 import httpx
 import httpx2
@@ -32,5 +34,19 @@ def test_mcp_endpoint_in_the_server(app: FastAPI, token: str, ctx: Ctx) -> None:
                     result = await client.call_tool("kanban_comment", {"task_id": tid, "body": "hi"})
                     assert not result.is_error
 
-        anyio.run(main)
+        # In a thread of its own: a browser test's driver may keep an event loop in this one.
+        errors: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                anyio.run(main)
+            except BaseException as err:  # re-raised below, in the test's thread
+                errors.append(err)
+
+        worker = threading.Thread(target=run)
+        worker.start()
+        worker.join(60)
+        assert not worker.is_alive()
+        if errors:
+            raise errors[0]
     assert [c.body for c in tasks.show(ctx, "default", tid).comments] == ["hi"]
