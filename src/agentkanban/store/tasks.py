@@ -166,14 +166,13 @@ def list_task_dicts(conn: Connection, board: str, *, statuses: list[str] | None 
 
 def board_aggregates(conn: Connection, board: str) -> dict[str, dict[str, Any]]:
     """Per-task link counts, comment counts and child progress for a whole board, in 3 queries."""
-    parent = _PARENT
     child = _CHILD
     links: dict[str, dict[str, int]] = {}
     progress: dict[str, dict[str, int]] = {}
+    # Links never cross boards, so joining the child alone scopes them to this board.
     q = (select(task_links.c.parent_id, task_links.c.child_id, child.c.status)
-         .join(parent, parent.c.id == task_links.c.parent_id)
          .join(child, child.c.id == task_links.c.child_id)
-         .where(parent.c.board == board))
+         .where(child.c.board == board))
     for pid, cid, cstatus in conn.execute(q).all():
         links.setdefault(pid, {"parents": 0, "children": 0})["children"] += 1
         links.setdefault(cid, {"parents": 0, "children": 0})["parents"] += 1
