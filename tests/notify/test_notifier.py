@@ -10,7 +10,7 @@ from agentkanban.domain.statuses import Status
 from agentkanban.notify import format
 from agentkanban.notify.base import Destination
 from agentkanban.notify.webhook import verify
-from agentkanban.services import Actor, deliveries, subs, tasks, transitions
+from agentkanban.services import Actor, deliveries, health, subs, tasks, transitions
 
 from .conftest import WEBHOOK_SECRET, platform_config
 from .fakes import Reply, closed_port_url
@@ -381,18 +381,18 @@ def test_two_notifiers_at_once_send_each_message_once(configure, notifiers, tele
 
 def test_notifier_liveness_is_visible(configure, notifiers, clock, telegram):
     ctx = configure({"telegram": platform_config(telegram)})
-    assert deliveries.notifier_status(ctx) is None
+    assert health.notifier_status(ctx) is None
     n = notifiers(ctx)
     n.tick()
-    status = deliveries.notifier_status(ctx)
+    status = health.notifier_status(ctx)
     assert status is not None and status["alive"] and status["platforms"] == ["telegram"]
     clock.advance(5)
     n.tick()  # idle passes do not write every time
-    assert deliveries.notifier_status(ctx)["last_tick"] == status["last_tick"]
+    assert health.notifier_status(ctx)["last_tick"] == status["last_tick"]
     clock.advance(120)
-    assert deliveries.notifier_status(ctx)["alive"] is False
+    assert health.notifier_status(ctx)["alive"] is False
     n.tick()
-    assert deliveries.notifier_status(ctx)["alive"] is True
+    assert health.notifier_status(ctx)["alive"] is True
 
 
 def test_a_platform_that_is_down_costs_one_request_per_pass(configure, notifiers, clock, slack, telegram):

@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from ..domain.models import Delivery, Subscription
-from ..services import deliveries, subs
+from ..services import deliveries, health, subs
 from .app import App, emit_json, pass_app
 
 
@@ -101,7 +101,7 @@ def notify_list(app: App, task_id: str | None, limit: int, as_json: bool) -> Non
     tid = app.task_id(task_id) if task_id else None
     sub_list = subs.list_subs(app.ctx, app.board, tid)
     recent = deliveries.list_deliveries(app.ctx, app.board, tid, limit=limit)
-    status = deliveries.notifier_status(app.ctx)
+    status = health.notifier_status(app.ctx)
     if as_json:
         data: dict[str, Any] = {"subscriptions": [s.to_dict() for s in sub_list],
                                 "deliveries": [d.to_dict() for d in recent], "notifier": status}

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from ..domain.events import NOTIFY_KINDS
 from ..domain.models import Event
 from ..errors import NotifyError
-from ..services import Ctx
+from ..services import Ctx, health
 from ..services import deliveries as svc
 from . import format
 from .base import Adapter, Destination, install_log_redaction, log, redact
@@ -100,8 +100,8 @@ class Notifier:
     def _heartbeat(self) -> None:
         # Not every pass: an idle notifier should not take the write lock each interval.
         now = self.ctx.now()
-        if self._last_beat is None or now - self._last_beat >= svc.HEARTBEAT_SECONDS:
-            svc.record_notifier_alive(self.ctx, self.platforms)
+        if self._last_beat is None or now - self._last_beat >= health.NOTIFIER_HEARTBEAT_SECONDS:
+            health.record_notifier_alive(self.ctx, self.platforms)
             self._last_beat = now
 
     def _attempt(self, job: svc.Job) -> str:

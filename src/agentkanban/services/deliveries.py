@@ -9,24 +9,17 @@ cannot overwrite the outcome of the attempt that replaced it.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from ..domain.models import Delivery, Event, Task
 from ..errors import Conflict, NotFound
 from ..store import deliveries as store_deliveries
-from ..store import kv as store_kv
 from ..store import tasks as store_tasks
 from .base import Ctx
 from .common import load
 
 MAX_ERROR = 1_000
-NOTIFIER_KEY = "notifier:last_tick"
-# A notifier records that it is alive every HEARTBEAT_SECONDS; one silent for STALE_AFTER is gone.
-HEARTBEAT_SECONDS = 10.0
-STALE_AFTER_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -121,21 +114,3 @@ def retry(ctx: Ctx, board: str, delivery_id: int) -> Delivery:
         assert out is not None
         return out
 
-
-def record_notifier_alive(ctx: Ctx, platforms: Iterable[str]) -> None:
-    """A running notifier says so (and what it can send to), for ``notify-list`` and the API."""
-    with ctx.store.write() as tx:
-        store_kv.put(tx.conn, NOTIFIER_KEY, json.dumps({"platforms": sorted(platforms)}), ctx.now())
-
-
-def notifier_status(ctx: Ctx) -> dict[str, Any] | None:
-    """``{"platforms": [...], "last_tick": ts, "age_seconds": s, "alive": bool}``, or None if no
-    notifier ever ran against this database."""
-    with ctx.store.read() as conn:
-        row = store_kv.get(conn, NOTIFIER_KEY)
-    if row is None:
-        return None
-    value, ts = row
-    age = max(0.0, ctx.now() - ts)
-    limit = max(STALE_AFTER_SECONDS, 3 * ctx.settings.notify.interval_seconds + HEARTBEAT_SECONDS)
-    return {**json.loads(value), "last_tick": ts, "age_seconds": age, "alive": age <= limit}

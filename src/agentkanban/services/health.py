@@ -3,32 +3,56 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from ..store import kv
 from .base import Ctx
 
 DISPATCHER_KEY = "dispatcher:last_tick"
+NOTIFIER_KEY = "notifier:last_tick"
 # A dispatcher that has not ticked for this many intervals (at least this many seconds) is gone.
 STALE_AFTER_SECONDS = 30.0
+# A notifier records that it is alive every NOTIFIER_HEARTBEAT_SECONDS; silent for a minute, gone.
+NOTIFIER_HEARTBEAT_SECONDS = 10.0
+NOTIFIER_STALE_AFTER_SECONDS = 60.0
 
 
-def record_dispatcher_tick(ctx: Ctx, info: dict[str, Any] | None = None) -> None:
+def _record(ctx: Ctx, key: str, info: dict[str, Any]) -> None:
     with ctx.store.write() as tx:
-        kv.put(tx.conn, DISPATCHER_KEY, json.dumps(info or {}), ctx.now())
+        kv.put(tx.conn, key, json.dumps(info), ctx.now())
 
 
-def dispatcher_status(ctx: Ctx) -> dict[str, Any] | None:
-    """``{"last_tick": ts, "age_seconds": s, "alive": bool, ...info}`` or None if never ticked."""
+def _status(ctx: Ctx, key: str, stale_after: float) -> dict[str, Any] | None:
+    """``{"last_tick": ts, "age_seconds": s, "alive": bool, ...info}`` or None if never recorded."""
     with ctx.store.read() as conn:
-        row = kv.get(conn, DISPATCHER_KEY)
+        row = kv.get(conn, key)
     if row is None:
         return None
     value, ts = row
     age = max(0.0, ctx.now() - ts)
+    return {**json.loads(value), "last_tick": ts, "age_seconds": age, "alive": age <= stale_after}
+
+
+def record_dispatcher_tick(ctx: Ctx, info: dict[str, Any] | None = None) -> None:
+    _record(ctx, DISPATCHER_KEY, info or {})
+
+
+def dispatcher_status(ctx: Ctx) -> dict[str, Any] | None:
     interval = ctx.settings.dispatch.interval_seconds
-    return {**json.loads(value), "last_tick": ts, "age_seconds": age,
-            "alive": age <= max(STALE_AFTER_SECONDS, 5 * interval)}
+    return _status(ctx, DISPATCHER_KEY, max(STALE_AFTER_SECONDS, 5 * interval))
+
+
+def record_notifier_alive(ctx: Ctx, platforms: Iterable[str]) -> None:
+    """A running notifier says so (and what it can send to), for ``notify-list`` and the API."""
+    _record(ctx, NOTIFIER_KEY, {"platforms": sorted(platforms)})
+
+
+def notifier_status(ctx: Ctx) -> dict[str, Any] | None:
+    """Like :func:`dispatcher_status`, with the ``platforms`` the notifier can send to."""
+    limit = max(NOTIFIER_STALE_AFTER_SECONDS,
+                3 * ctx.settings.notify.interval_seconds + NOTIFIER_HEARTBEAT_SECONDS)
+    return _status(ctx, NOTIFIER_KEY, limit)
 
 
 def database_ok(ctx: Ctx) -> bool:
