@@ -94,12 +94,6 @@ def list_deliveries(ctx: Ctx, board: str, task_id: str | None = None,
         return store_deliveries.listing(conn, board, task_id, limit=max(1, min(limit, 500)))
 
 
-def status_counts(ctx: Ctx, board: str | None = None) -> dict[str, int]:
-    """How many deliveries are pending, sending, sent and failed (on a board, or everywhere)."""
-    with ctx.store.read() as conn:
-        return store_deliveries.counts(conn, board)
-
-
 def retry(ctx: Ctx, board: str, delivery_id: int) -> Delivery:
     """Put a failed delivery back in the queue (after fixing a token or inviting the bot)."""
     now = ctx.now()
@@ -113,4 +107,3 @@ def retry(ctx: Ctx, board: str, delivery_id: int) -> Delivery:
         out = store_deliveries.get(tx.conn, d.id)
         assert out is not None
         return out
-

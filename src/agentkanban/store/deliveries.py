@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection, exists, func, select, update
+from sqlalchemy import Connection, exists, select, update
 
 from ..domain.models import Delivery, Event
 from .rows import to_delivery, to_event
@@ -97,13 +97,6 @@ def listing(conn: Connection, board: str, task_id: str | None = None,
         q = q.where(deliveries.c.task_id == task_id)
     rows = conn.execute(q.order_by(deliveries.c.id.desc()).limit(limit)).all()
     return [to_delivery(r) for r in reversed(rows)]
-
-
-def counts(conn: Connection, board: str | None = None) -> dict[str, int]:
-    q = select(deliveries.c.status, func.count()).group_by(deliveries.c.status)
-    if board is not None:
-        q = q.where(deliveries.c.board == board)
-    return {status: int(n) for status, n in conn.execute(q).all()}
 
 
 def requeue(conn: Connection, delivery_id: int, now: float) -> bool:

@@ -8,7 +8,7 @@ from sqlalchemy import Connection, insert, select, update
 
 from ..domain.models import Run
 from .rows import dumps, to_run
-from .schema import runs, tasks
+from .schema import runs
 
 
 def open_run(conn: Connection, values: dict[str, Any]) -> int:
@@ -44,14 +44,6 @@ def set_fields(conn: Connection, run_id: int, values: dict[str, Any]) -> None:
     conn.execute(update(runs).where(runs.c.id == run_id).values(**values))
 
 
-def open_runs(conn: Connection, board: str | None = None) -> list[tuple[Run, str]]:
-    """Open runs with their task's board."""
-    q = select(runs).where(runs.c.ended_at.is_(None))
-    if board is not None:
-        q = q.where(runs.c.board == board)
-    return [(to_run(r), r._mapping["board"]) for r in conn.execute(q.order_by(runs.c.id))]
-
-
 def recent_by_profile(conn: Connection, profile: str, exclude_task: str, limit: int = 5) -> list[Run]:
     q = (select(runs).where(runs.c.profile == profile, runs.c.outcome == "completed",
                             runs.c.task_id != exclude_task)
@@ -76,10 +68,6 @@ def running_count(conn: Connection, board: str | None = None, profile: str | Non
     if profile is not None:
         q = q.where(runs.c.profile == profile)
     return int(conn.execute(q).scalar_one())
-
-
-def task_board(conn: Connection, task_id: str) -> str | None:
-    return conn.execute(select(tasks.c.board).where(tasks.c.id == task_id)).scalar()
 
 
 def open_for_board(conn: Connection, board: str) -> list[Run]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, delete, select, update
+from sqlalchemy import Connection, delete, select
 
 from ..domain.models import Delivery, Subscription
 from . import dialect
@@ -41,14 +41,3 @@ def deliveries_for_task(conn: Connection, task_id: str | None = None) -> list[De
     if task_id is not None:
         q = q.where(deliveries.c.task_id == task_id)
     return [to_delivery(r) for r in conn.execute(q.order_by(deliveries.c.id))]
-
-
-def due_deliveries(conn: Connection, now: float, limit: int = 100) -> list[Delivery]:
-    q = (select(deliveries).where(deliveries.c.status == "pending",
-                                  deliveries.c.next_attempt_at <= now)
-         .order_by(deliveries.c.id).limit(limit))
-    return [to_delivery(r) for r in conn.execute(q)]
-
-
-def set_delivery(conn: Connection, delivery_id: int, values: dict[str, Any]) -> None:
-    conn.execute(update(deliveries).where(deliveries.c.id == delivery_id).values(**values))

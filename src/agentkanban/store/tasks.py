@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, and_, exists, func, insert, literal, select, update
+from sqlalchemy import Connection, exists, func, insert, literal, select, update
 
 from ..domain.models import Task
 from ..domain.statuses import PARENT_SATISFIED, Status
 from .rows import task_dicts, to_task
-from .schema import comments, events, task_links, tasks
+from .schema import comments, task_links, tasks
 
 _SATISFIED = [s.value for s in PARENT_SATISFIED]
 # Built once: an alias proxies every column, which costs more than the query it is used in.
@@ -218,24 +218,11 @@ def oldest_ready_created(conn: Connection, board: str) -> float | None:
     ).scalar()
 
 
-def last_status_change(conn: Connection, task_ids: list[str]) -> dict[str, float]:
-    q = (select(events.c.task_id, func.max(events.c.created_at))
-         .where(events.c.task_id.in_(task_ids)).group_by(events.c.task_id))
-    return {tid: ts for tid, ts in conn.execute(q)}
-
-
 def delete_tasks(conn: Connection, ids: list[str]) -> int:
     if not ids:
         return 0
     res = conn.execute(tasks.delete().where(tasks.c.id.in_(ids)))
     return res.rowcount or 0
-
-
-def ready_without_claim(conn: Connection, board: str) -> list[Task]:
-    q = (select(tasks).where(and_(tasks.c.board == board, tasks.c.status == Status.READY.value,
-                                  tasks.c.claim_lock.is_(None)))
-         .order_by(tasks.c.priority.desc(), tasks.c.created_at, tasks.c.id))
-    return [to_task(r) for r in conn.execute(q)]
 
 
 def ready_queue(conn: Connection, board: str) -> list[tuple[str, str | None, bool]]:
