@@ -6,7 +6,7 @@ import pytest
 
 from agentkanban.config import load_settings
 from agentkanban.errors import Conflict, NotFound, ValidationError
-from agentkanban.services import boards, open_ctx, tasks, views
+from agentkanban.services import boards, open_ctx, subs, tasks, views
 
 
 @pytest.mark.parametrize("raw,slug", [("Proj", "proj"), (" my-board_2 ", "my-board_2"), ("9", "9")])
@@ -45,6 +45,11 @@ def test_boards_are_isolated(ctx, user) -> None:
     assert views.stats(ctx, "b")["by_status"]["ready"] == 0
     listed = {b["slug"]: b["total"] for b in boards.list_boards(ctx)}
     assert listed == {"default": 0, "a": 1, "b": 0}
+    tb = tasks.create(ctx, "b", title="in b", actor=user).task
+    subs.subscribe(ctx, "a", ta.id, platform="slack", chat_id="C1")
+    subs.subscribe(ctx, "b", tb.id, platform="slack", chat_id="C2")
+    assert [s.task_id for s in subs.list_subs(ctx, "a")] == [ta.id]
+    assert [s.task_id for s in subs.list_subs(ctx, "b")] == [tb.id]
 
 
 def test_resolution_chain(ctx, settings) -> None:

@@ -45,10 +45,7 @@ def list_subs(ctx: Ctx, board: str, task_id: str | None = None) -> list[Subscrip
         if task_id is not None:
             load(conn, board, task_id)
             return store_subs.for_task(conn, task_id)
-        from ..store import tasks as store_tasks
-
-        return [s for s in store_subs.for_task(conn)
-                if (t := store_tasks.get(conn, s.task_id)) is not None and t.board == board]
+        return store_subs.for_board(conn, board)
 
 
 CHAT_PLATFORMS = ("telegram", "discord", "slack")

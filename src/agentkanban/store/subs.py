@@ -9,7 +9,7 @@ from sqlalchemy import Connection, delete, select
 from ..domain.models import Delivery, Subscription
 from . import dialect
 from .rows import to_delivery, to_sub
-from .schema import deliveries, notify_subs
+from .schema import deliveries, notify_subs, tasks
 
 
 def add(conn: Connection, values: dict[str, Any]) -> bool:
@@ -33,6 +33,13 @@ def for_task(conn: Connection, task_id: str | None = None) -> list[Subscription]
     if task_id is not None:
         q = q.where(notify_subs.c.task_id == task_id)
     q = q.order_by(notify_subs.c.task_id, notify_subs.c.platform, notify_subs.c.chat_id)
+    return [to_sub(r) for r in conn.execute(q)]
+
+
+def for_board(conn: Connection, board: str) -> list[Subscription]:
+    q = (select(notify_subs).join(tasks, tasks.c.id == notify_subs.c.task_id)
+         .where(tasks.c.board == board)
+         .order_by(notify_subs.c.task_id, notify_subs.c.platform, notify_subs.c.chat_id))
     return [to_sub(r) for r in conn.execute(q)]
 
 
