@@ -64,6 +64,15 @@ def register_secret(value: str | None) -> None:
             _SECRETS.add(value)
 
 
+def bot_token(settings: Any, platform: str) -> str:
+    """The platform's bot token, registered for masking; a missing one is a permanent failure."""
+    if settings.token is None:
+        raise NotifyError(f"{platform}: no bot token configured", permanent=True)
+    token: str = settings.token.get_secret_value()
+    register_secret(token)
+    return token
+
+
 def redact(text: str) -> str:
     with _SECRETS_LOCK:
         secrets = sorted(_SECRETS, key=len, reverse=True)

@@ -11,8 +11,7 @@ from __future__ import annotations
 import httpx
 
 from ..config import PlatformSettings
-from ..errors import NotifyError
-from .base import Destination, Message, clip, json_body, post, redact, register_secret, status_error
+from .base import Destination, Message, bot_token, clip, json_body, post, redact, status_error
 
 DEFAULT_API = "https://discord.com/api/v10"
 MAX_TEXT = 2000
@@ -24,10 +23,7 @@ class DiscordAdapter:
     idempotent = True
 
     def __init__(self, settings: PlatformSettings, *, timeout: float = 10.0) -> None:
-        if settings.token is None:
-            raise NotifyError("discord: no bot token configured", permanent=True)
-        token = settings.token.get_secret_value()
-        register_secret(token)
+        token = bot_token(settings, "discord")
         self._base = (settings.api_base or DEFAULT_API).rstrip("/")
         self._client = httpx.Client(timeout=timeout, headers={
             "Authorization": f"Bot {token}",

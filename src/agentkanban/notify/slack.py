@@ -16,12 +16,12 @@ from ..errors import NotifyError
 from .base import (
     Destination,
     Message,
+    bot_token,
     clip,
     json_body,
     parse_retry_after,
     post,
     redact,
-    register_secret,
     status_error,
 )
 
@@ -42,10 +42,7 @@ class SlackAdapter:
     idempotent = False
 
     def __init__(self, settings: PlatformSettings, *, timeout: float = 10.0) -> None:
-        if settings.token is None:
-            raise NotifyError("slack: no bot token configured", permanent=True)
-        token = settings.token.get_secret_value()
-        register_secret(token)
+        token = bot_token(settings, "slack")
         self._base = (settings.api_base or DEFAULT_API).rstrip("/")
         self._client = httpx.Client(timeout=timeout, headers={"Authorization": f"Bearer {token}"})
 

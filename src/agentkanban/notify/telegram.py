@@ -11,8 +11,7 @@ from typing import Any
 import httpx
 
 from ..config import PlatformSettings
-from ..errors import NotifyError
-from .base import Destination, Message, clip, json_body, post, redact, register_secret, status_error
+from .base import Destination, Message, bot_token, clip, json_body, post, redact, status_error
 
 DEFAULT_API = "https://api.telegram.org"
 MAX_TEXT = 4096
@@ -23,10 +22,7 @@ class TelegramAdapter:
     idempotent = False
 
     def __init__(self, settings: PlatformSettings, *, timeout: float = 10.0) -> None:
-        if settings.token is None:
-            raise NotifyError("telegram: no bot token configured", permanent=True)
-        self._token = settings.token.get_secret_value()
-        register_secret(self._token)
+        self._token = bot_token(settings, "telegram")
         self._base = (settings.api_base or DEFAULT_API).rstrip("/")
         self._client = httpx.Client(timeout=timeout)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -45,24 +46,24 @@ def get_home_channels(request: Request, board: BoardQ = None,
 @router.post("/tasks/{task_id}/home-subscribe/{platform}", response_model=s.HomeSubscribeOut,
              summary="Notify this platform's home channel about the task (idempotent)")
 def subscribe_home(request: Request, task_id: str, platform: str, board: BoardQ = None) -> Any:
-    ctx = ctx_of(request)
-    slug = board_of(ctx, board)
-    home = subs.home_channel(ctx, platform)
-    tid = resolve_id(ctx, slug, task_id)
-    subs.subscribe(ctx, slug, tid, platform=home["platform"], chat_id=home["chat_id"],
-                   thread_id=home["thread_id"])
-    return JSON({"ok": True, "task_id": tid, "home_channel": home})
+    return _home_toggle(request, task_id, platform, board, subs.subscribe)
 
 
 @router.delete("/tasks/{task_id}/home-subscribe/{platform}", response_model=s.HomeSubscribeOut,
                summary="Stop notifying this platform's home channel about the task")
 def unsubscribe_home(request: Request, task_id: str, platform: str, board: BoardQ = None) -> Any:
+    return _home_toggle(request, task_id, platform, board, subs.unsubscribe)
+
+
+def _home_toggle(request: Request, task_id: str, platform: str, board: str | None,
+                 change: Callable[..., bool]) -> Any:
+    """Subscribe or unsubscribe ``platform``'s home channel (404 when it has none)."""
     ctx = ctx_of(request)
     slug = board_of(ctx, board)
     home = subs.home_channel(ctx, platform)
     tid = resolve_id(ctx, slug, task_id)
-    subs.unsubscribe(ctx, slug, tid, platform=home["platform"], chat_id=home["chat_id"],
-                     thread_id=home["thread_id"])
+    change(ctx, slug, tid, platform=home["platform"], chat_id=home["chat_id"],
+           thread_id=home["thread_id"])
     return JSON({"ok": True, "task_id": tid, "home_channel": home})
 
 
