@@ -201,17 +201,21 @@ SORTS: dict[str, list[Any]] = {
 }
 
 
+def _order(sort: str) -> list[Any]:
+    if sort not in SORTS:
+        raise ValidationError(f"unknown sort {sort!r}; use one of: {', '.join(SORTS)}")
+    return SORTS[sort]
+
+
 def list_tasks(ctx: Ctx, board: str, *, statuses: list[str] | None = None,
                include_archived: bool = False, assignee: str | None = None,
                tenant: str | None = None, sort: str = "priority",
                limit: int | None = None) -> list[Task]:
-    if sort not in SORTS:
-        raise ValidationError(f"unknown sort {sort!r}; use one of: {', '.join(SORTS)}")
     with ctx.store.read() as conn:
         return store_tasks.list_tasks(
             conn, board, statuses=statuses, include_archived=include_archived,
             assignee=clean_assignee(assignee) if assignee else assignee, tenant=tenant,
-            order=SORTS[sort], limit=limit)
+            order=_order(sort), limit=limit)
 
 
 def list_json(ctx: Ctx, board: str, *, statuses: list[str] | None = None,
@@ -219,14 +223,12 @@ def list_json(ctx: Ctx, board: str, *, statuses: list[str] | None = None,
               tenant: str | None = None, sort: str = "priority",
               limit: int | None = None) -> list[dict[str, Any]]:
     """:func:`list_tasks` in the API's JSON shape (``views.task_json``), built straight from rows."""
-    if sort not in SORTS:
-        raise ValidationError(f"unknown sort {sort!r}; use one of: {', '.join(SORTS)}")
     now = ctx.now()
     with ctx.store.read() as conn:
         rows = store_tasks.list_task_dicts(
             conn, board, statuses=statuses, include_archived=include_archived,
             assignee=clean_assignee(assignee) if assignee else assignee, tenant=tenant,
-            order=SORTS[sort], limit=limit)
+            order=_order(sort), limit=limit)
     from .views import add_age
 
     for d in rows:

@@ -193,9 +193,9 @@ def _bulk_one(ctx: Ctx, slug: str, ref: str, p: s.BulkIn) -> dict[str, Any]:
 def get_task_log(request: Request, task_id: str, board: BoardQ = None,
                  tail: Annotated[int | None, Query(ge=1, le=2_000_000,
                                                    description="At most this many bytes")] = None) -> Any:
-    from ..worker_log import read_task_log
+    from ...dispatch.logs import read_log  # the dispatcher owns the log files
 
     ctx = ctx_of(request)
     slug = board_of(ctx, board)
     task = tasks.get(ctx, slug, resolve_id(ctx, slug, task_id))
-    return JSON(read_task_log(ctx, slug, task.id, tail_bytes=tail))
+    return JSON(read_log(ctx, slug, task.id, tail_bytes=tail))

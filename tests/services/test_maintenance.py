@@ -1,0 +1,40 @@
+"""``gc``: old events of finished tasks, stale logs, scratch folders of archived tasks; nothing else."""
+
+from __future__ import annotations
+
+import os
+
+from agentkanban.domain.statuses import Status
+from agentkanban.services import boards, events, maintenance
+
+from .helpers import BOARD, make
+
+
+def test_gc_removes_only_what_it_owns(ctx, user, clock, tmp_path) -> None:
+    old_done = make(ctx, Status.DONE, "finished long ago")
+    live = make(ctx, Status.READY, "still open")
+    gone = make(ctx, Status.ARCHIVED, "archived scratch")
+    kept_dir = tmp_path / "user-project"
+    kept_dir.mkdir()
+    mine = make(ctx, Status.ARCHIVED, "archived dir", workspace=f"dir:{kept_dir}")
+    root = boards.workspaces_dir(ctx, BOARD)
+    (root / gone.id).mkdir(parents=True)
+    (root / gone.id / "notes.txt").write_text("scratch")
+    logs = boards.logs_dir(ctx, BOARD)
+    logs.mkdir(parents=True, exist_ok=True)
+    stale, fresh = logs / f"{old_done.id}.log", logs / f"{live.id}.log"
+    stale.write_text("old")
+    fresh.write_text("new")
+    clock.advance(31 * 86400)
+    os.utime(stale, (clock() - 31 * 86400, clock() - 31 * 86400))
+    os.utime(fresh, (clock(), clock()))
+    before_live = [e.id for e in events.since(ctx, 0, task_id=live.id)]
+
+    result = maintenance.gc(ctx, BOARD, event_days=30, log_days=30)
+
+    assert result["workspaces_removed"] == 1 and not (root / gone.id).exists()
+    assert kept_dir.is_dir() and mine.workspace_path == str(kept_dir)  # never outside the board's root
+    assert result["logs_removed"] == 1 and not stale.exists() and fresh.exists()
+    assert events.since(ctx, 0, task_id=old_done.id) == []  # finished and older than 30 days
+    assert [e.id for e in events.since(ctx, 0, task_id=live.id)] == before_live  # open: kept
+    assert result["events_deleted"] >= 2
