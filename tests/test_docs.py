@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+import typing
 from pathlib import Path
 
 import click
 import pytest
-from pydantic import BaseModel
 
 from agentkanban.cli import COMMANDS, cli
 from agentkanban.config import Settings
@@ -37,14 +38,21 @@ def test_command_and_options_documented(name: str, cmd: click.Command) -> None:
                 assert opt in DOCS, f"{opt} of `kanban {name}` is not documented"
 
 
-def _fields(model: type[BaseModel], prefix: str = "") -> list[str]:
+def _fields(cls: type, prefix: str = "") -> list[str]:
+    """Every setting's dotted name, descending into nested sections (``dispatch.failure_limit``)."""
     names = []
-    for name, field in model.model_fields.items():
-        names.append(prefix + name)
-        ann = field.annotation
-        if isinstance(ann, type) and issubclass(ann, BaseModel):
-            names += _fields(ann, prefix + name + ".")
+    hints = typing.get_type_hints(cls)
+    for field in dataclasses.fields(cls):
+        names.append(prefix + field.name)
+        ann = hints[field.name]
+        if isinstance(ann, type) and dataclasses.is_dataclass(ann):
+            names += _fields(ann, prefix + field.name + ".")
     return names
+
+
+def test_nested_settings_are_walked() -> None:
+    found = _fields(Settings)
+    assert {"dispatch.failure_limit", "notify.give_up_after", "serve.allowed_hosts"} <= set(found)
 
 
 @pytest.mark.parametrize("field", [f for f in _fields(Settings) if f not in ("home", "worker", "board")])

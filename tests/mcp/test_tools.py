@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -184,7 +185,7 @@ def test_instructions_command() -> None:
 
 def test_board_comes_from_the_servers_settings(ctx: Ctx, settings: Settings) -> None:
     boards.create(ctx, "side")
-    on_side = settings.model_copy(update={"board": "side"})
+    on_side = dataclasses.replace(settings, board="side")
 
     async def body(client: Client) -> None:
         made = await call(client, "kanban_create", title="Side quest")

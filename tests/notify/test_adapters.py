@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from agentkanban.config import PlatformSettings
+from agentkanban.config import PlatformSettings, Secret
 from agentkanban.errors import NotifyError
 from agentkanban.notify.base import Destination, Message, parse_retry_after, redact
 from agentkanban.notify.discord import DiscordAdapter
@@ -35,20 +35,20 @@ def _error(adapter, dest) -> NotifyError:
 
 
 def tg(fake, token=TELEGRAM_TOKEN):
-    return TelegramAdapter(PlatformSettings(token=token, api_base=fake.base))
+    return TelegramAdapter(PlatformSettings(token=Secret(token), api_base=fake.base))
 
 
 def dc(fake, token=DISCORD_TOKEN):
-    return DiscordAdapter(PlatformSettings(token=token, api_base=fake.base))
+    return DiscordAdapter(PlatformSettings(token=Secret(token), api_base=fake.base))
 
 
 def sl(fake, token=SLACK_TOKEN):
-    return SlackAdapter(PlatformSettings(token=token, api_base=fake.base))
+    return SlackAdapter(PlatformSettings(token=Secret(token), api_base=fake.base))
 
 
 def wh(fake, secret=WEBHOOK_SECRET, clock=time.time):
-    return WebhookAdapter("webhook", PlatformSettings(url=f"{fake.base}/hook", secret=secret),
-                          clock=clock)
+    settings = PlatformSettings(url=f"{fake.base}/hook", secret=Secret(secret) if secret else None)
+    return WebhookAdapter("webhook", settings, clock=clock)
 
 
 def test_telegram_send(telegram):
@@ -159,7 +159,7 @@ def test_webhook_without_secret_is_sent_unsigned(webhook):
 
 def test_network_errors_are_transient_and_never_show_the_token():
     token = "4242:network-error-secret-token"
-    adapter = TelegramAdapter(PlatformSettings(token=token, api_base=closed_port_url()))
+    adapter = TelegramAdapter(PlatformSettings(token=Secret(token), api_base=closed_port_url()))
     e = _error(adapter, Destination("telegram", "1"))
     assert not e.permanent
     assert token not in str(e) and token not in repr(e)
@@ -176,5 +176,5 @@ def test_retry_after_forms():
 
 
 def test_redact_masks_registered_secrets():
-    TelegramAdapter(PlatformSettings(token="99:registered-secret-value", api_base="http://x")).close()
+    TelegramAdapter(PlatformSettings(token=Secret("99:registered-secret-value"), api_base="http://x")).close()
     assert redact("POST http://x/bot99:registered-secret-value/sendMessage") == "POST http://x/bot***/sendMessage"

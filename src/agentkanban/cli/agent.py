@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import click
 
 from .app import App, pass_app
@@ -24,7 +26,7 @@ def mcp_cmd(app: App, http: bool, host: str, port: int, tools: str) -> None:
     """
     settings = app.settings
     if app.board_flag:
-        settings = settings.model_copy(update={"board": app.board_flag})
+        settings = dataclasses.replace(settings, board=app.board_flag)
     if not http:
         from ..mcp.server import build_server
 

@@ -74,10 +74,10 @@ def daemon(app: App, interval: float | None, verbose: bool) -> None:
 
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
-    ctx = app.ctx
-    if interval is not None:
-        ctx.settings.dispatch.interval_seconds = interval
-    d = Dispatcher(ctx)
+    if interval is not None:  # before app.ctx, which is built from these settings
+        s = app.settings
+        app.settings = dataclasses.replace(s, dispatch=dataclasses.replace(s.dispatch, interval_seconds=interval))
+    d = Dispatcher(app.ctx)
 
     def _stop(signum: int, _frame: Any) -> None:
         d.stop()

@@ -21,7 +21,7 @@ router = APIRouter(tags=["board"])
 def get_config(request: Request, board: BoardQ = None) -> Any:
     ctx = ctx_of(request)
     board_of(ctx, board)
-    return JSON(ctx.settings.dashboard.model_dump())
+    return JSON(dataclasses.asdict(ctx.settings.dashboard))
 
 
 @router.get("/home-channels", response_model=s.HomeChannelsOut,
