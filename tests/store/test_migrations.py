@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import multiprocessing as mp
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,7 +15,7 @@ from sqlalchemy import create_engine, inspect
 
 from agentkanban.store import engine as store_engine
 from agentkanban.store import migrate
-from agentkanban.store.schema import metadata
+from agentkanban.store.schema import PARTIAL_INDEXES, metadata
 
 
 def _fresh_url(request: pytest.FixtureRequest, backend: str, tmp_path: Path) -> str:
@@ -40,8 +43,17 @@ def test_upgrade_head_matches_metadata(request, backend: str, tmp_path: Path) ->
     with store.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), metadata)
         tables = set(inspect(conn).get_table_names())
+        indexes = {i["name"]: i for i in inspect(conn).get_indexes("tasks")}
     assert diff == []
     assert {t.name for t in metadata.sorted_tables} <= tables
+    # Alembic does not compare a partial index's WHERE: check it here, in the database and in the
+    # metadata (which gets it when a store for the backend is opened).
+    name = store.engine.dialect.name
+    for index, where in PARTIAL_INDEXES.items():
+        assert indexes[index.name]["unique"]
+        reflected = re.sub(r"[()\s]|::text", "", str(indexes[index.name]["dialect_options"][f"{name}_where"]))
+        assert reflected.replace("<>", "!=") == re.sub(r"[()\s]", "", where)
+        assert str(index.dialect_kwargs[f"{name}_where"]) == where
     migrate.upgrade(store)  # idempotent
     store_engine.close_all()
 
@@ -67,3 +79,13 @@ def test_racing_first_opens_migrate_once(tmp_path: Path) -> None:
     with engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT count(*) FROM boards").scalar() == 1
     engine.dispose()
+
+
+def test_an_up_to_date_sqlite_store_never_loads_the_postgresql_dialect(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'k.db'}"
+    store_engine.open_store(url)  # creates and migrates (the migration names both dialects)
+    store_engine.close_all()
+    code = ("import sys; from agentkanban.store import engine; "
+            f"engine.open_store({url!r}); print(sorted(m for m in sys.modules if 'postgresql' in m))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
