@@ -151,3 +151,22 @@ def test_real_process(home, db_url) -> None:
     assert listed.returncode == 0 and '"from a process"' in listed.stdout
     bad = run("show", "t_00000000")
     assert bad.returncode == 1 and bad.stderr.startswith("error:")
+
+
+def test_list_json_imports_only_what_it_needs(home) -> None:
+    """`kanban list` runs in agents' loops: its start-up is SQLAlchemy, click and orjson, nothing more."""
+    env = {**os.environ, "KANBAN_HOME": str(home)}
+    for var in ("KANBAN_DATABASE_URL", "KANBAN_TASK_ID", "KANBAN_BOARD"):
+        env.pop(var, None)
+    assert subprocess.run([sys.executable, "-m", "agentkanban", "init"], env=env, capture_output=True,
+                          timeout=60).returncode == 0  # creates and migrates the SQLite database
+    code = ("import os, sys\n"
+            "from agentkanban.cli import main\n"
+            "try:\n    main(['list', '--json'])\nexcept SystemExit:\n    pass\n"
+            "print(' '.join(sorted(sys.modules)), file=sys.stderr)\n")
+    r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    assert r.stdout.startswith("{"), r.stderr
+    loaded = set(r.stderr.split())
+    tops = {m.split(".")[0] for m in loaded if not m.startswith("_")} - set(sys.stdlib_module_names)
+    assert tops <= {"agentkanban", "click", "orjson", "sqlalchemy", "typing_extensions", "cython_runtime"}
+    assert not {m for m in loaded if m.startswith("sqlalchemy.dialects.postgresql")}

@@ -1,4 +1,8 @@
-"""Task commands: init, create, list, show, context, assign, edit, priority, runs, stats, assignees."""
+"""Task commands: init, create, list, show, context, assign, edit, priority, runs, stats, assignees.
+
+Services only some commands use are imported in those commands: `kanban list` runs in agents'
+loops, and every module imported here is start-up time for it.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +10,7 @@ import click
 
 from ..config import parse_duration
 from ..services import boards as boards_svc
-from ..services import context as context_svc
-from ..services import health, runs, subs, tasks, views
+from ..services import tasks, views
 from .app import App, emit_json, pass_app
 from .render import detail_json, table, task_line, task_rows
 
@@ -44,6 +47,8 @@ def create(app: App, title: str, body: str | None, assignee: str | None, parents
            max_runtime: str | None, max_retries: int | None, skills: tuple[str, ...],
            workspace: str | None, notify: tuple[str, ...], as_json: bool) -> None:
     """Create a task."""
+    from ..services import health, subs
+
     homes = [subs.home_channel(app.ctx, p.strip().lower()) for p in notify]
     created = tasks.create(
         app.ctx, app.board, title=title, actor=app.actor, body=body, assignee=assignee,
@@ -105,6 +110,8 @@ def list_cmd(app: App, statuses: tuple[str, ...], assignee: str | None, mine: bo
 @pass_app
 def show(app: App, task_id: str | None, as_json: bool) -> None:
     """Show a task, its runs, comments, events and worker context (defaults to $KANBAN_TASK_ID)."""
+    from ..services import context as context_svc
+
     tid = app.task_id(task_id)
     detail = tasks.show(app.ctx, app.board, tid)
     context = context_svc.build(app.ctx, app.board, tid)
@@ -125,6 +132,8 @@ def show(app: App, task_id: str | None, as_json: bool) -> None:
 @pass_app
 def context_cmd(app: App, task_id: str | None) -> None:
     """Print the worker context document of a task."""
+    from ..services import context as context_svc
+
     click.echo(context_svc.build(app.ctx, app.board, app.task_id(task_id)), nl=False)
 
 
@@ -168,6 +177,8 @@ def priority(app: App, task_id: str, value: int) -> None:
 @pass_app
 def runs_cmd(app: App, task_id: str | None, as_json: bool) -> None:
     """The attempts made at a task."""
+    from ..services import runs
+
     result = runs.list_runs(app.ctx, app.board, app.task_id(task_id))
     if as_json:
         emit_json({"runs": [r.to_dict() for r in result]})
