@@ -170,3 +170,19 @@ def test_list_json_imports_only_what_it_needs(home) -> None:
     tops = {m.split(".")[0] for m in loaded if not m.startswith("_")} - set(sys.stdlib_module_names)
     assert tops <= {"agentkanban", "click", "orjson", "sqlalchemy", "typing_extensions", "cython_runtime"}
     assert not {m for m in loaded if m.startswith("sqlalchemy.dialects.postgresql")}
+
+
+def test_the_program_closes_its_connections(home) -> None:
+    """Run as a program, the CLI freezes its imports out of the GC; it still closes the database
+    (SQLite then checkpoints and removes the WAL file, as it would at a plain exit)."""
+    env = {**os.environ, "KANBAN_HOME": str(home)}
+    for var in ("KANBAN_DATABASE_URL", "KANBAN_TASK_ID", "KANBAN_BOARD"):
+        env.pop(var, None)
+    for title in ("one", "two"):
+        r = subprocess.run([sys.executable, "-m", "agentkanban", "create", title], env=env,
+                           capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, r.stderr
+    assert (home / "kanban.db").exists() and not (home / "kanban.db-wal").exists()
+    r = subprocess.run([sys.executable, "-m", "agentkanban", "show", "t_00000000"], env=env,
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 1 and not (home / "kanban.db-wal").exists()

@@ -6,6 +6,7 @@ forbidden, storage), 2 bad usage or bad input.
 
 from __future__ import annotations
 
+import gc
 import importlib
 import sys
 from typing import Any
@@ -60,6 +61,9 @@ COMMANDS: dict[str, str] = {
 
 
 class LazyGroup(click.Group):
+    # Set by main() when it runs as the program, not when a caller (a test) passes the arguments.
+    freeze_imports = False
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMANDS)
 
@@ -68,7 +72,14 @@ class LazyGroup(click.Group):
         if target is None:
             return None
         module, attr = target.split(":")
-        return getattr(importlib.import_module(module), attr)  # type: ignore[no-any-return]
+        command = getattr(importlib.import_module(module), attr)
+        if self.freeze_imports:
+            # What was just imported (SQLAlchemy and the services: ~10^5 objects) lives until exit.
+            # Frozen, the cyclic GC stops walking it on each full pass and in the passes at
+            # interpreter exit: ~70 ms of `kanban list` at 10,000 tasks. Objects made later (the
+            # engine, its connections) are collected as before.
+            gc.freeze()
+        return command  # type: ignore[no-any-return]
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -81,9 +92,14 @@ def cli(ctx: click.Context, board: str | None) -> None:
     from .app import App
 
     ctx.obj = App(board_flag=board)
+    if LazyGroup.freeze_imports:
+        # Frozen objects are out of the exit-time collection that would otherwise close the
+        # connections (and let SQLite checkpoint and remove its WAL file): close them ourselves.
+        ctx.call_on_close(ctx.obj.close)
 
 
 def main(argv: list[str] | None = None) -> Any:
+    LazyGroup.freeze_imports = argv is None
     try:
         return cli.main(args=argv, prog_name="kanban", standalone_mode=False)
     except click.exceptions.Exit as e:

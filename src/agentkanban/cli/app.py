@@ -24,6 +24,11 @@ class App:
     def ctx(self) -> Ctx:
         return open_ctx(self.settings)
 
+    def close(self) -> None:
+        """Close the database connections now rather than leave them to interpreter exit."""
+        if "ctx" in self.__dict__:
+            self.ctx.store.dispose()
+
     @cached_property
     def board(self) -> str:
         from ..services import boards
