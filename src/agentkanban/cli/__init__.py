@@ -74,9 +74,9 @@ class LazyGroup(click.Group):
         module, attr = target.split(":")
         command = getattr(importlib.import_module(module), attr)
         if self.freeze_imports:
-            # What was just imported (SQLAlchemy and the services: ~10^5 objects) lives until exit.
-            # Frozen, the cyclic GC stops walking it on each full pass and in the passes at
-            # interpreter exit: ~70 ms of `kanban list` at 10,000 tasks. Objects made later (the
+            # What was just imported (SQLAlchemy and the services: ~45,000 objects) lives until
+            # exit. Frozen, the cyclic GC stops walking it on each full pass and in the passes at
+            # interpreter exit: 60-80 ms of `kanban list` at 10,000 tasks. Objects made later (the
             # engine, its connections) are collected as before.
             gc.freeze()
         return command  # type: ignore[no-any-return]
