@@ -3,8 +3,8 @@
 This is the only module that reads ``os.environ``; everything else is handed a :class:`Settings`.
 
 The settings are frozen dataclasses checked by the small validator at the bottom of this module,
-not pydantic models: every ``kanban`` command reads them, and importing pydantic (with its plugin
-loader, which pulls in ``importlib.metadata`` and ``email``) cost ~0.1 s of each command's start-up.
+not pydantic models: every ``kanban`` command reads them, and importing pydantic and building the
+models cost ~0.1 s of each command's start-up.
 """
 
 from __future__ import annotations
