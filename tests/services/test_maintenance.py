@@ -38,3 +38,16 @@ def test_gc_removes_only_what_it_owns(ctx, user, clock, tmp_path) -> None:
     assert events.since(ctx, 0, task_id=old_done.id) == []  # finished and older than 30 days
     assert [e.id for e in events.since(ctx, 0, task_id=live.id)] == before_live  # open: kept
     assert result["events_deleted"] >= 2
+
+
+def test_refresh_stats_gives_the_planner_statistics(ctx) -> None:
+    """SQLite plans joins from table statistics; without them it guesses, and joins the board's
+    links from the wrong side. PostgreSQL keeps its own (autovacuum): there it is a no-op."""
+    for i in range(5):
+        make(ctx, Status.READY, f"t{i}")
+    maintenance.refresh_stats(ctx)
+    if ctx.store.is_sqlite:
+        with ctx.store.read() as conn:
+            stats = dict(conn.exec_driver_sql(
+                "SELECT idx, stat FROM sqlite_stat1 WHERE tbl = 'tasks'").all())
+        assert stats and all(s.split()[0] == "5" for s in stats.values())

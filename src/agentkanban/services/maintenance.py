@@ -7,6 +7,7 @@ from typing import Any
 
 from ..config import Settings
 from ..domain.statuses import Status
+from ..store import dialect
 from ..store import events as store_events
 from ..store import migrate
 from ..store import tasks as store_tasks
@@ -20,7 +21,15 @@ DAY = 86400
 def upgrade(settings: Settings) -> str:
     store = open_store(settings.database_url, synchronous=settings.sqlite_synchronous, migrate=False)
     migrate.upgrade(store)
+    with store.write() as tx:
+        dialect.refresh_stats(tx.conn)
     return migrate.current_revision(store) or ""
+
+
+def refresh_stats(ctx: Ctx) -> None:
+    """Refresh the query planner's statistics (the dispatcher does this hourly, ``gc`` too)."""
+    with ctx.store.write() as tx:
+        dialect.refresh_stats(tx.conn)
 
 
 def revision(ctx: Ctx) -> str | None:
@@ -52,4 +61,5 @@ def gc(ctx: Ctx, board: str, *, event_days: int = 30, log_days: int = 30) -> dic
             if f.is_file() and f.stat().st_mtime < now - log_days * DAY:
                 f.unlink(missing_ok=True)
                 n_logs += 1
+    refresh_stats(ctx)
     return {"events_deleted": n_events, "workspaces_removed": n_ws, "logs_removed": n_logs}
