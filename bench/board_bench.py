@@ -71,7 +71,8 @@ def main() -> None:
             results["board_json_bytes"] = len(body)
 
         # A freshly filled database has no planner statistics; a running install has them (the
-        # dispatcher refreshes them at start and hourly, `kanban gc` and `db upgrade` too).
+        # dispatcher refreshes them at start and whenever the task count doubles or halves; `kanban gc`
+        # and `db upgrade` too).
         board("_no_stats")
         maintenance.refresh_stats(ctx)
         board("")

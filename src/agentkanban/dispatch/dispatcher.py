@@ -68,7 +68,6 @@ def substitute(arg: str, values: dict[str, str]) -> str:
 class Dispatcher:
     poll_seconds = 0.1  # how often the idle loop looks for writes made by other processes (one indexed max(id))
     sweep_seconds = 10.0  # how often finished scratch workspaces are looked for
-    stats_seconds = 3600.0  # how often the query planner's statistics are refreshed (and at start)
     workspace_min_age = 30.0  # a finished task's scratch is kept at least this long
     lock_wait_seconds = 5.0  # a pass asked for while another runs in this process waits this long
 
@@ -78,7 +77,7 @@ class Dispatcher:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._last_sweep = 0.0
-        self._last_stats = -float("inf")
+        self._stats_taken_at: int | None = None  # tasks counted when statistics were last taken
         self._warned: set[tuple[str, str]] = set()
 
     # -- the loop -------------------------------------------------------------------------------
@@ -313,12 +312,10 @@ class Dispatcher:
         if mono - self._last_sweep < self.sweep_seconds:
             return
         self._last_sweep = mono
-        if mono - self._last_stats >= self.stats_seconds:
-            self._last_stats = mono
-            try:
-                maintenance.refresh_stats(self.ctx)
-            except KanbanError as err:
-                log.warning("refreshing the query planner's statistics failed: %s", err)
+        try:
+            self._stats_taken_at = maintenance.refresh_stats_if_stale(self.ctx, self._stats_taken_at)
+        except KanbanError as err:
+            log.warning("refreshing the query planner's statistics failed: %s", err)
         for slug in slugs:
             try:
                 workspaces.sweep(self.ctx, slug, min_age=self.workspace_min_age, busy_tasks=busy)

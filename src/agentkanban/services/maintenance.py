@@ -26,10 +26,21 @@ def upgrade(settings: Settings) -> str:
     return migrate.current_revision(store) or ""
 
 
-def refresh_stats(ctx: Ctx) -> None:
-    """Refresh the query planner's statistics (the dispatcher does this hourly, ``gc`` too)."""
+def refresh_stats(ctx: Ctx) -> int:
+    """Refresh the query planner's statistics; returns the number of tasks they were taken at."""
     with ctx.store.write() as tx:
         dialect.refresh_stats(tx.conn)
+        return store_tasks.count_all(tx.conn)
+
+
+def refresh_stats_if_stale(ctx: Ctx, taken_at: int | None) -> int:
+    """Refresh the statistics when there are none yet (``taken_at`` None) or the number of tasks
+    has doubled or halved since they were taken; returns the count they now reflect."""
+    with ctx.store.read() as conn:
+        n = store_tasks.count_all(conn)
+    if taken_at is not None and taken_at // 2 <= n <= max(2 * taken_at, 100):
+        return taken_at
+    return refresh_stats(ctx)
 
 
 def revision(ctx: Ctx) -> str | None:

@@ -200,6 +200,10 @@ def distinct_values(conn: Connection, board: str, column: str, include_archived:
     return sorted(conn.execute(q).scalars())
 
 
+def count_all(conn: Connection) -> int:
+    return int(conn.execute(select(func.count()).select_from(tasks)).scalar_one())
+
+
 def counts_by(conn: Connection, board: str, *columns: str) -> list[tuple[Any, ...]]:
     cols = [tasks.c[c] for c in columns]
     q = (select(*cols, func.count()).where(tasks.c.board == board,
