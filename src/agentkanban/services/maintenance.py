@@ -7,9 +7,8 @@ from typing import Any
 
 from ..config import Settings
 from ..domain.statuses import Status
-from ..store import dialect
+from ..store import dialect, migrate
 from ..store import events as store_events
-from ..store import migrate
 from ..store import tasks as store_tasks
 from ..store.engine import open_store
 from . import boards

@@ -49,7 +49,7 @@ def plain_rows(result: Any) -> tuple[list[str], list[tuple[Any, ...]]]:
 def task_dicts(result: Any) -> list[dict[str, Any]]:
     """Task rows straight to the JSON shape of ``Task.to_dict``, no domain objects built."""
     keys, rows = plain_rows(result)
-    out = [dict(zip(keys, row, strict=True)) for row in rows]
+    out = [dict(zip(keys, row, strict=False)) for row in rows]  # same length by construction
     for d in out:
         skills = d["skills"]
         d["skills"] = json.loads(skills) if skills and skills != "[]" else []
