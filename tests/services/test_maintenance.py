@@ -38,3 +38,27 @@ def test_gc_removes_only_what_it_owns(ctx, user, clock, tmp_path) -> None:
     assert events.since(ctx, 0, task_id=old_done.id) == []  # finished and older than 30 days
     assert [e.id for e in events.since(ctx, 0, task_id=live.id)] == before_live  # open: kept
     assert result["events_deleted"] >= 2
+
+
+def _stat_rows(ctx) -> dict[str, str]:
+    with ctx.store.read() as conn:
+        if not conn.exec_driver_sql(
+                "SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").first():
+            return {}
+        return dict(conn.exec_driver_sql(
+            "SELECT idx, stat FROM sqlite_stat1 WHERE tbl = 'tasks'").all())
+
+
+def test_planner_statistics_are_refreshed_when_the_board_doubles_or_halves(ctx) -> None:
+    """SQLite plans joins from table statistics; without them it guesses, and joins the board's
+    links from the wrong side. PostgreSQL keeps its own (autovacuum): there only the count runs."""
+    for i in range(5):
+        make(ctx, Status.READY, f"t{i}")
+    assert maintenance.refresh_stats_if_stale(ctx, 4) == 4  # 5 tasks: not stale (below 100)
+    if ctx.store.is_sqlite:
+        assert _stat_rows(ctx) == {}
+    assert maintenance.refresh_stats_if_stale(ctx, None) == 5  # never taken
+    if ctx.store.is_sqlite:
+        assert all(s.split()[0] == "5" for s in _stat_rows(ctx).values()) and _stat_rows(ctx)
+    assert maintenance.refresh_stats_if_stale(ctx, 12) == 5  # less than half since
+    assert maintenance.refresh_stats_if_stale(ctx, 3) == 3  # grew, but not past 100

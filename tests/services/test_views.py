@@ -49,3 +49,23 @@ def test_stats_and_assignees(ctx, user, clock, settings) -> None:
     names = {a["name"]: a for a in views.assignees(ctx2, BOARD)}
     assert names["planner"] == {"name": "planner", "on_disk": True, "counts": {}}
     assert names["coder"]["counts"] == {"ready": 1, "blocked": 1} and not names["coder"]["on_disk"]
+
+
+def test_board_columns_are_ordered_like_the_task_list(ctx, user, clock) -> None:
+    """Each column is sorted by the board itself: priority first, then age, then id, the same
+    order as the task list's default sort, and every card carries the full task shape."""
+    for i in range(12):
+        tasks.create(ctx, BOARD, title=f"t{i}", actor=user, priority=i % 3,
+                     skills=["py", "sql"] if i % 4 == 0 else [])
+        if i % 2:
+            clock.advance(1)  # half the tasks share a creation time: the id decides
+    blocked = make(ctx, Status.BLOCKED, "b", priority=9)
+    cols = {c["name"]: c["tasks"] for c in views.board_view(ctx, BOARD)["columns"]}
+    listed = tasks.list_json(ctx, BOARD, statuses=["ready"])
+    assert [c["id"] for c in cols["ready"]] == [t["id"] for t in listed]
+    assert [c["id"] for c in cols["blocked"]] == [blocked.id]
+    now = clock()
+    for card in cols["ready"]:
+        expected = views.task_json(tasks.get(ctx, BOARD, card["id"]), now)
+        assert {k: v for k, v in card.items() if k in expected} == expected
+    assert sum(1 for c in cols["ready"] if c["skills"] == ["py", "sql"]) == 3

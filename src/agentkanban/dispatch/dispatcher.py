@@ -20,7 +20,7 @@ from ..config import Profile
 from ..domain.models import OUTCOME_RATE_LIMITED, OUTCOME_SPAWN_FAILED, Event
 from ..domain.statuses import Status
 from ..errors import KanbanError
-from ..services import Ctx, dispatching, health, runs, transitions
+from ..services import Ctx, dispatching, health, maintenance, runs, transitions
 from ..services import boards as boards_svc
 from ..services import events as events_svc
 from ..services.runs import Claim
@@ -77,6 +77,7 @@ class Dispatcher:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._last_sweep = 0.0
+        self._stats_taken_at: int | None = None  # tasks counted when statistics were last taken
         self._warned: set[tuple[str, str]] = set()
 
     # -- the loop -------------------------------------------------------------------------------
@@ -311,6 +312,10 @@ class Dispatcher:
         if mono - self._last_sweep < self.sweep_seconds:
             return
         self._last_sweep = mono
+        try:
+            self._stats_taken_at = maintenance.refresh_stats_if_stale(self.ctx, self._stats_taken_at)
+        except KanbanError as err:
+            log.warning("refreshing the query planner's statistics failed: %s", err)
         for slug in slugs:
             try:
                 workspaces.sweep(self.ctx, slug, min_age=self.workspace_min_age, busy_tasks=busy)

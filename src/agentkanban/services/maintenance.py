@@ -7,8 +7,8 @@ from typing import Any
 
 from ..config import Settings
 from ..domain.statuses import Status
+from ..store import dialect, migrate
 from ..store import events as store_events
-from ..store import migrate
 from ..store import tasks as store_tasks
 from ..store.engine import open_store
 from . import boards
@@ -20,7 +20,26 @@ DAY = 86400
 def upgrade(settings: Settings) -> str:
     store = open_store(settings.database_url, synchronous=settings.sqlite_synchronous, migrate=False)
     migrate.upgrade(store)
+    with store.write() as tx:
+        dialect.refresh_stats(tx.conn)
     return migrate.current_revision(store) or ""
+
+
+def refresh_stats(ctx: Ctx) -> int:
+    """Refresh the query planner's statistics; returns the number of tasks they were taken at."""
+    with ctx.store.write() as tx:
+        dialect.refresh_stats(tx.conn)
+        return store_tasks.count_all(tx.conn)
+
+
+def refresh_stats_if_stale(ctx: Ctx, taken_at: int | None) -> int:
+    """Refresh the statistics when there are none yet (``taken_at`` None) or the number of tasks
+    has doubled or halved since they were taken; returns the count they now reflect."""
+    with ctx.store.read() as conn:
+        n = store_tasks.count_all(conn)
+    if taken_at is not None and taken_at // 2 <= n <= max(2 * taken_at, 100):
+        return taken_at
+    return refresh_stats(ctx)
 
 
 def revision(ctx: Ctx) -> str | None:
@@ -52,4 +71,5 @@ def gc(ctx: Ctx, board: str, *, event_days: int = 30, log_days: int = 30) -> dic
             if f.is_file() and f.stat().st_mtime < now - log_days * DAY:
                 f.unlink(missing_ok=True)
                 n_logs += 1
+    refresh_stats(ctx)
     return {"events_deleted": n_events, "workspaces_removed": n_ws, "logs_removed": n_logs}

@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
+from .. import gcpause
 from ..domain import events as ev
 from ..domain.models import WORKSPACE_KINDS, Task, TaskDetail
 from ..domain.statuses import PARENT_SATISFIED, Status
@@ -224,15 +225,16 @@ def list_json(ctx: Ctx, board: str, *, statuses: list[str] | None = None,
               limit: int | None = None) -> list[dict[str, Any]]:
     """:func:`list_tasks` in the API's JSON shape (``views.task_json``), built straight from rows."""
     now = ctx.now()
-    with ctx.store.read() as conn:
-        rows = store_tasks.list_task_dicts(
-            conn, board, statuses=statuses, include_archived=include_archived,
-            assignee=clean_assignee(assignee) if assignee else assignee, tenant=tenant,
-            order=_order(sort), limit=limit)
     from .views import add_age
 
-    for d in rows:
-        add_age(d, now)
+    with gcpause.paused():  # many small dicts, no cycles: see agentkanban.gcpause
+        with ctx.store.read() as conn:
+            rows = store_tasks.list_task_dicts(
+                conn, board, statuses=statuses, include_archived=include_archived,
+                assignee=clean_assignee(assignee) if assignee else assignee, tenant=tenant,
+                order=_order(sort), limit=limit)
+        for d in rows:
+            add_age(d, now)
     return rows
 
 

@@ -26,6 +26,17 @@ def begin_write(conn: Connection) -> None:
         conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_EVENT_LOG_LOCK})")
 
 
+def refresh_stats(conn: Connection) -> None:
+    """Give the query planner fresh table statistics.
+
+    Without them SQLite guesses that ``board = ?`` matches a handful of rows and, for example,
+    joins links to tasks from the wrong side (3x slower on a 10,000-task board). A full
+    ``ANALYZE`` takes ~8 ms at 10,000 tasks. PostgreSQL's autovacuum keeps its own statistics.
+    """
+    if is_sqlite(conn):
+        conn.exec_driver_sql("ANALYZE")
+
+
 def _insert_mod(conn: Connection) -> Any:
     # Imported here: the PostgreSQL dialect package costs ~0.1 s to import, paid only when used.
     if is_sqlite(conn):

@@ -36,13 +36,23 @@ def to_task(r: Row[Any]) -> Task:
     )
 
 
-def task_dicts(result: Any) -> list[dict[str, Any]]:
-    """Task rows straight to the JSON shape of ``Task.to_dict`` (the board's hot path):
-    ``dict(zip(...))`` over plain tuples is several times cheaper than row mappings."""
+def plain_rows(result: Any) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Column names and the driver's own row tuples of a SELECT, skipping SQLAlchemy's row
+    wrappers: building dicts from plain tuples takes half the time (the board's hot path). Only
+    for columns whose types need no result conversion (text and numbers: every ``tasks`` column)."""
     keys = [str(k) for k in result.keys()]  # noqa: SIM118 (a Result, not a dict); exact str: orjson refuses str subclasses as keys
-    out = [dict(zip(keys, row, strict=True)) for row in result.all()]
+    rows = result.cursor.fetchall()
+    result.close()
+    return keys, rows
+
+
+def task_dicts(result: Any) -> list[dict[str, Any]]:
+    """Task rows straight to the JSON shape of ``Task.to_dict``, no domain objects built."""
+    keys, rows = plain_rows(result)
+    out = [dict(zip(keys, row, strict=False)) for row in rows]  # same length by construction
     for d in out:
-        d["skills"] = json.loads(d["skills"]) if d["skills"] else []
+        skills = d["skills"]
+        d["skills"] = json.loads(skills) if skills and skills != "[]" else []
     return out
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import Connection, exists, func, insert, literal, select, update
 
 from ..domain.models import Task
 from ..domain.statuses import PARENT_SATISFIED, Status
-from .rows import task_dicts, to_task
+from .rows import plain_rows, task_dicts, to_task
 from .schema import comments, task_links, tasks
 
 _SATISFIED = [s.value for s in PARENT_SATISFIED]
@@ -164,26 +164,32 @@ def list_task_dicts(conn: Connection, board: str, *, statuses: list[str] | None 
     return task_dicts(conn.execute(q))
 
 
-def board_aggregates(conn: Connection, board: str) -> dict[str, dict[str, Any]]:
-    """Per-task link counts, comment counts and child progress for a whole board, in 3 queries."""
+def board_rows(conn: Connection, board: str, *, include_archived: bool = False,
+               tenant: str | None = None) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Column names and plain row tuples of a board's tasks, unordered (the board sorts each
+    column itself, which is cheaper than SQLite sorting the whole wide rows)."""
+    q = select(tasks).where(tasks.c.board == board)
+    if not include_archived:
+        q = q.where(tasks.c.status != Status.ARCHIVED.value)
+    if tenant is not None:
+        q = q.where(tasks.c.tenant == tenant)
+    return plain_rows(conn.execute(q))
+
+
+def board_links(conn: Connection, board: str) -> list[tuple[str, str, str]]:
+    """``(parent_id, child_id, child_status)`` of every link on a board (links never cross boards,
+    so the child alone scopes them)."""
     child = _CHILD
-    links: dict[str, dict[str, int]] = {}
-    progress: dict[str, dict[str, int]] = {}
-    # Links never cross boards, so joining the child alone scopes them to this board.
     q = (select(task_links.c.parent_id, task_links.c.child_id, child.c.status)
          .join(child, child.c.id == task_links.c.child_id)
          .where(child.c.board == board))
-    for pid, cid, cstatus in conn.execute(q).all():
-        links.setdefault(pid, {"parents": 0, "children": 0})["children"] += 1
-        links.setdefault(cid, {"parents": 0, "children": 0})["parents"] += 1
-        p = progress.setdefault(pid, {"done": 0, "total": 0})
-        p["total"] += 1
-        if cstatus == Status.DONE.value:
-            p["done"] += 1
+    return [(p, c, s) for p, c, s in conn.execute(q).all()]
+
+
+def comment_counts(conn: Connection, board: str) -> dict[str, int]:
     cq = (select(comments.c.task_id, func.count()).join(tasks, tasks.c.id == comments.c.task_id)
           .where(tasks.c.board == board).group_by(comments.c.task_id))
-    counts = {tid: n for tid, n in conn.execute(cq)}
-    return {"links": links, "progress": progress, "comments": counts}
+    return {tid: n for tid, n in conn.execute(cq).all()}
 
 
 def distinct_values(conn: Connection, board: str, column: str, include_archived: bool = True) -> list[str]:
@@ -192,6 +198,10 @@ def distinct_values(conn: Connection, board: str, column: str, include_archived:
     if not include_archived:
         q = q.where(tasks.c.status != Status.ARCHIVED.value)
     return sorted(conn.execute(q).scalars())
+
+
+def count_all(conn: Connection) -> int:
+    return int(conn.execute(select(func.count()).select_from(tasks)).scalar_one())
 
 
 def counts_by(conn: Connection, board: str, *columns: str) -> list[tuple[Any, ...]]:
