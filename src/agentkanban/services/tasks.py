@@ -96,7 +96,11 @@ def create(
             existing = store_tasks.by_idempotency_key(tx.conn, board, key)
             if existing is not None:
                 return Created(existing, False)
-        parent_tasks = [load(tx.conn, board, pid) for pid in parent_ids]
+        found = store_tasks.get_many(tx.conn, board, parent_ids)
+        missing = [pid for pid in parent_ids if pid not in found]
+        if missing:
+            load(tx.conn, board, missing[0])  # raises NotFound, worded like every other lookup
+        parent_tasks = [found[pid] for pid in parent_ids]
         if triage:
             status = Status.TRIAGE
         elif all(p.status in PARENT_SATISFIED for p in parent_tasks):
@@ -114,14 +118,12 @@ def create(
             "consecutive_failures": 0, "max_runtime_seconds": max_runtime_seconds,
             "max_retries": max_retries, "skills": dumps(skill_list) if skill_list else None,
         }
-        store_tasks.insert_task(tx.conn, values)
-        for pid in parent_ids:
-            store_links.add(tx.conn, pid, task_id)
+        task = store_tasks.insert_task(tx.conn, values)
+        store_links.add_parents(tx.conn, parent_ids, task_id)
         store_events.append(tx, board=board, task_id=task_id, kind=ev.CREATED, now=now, payload={
             "assignee": assignee, "status": status.value, "parents": parent_ids,
             "tenant": tenant, "skills": skill_list or None,
         })
-        task = load(tx.conn, board, task_id)
     return Created(task, True)
 
 

@@ -4,13 +4,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, literal, select
+from sqlalchemy import BigInteger, Connection, Float, String, bindparam, func, insert, literal, select
 
 from ..domain.events import NOTIFY_KINDS
 from ..domain.models import Event
 from .engine import Tx
 from .rows import dumps, to_event
 from .schema import deliveries, events, notify_subs
+
+_INSERT = insert(events).returning(events.c.id)
+# What every subscriber of a task is owed for one event. Built once (see store.tasks); the bind
+# types matter on PostgreSQL, which cannot infer a type for a parameter in a SELECT list.
+_OWE = insert(deliveries).from_select(
+    ["event_id", "board", "task_id", "platform", "chat_id", "thread_id", "status", "attempts",
+     "next_attempt_at", "created_at"],
+    select(bindparam("b_event", type_=BigInteger), bindparam("b_board", type_=String),
+           notify_subs.c.task_id, notify_subs.c.platform, notify_subs.c.chat_id,
+           notify_subs.c.thread_id, literal("pending"), literal(0),
+           bindparam("b_now", type_=Float), bindparam("b_now", type_=Float))
+    .where(notify_subs.c.task_id == bindparam("b_task")),
+)
 
 
 def append(
@@ -24,25 +37,12 @@ def append(
     run_id: int | None = None,
 ) -> Event:
     """Append one event; if it is one people hear about, owe a delivery to every subscriber."""
-    event_id = tx.conn.execute(
-        insert(events)
-        .values(board=board, task_id=task_id, run_id=run_id, kind=kind,
-                payload=dumps(payload), created_at=now)
-        .returning(events.c.id)
-    ).scalar_one()
+    event_id = tx.conn.execute(_INSERT, {
+        "board": board, "task_id": task_id, "run_id": run_id, "kind": kind,
+        "payload": dumps(payload), "created_at": now}).scalar_one()
     if kind in NOTIFY_KINDS:
-        src = select(
-            literal(event_id), literal(board), notify_subs.c.task_id, notify_subs.c.platform,
-            notify_subs.c.chat_id, notify_subs.c.thread_id, literal("pending"), literal(0),
-            literal(now), literal(now),
-        ).where(notify_subs.c.task_id == task_id)
-        tx.conn.execute(
-            insert(deliveries).from_select(
-                ["event_id", "board", "task_id", "platform", "chat_id", "thread_id", "status",
-                 "attempts", "next_attempt_at", "created_at"],
-                src,
-            )
-        )
+        tx.conn.execute(_OWE, {"b_event": event_id, "b_board": board, "b_now": now,
+                               "b_task": task_id})
     ev = Event(id=event_id, board=board, task_id=task_id, run_id=run_id, kind=kind,
                payload=payload, created_at=now)
     tx.events.append(ev)
