@@ -21,6 +21,7 @@ from ..store.rows import dumps
 from ..store.schema import tasks as t
 from .base import Actor, Ctx
 from .common import clean_assignee, clean_body, clean_title, load, resolve_id
+from .moves import assign_refused
 
 
 @dataclass(frozen=True)
@@ -162,8 +163,9 @@ def assign(ctx: Ctx, board: str, task_id: str, assignee: str | None) -> Task:
     now = ctx.now()
     with ctx.store.write() as tx:
         task = load(tx.conn, board, task_id)
-        if task.status is Status.RUNNING:
-            raise Conflict(f"task {task.id} is running; reclaim it first (`kanban reassign --reclaim`)")
+        refused = assign_refused(task)
+        if refused:
+            raise Conflict(refused)
         if task.assignee != who:
             store_tasks.set_fields(tx.conn, task.id, {
                 "assignee": who, "consecutive_failures": 0, "last_failure_error": None,

@@ -39,10 +39,40 @@ def get(conn: Connection, task_id: str, board: str | None = None) -> Task | None
 
 def get_many(conn: Connection, board: str, task_ids: list[str]) -> dict[str, Task]:
     """The tasks of ``board`` among ``task_ids``, by id (unknown ids are simply absent)."""
-    if not task_ids:
-        return {}
-    rows = conn.execute(_MANY_ON_BOARD, {"b_ids": list(task_ids), "b_board": board})
-    return {r._mapping["id"]: to_task(r) for r in rows}
+    out: dict[str, Task] = {}
+    for i in range(0, len(task_ids), CHUNK):
+        rows = conn.execute(_MANY_ON_BOARD, {"b_ids": task_ids[i:i + CHUNK], "b_board": board})
+        out.update((r._mapping["id"], to_task(r)) for r in rows)
+    return out
+
+
+# Ids per statement when a call takes a list: far below SQLite's 32,766 bound parameters.
+CHUNK = 2000
+_BRIEF = select(tasks.c.id, tasks.c.title, tasks.c.status).where(
+    tasks.c.id.in_(bindparam("b_ids", expanding=True)))
+_CAS_MANY = (update(tasks)
+             .where(tasks.c.id.in_(bindparam("b_ids", expanding=True)),
+                    tasks.c.status == bindparam("b_expected"))
+             .returning(tasks.c.id))
+
+
+def brief_many(conn: Connection, task_ids: list[str]) -> dict[str, tuple[str, str]]:
+    """``id -> (title, status)`` for the given tasks (any board)."""
+    out: dict[str, tuple[str, str]] = {}
+    for i in range(0, len(task_ids), CHUNK):
+        for tid, title, status in conn.execute(_BRIEF, {"b_ids": task_ids[i:i + CHUNK]}):
+            out[tid] = (title, status)
+    return out
+
+
+def cas_many(conn: Connection, task_ids: list[str], expected: str, values: dict[str, Any]) -> set[str]:
+    """:func:`cas_status` for many tasks that all move from ``expected`` with the same values:
+    ``UPDATE ... WHERE id IN (...) AND status = :expected``. Returns the ids it changed."""
+    changed: set[str] = set()
+    for i in range(0, len(task_ids), CHUNK):
+        params = {**values, "b_ids": task_ids[i:i + CHUNK], "b_expected": expected}
+        changed.update(conn.execute(_CAS_MANY, params).scalars())
+    return changed
 
 
 def find_by_prefix(conn: Connection, board: str, prefix: str, limit: int = 3) -> list[str]:
