@@ -3,7 +3,9 @@ dispatcher and the notifier loops unless told not to run them."""
 
 from __future__ import annotations
 
+import logging
 import socket
+import sys
 import threading
 from typing import Any
 
@@ -57,6 +59,11 @@ def serve(app: App, host: str | None, port: int | None, no_dispatch: bool, no_no
     from ..web.app import create_app
     from ..web.auth import is_loopback, load_token
 
+    # Plain lines on stderr, as `kanban daemon` writes them. Set before the app is built: the MCP
+    # SDK otherwise installs a rich handler on the root logger, whose rendering of one warning
+    # costs milliseconds (the dispatcher warns once per ready task with an unknown assignee).
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s",
+                        stream=sys.stderr)
     settings = app.settings
     host = host or settings.serve.host
     port = settings.serve.port if port is None else port
