@@ -8,7 +8,7 @@ from sqlalchemy import Connection, bindparam, exists, func, insert, literal, sel
 
 from ..domain.models import Task
 from ..domain.statuses import PARENT_SATISFIED, Status
-from .rows import task_dicts, to_task
+from .rows import task_dicts, to_task, to_tasks
 from .schema import comments, task_links, tasks
 
 _SATISFIED = [s.value for s in PARENT_SATISFIED]
@@ -42,7 +42,7 @@ def get_many(conn: Connection, board: str, task_ids: list[str]) -> dict[str, Tas
     out: dict[str, Task] = {}
     for i in range(0, len(task_ids), CHUNK):
         rows = conn.execute(_MANY_ON_BOARD, {"b_ids": task_ids[i:i + CHUNK], "b_board": board})
-        out.update((r._mapping["id"], to_task(r)) for r in rows)
+        out.update((t.id, t) for t in to_tasks(rows.all()))
     return out
 
 
