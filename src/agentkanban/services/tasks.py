@@ -20,7 +20,7 @@ from ..store import tasks as store_tasks
 from ..store.rows import dumps
 from ..store.schema import tasks as t
 from .base import Actor, Ctx
-from .common import clean_assignee, clean_body, clean_title, load, resolve_id
+from .common import clean_assignee, clean_body, clean_title, load, not_found, resolve_id
 from .moves import assign_refused
 
 
@@ -100,7 +100,7 @@ def create(
         found = store_tasks.get_many(tx.conn, board, parent_ids)
         missing = [pid for pid in parent_ids if pid not in found]
         if missing:
-            load(tx.conn, board, missing[0])  # raises NotFound, worded like every other lookup
+            raise not_found(board, missing[0])
         parent_tasks = [found[pid] for pid in parent_ids]
         if triage:
             status = Status.TRIAGE

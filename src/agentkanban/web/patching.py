@@ -1,4 +1,4 @@
-"""``status`` in a PATCH or bulk body -> the service verb that owns that move."""
+"""``status`` in a PATCH body -> the service verb that owns that move (bulk: ``services.bulk``)."""
 
 from __future__ import annotations
 

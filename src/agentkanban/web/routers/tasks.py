@@ -171,8 +171,11 @@ def bulk_update(request: Request, payload: s.BulkIn, board: BoardQ = None) -> An
         status=payload.status, assignee=payload.assignee, priority=payload.priority,
         archive=payload.archive, block_reason=payload.block_reason, result=payload.result,
         summary=payload.summary, metadata=payload.metadata)
-    return JSON({"results": [{"id": o.id, "ok": True} if o.ok else {"id": o.id, "ok": False, "error": o.error}
-                             for o in bulk.apply(ctx, slug, ids, change, actor=API_ACTOR)]})
+    return JSON({"results": [_result(o) for o in bulk.apply(ctx, slug, ids, change, actor=API_ACTOR)]})
+
+
+def _result(o: bulk.Outcome) -> dict[str, Any]:
+    return {"id": o.id, "ok": True} if o.ok else {"id": o.id, "ok": False, "error": o.error}
 
 
 @router.get("/tasks/{task_id}/log", response_model=s.LogOut, summary="The worker's output log")
