@@ -67,6 +67,11 @@ def substitute(arg: str, values: dict[str, str]) -> str:
 
 class Dispatcher:
     poll_seconds = 0.1  # how often the idle loop looks for writes made by other processes (one indexed max(id))
+    # Passes woken by writes in this process start at least this far apart: a burst of writes (a
+    # client creating tasks as fast as the API answers) then costs a few passes a second, not one
+    # per write (a pass reads the whole ready queue), and no write waits longer than one made by
+    # another process, which is only noticed every poll_seconds anyway.
+    min_gap_seconds = 0.1
     sweep_seconds = 10.0  # how often finished scratch workspaces are looked for
     workspace_min_age = 30.0  # a finished task's scratch is kept at least this long
     lock_wait_seconds = 5.0  # a pass asked for while another runs in this process waits this long
@@ -87,13 +92,14 @@ class Dispatcher:
         try:
             while not self._stop.is_set():
                 cursor = self._latest_event()
+                started = time.monotonic()
                 try:
                     self.tick()
                 except Exception:
                     log.exception("dispatch pass failed; retrying after the interval")
                     self._stop.wait(self.ctx.settings.dispatch.interval_seconds)
                     continue
-                self._wait(cursor)
+                self._wait(cursor, started)
         finally:
             self.ctx.store.remove_listener(self._on_events)
 
@@ -113,13 +119,15 @@ class Dispatcher:
         except KanbanError:
             return None
 
-    def _wait(self, cursor: int | None) -> None:
+    def _wait(self, cursor: int | None, started: float) -> None:
         deadline = time.monotonic() + self.ctx.settings.dispatch.interval_seconds
         while not self._stop.is_set():
             left = deadline - time.monotonic()
             if left <= 0:
                 return
             if self._wake.wait(min(self.poll_seconds, left)):
+                # Writes committed until the next pass starts are seen by it: one wake-up for all.
+                self._stop.wait(max(0.0, started + self.min_gap_seconds - time.monotonic()))
                 self._wake.clear()
                 return
             if spawner.any_exited() or self._latest_event() != cursor:

@@ -23,14 +23,21 @@ MAX_BODY = 1_000_000
 
 def resolve_id(ctx: Ctx, board: str, ref: str) -> str:
     """An exact id or any unique prefix of one (``t_3f`` or ``3f``) on this board."""
+    if TASK_ID_RE.match((ref or "").strip()):
+        return ref.strip()
+    with ctx.store.read() as conn:
+        return resolve_in(conn, board, ref)
+
+
+def resolve_in(conn: Connection, board: str, ref: str) -> str:
+    """:func:`resolve_id` inside a transaction the caller already holds."""
     ref = (ref or "").strip()
     if not ref:
         raise ValidationError("a task id is required")
     if TASK_ID_RE.match(ref):
         return ref
     prefix = ref if ref.startswith("t_") else "t_" + ref
-    with ctx.store.read() as conn:
-        found = store_tasks.find_by_prefix(conn, board, prefix)
+    found = store_tasks.find_by_prefix(conn, board, prefix)
     if not found:
         raise NotFound(f"no task matches {ref!r} on board {board!r}")
     if len(found) > 1:
@@ -38,10 +45,14 @@ def resolve_id(ctx: Ctx, board: str, ref: str) -> str:
     return found[0]
 
 
+def not_found(board: str, task_id: str) -> NotFound:
+    return NotFound(f"task {task_id} not found on board {board!r}")
+
+
 def load(conn: Connection, board: str, task_id: str) -> Task:
     task = store_tasks.get(conn, task_id, board)
     if task is None:
-        raise NotFound(f"task {task_id} not found on board {board!r}")
+        raise not_found(board, task_id)
     return task
 
 

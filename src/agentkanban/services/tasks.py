@@ -21,7 +21,8 @@ from ..store import tasks as store_tasks
 from ..store.rows import dumps
 from ..store.schema import tasks as t
 from .base import Actor, Ctx
-from .common import clean_assignee, clean_body, clean_title, load, resolve_id
+from .common import clean_assignee, clean_body, clean_title, load, not_found, resolve_id
+from .moves import assign_refused
 
 
 @dataclass(frozen=True)
@@ -97,7 +98,11 @@ def create(
             existing = store_tasks.by_idempotency_key(tx.conn, board, key)
             if existing is not None:
                 return Created(existing, False)
-        parent_tasks = [load(tx.conn, board, pid) for pid in parent_ids]
+        found = store_tasks.get_many(tx.conn, board, parent_ids)
+        missing = [pid for pid in parent_ids if pid not in found]
+        if missing:
+            raise not_found(board, missing[0])
+        parent_tasks = [found[pid] for pid in parent_ids]
         if triage:
             status = Status.TRIAGE
         elif all(p.status in PARENT_SATISFIED for p in parent_tasks):
@@ -115,14 +120,12 @@ def create(
             "consecutive_failures": 0, "max_runtime_seconds": max_runtime_seconds,
             "max_retries": max_retries, "skills": dumps(skill_list) if skill_list else None,
         }
-        store_tasks.insert_task(tx.conn, values)
-        for pid in parent_ids:
-            store_links.add(tx.conn, pid, task_id)
+        task = store_tasks.insert_task(tx.conn, values)
+        store_links.add_parents(tx.conn, parent_ids, task_id)
         store_events.append(tx, board=board, task_id=task_id, kind=ev.CREATED, now=now, payload={
             "assignee": assignee, "status": status.value, "parents": parent_ids,
             "tenant": tenant, "skills": skill_list or None,
         })
-        task = load(tx.conn, board, task_id)
     return Created(task, True)
 
 
@@ -161,8 +164,9 @@ def assign(ctx: Ctx, board: str, task_id: str, assignee: str | None) -> Task:
     now = ctx.now()
     with ctx.store.write() as tx:
         task = load(tx.conn, board, task_id)
-        if task.status is Status.RUNNING:
-            raise Conflict(f"task {task.id} is running; reclaim it first (`kanban reassign --reclaim`)")
+        refused = assign_refused(task)
+        if refused:
+            raise Conflict(refused)
         if task.assignee != who:
             store_tasks.set_fields(tx.conn, task.id, {
                 "assignee": who, "consecutive_failures": 0, "last_failure_error": None,

@@ -2,54 +2,46 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from ..domain import events as ev
-from ..domain.models import OUTCOME_BLOCKED, OUTCOME_COMPLETED, OUTCOME_RECLAIMED, Task
-from ..domain.statuses import (
-    DIRECT_TARGETS,
-    PARENT_SATISFIED,
-    RUNNING_ONLY_BY_CLAIM,
-    Status,
-    parse_status,
-)
-from ..errors import Conflict, InvalidTransition, ValidationError
+from ..domain.models import Task
+from ..domain.statuses import DIRECT_TARGETS, RUNNING_ONLY_BY_CLAIM, Status, parse_status
+from ..errors import InvalidTransition
 from ..store import Tx
 from ..store import events as store_events
 from ..store import runs as store_runs
 from ..store import subs as store_subs
 from ..store import tasks as store_tasks
+from . import moves
 from .base import Actor, Ctx
-from .common import CLEAR_CLAIM, check_worker, clean_body, close_open_run, load, promote, transition
+from .common import check_worker, close_open_run, load, promote, transition
+from .moves import MAX_SUMMARY, Move, parse_metadata
 
-MAX_SUMMARY = 100_000
-
-
-def parse_metadata(raw: str | dict[str, Any] | None) -> dict[str, Any] | None:
-    """Metadata is a JSON object; a string is parsed, anything else is refused."""
-    if raw is None or raw == "":
-        return None
-    if isinstance(raw, str):
-        try:
-            raw = json.loads(raw)
-        except json.JSONDecodeError as err:
-            raise ValidationError(f"metadata is not valid JSON ({err.msg} at position {err.pos})") from None
-    if not isinstance(raw, dict):
-        raise ValidationError('metadata must be a JSON object, e.g. {"files": ["a.py"]}')
-    return raw
+__all__ = ["MAX_SUMMARY", "archive", "block", "complete", "parse_metadata", "promote_board",
+           "set_status", "unblock"]
 
 
-def _parents_gate(tx: Tx, task: Task) -> Status:
-    return Status.TODO if store_tasks.unsatisfied_parents(tx.conn, task.id) else Status.READY
+def _waiting(tx: Tx, task: Task) -> list[tuple[str, str, str]]:
+    return [(p.id, p.title, p.status.value) for p in store_tasks.unsatisfied_parents(tx.conn, task.id)]
 
 
-def _blocking_message(tx: Tx, task: Task) -> str | None:
-    waiting = store_tasks.unsatisfied_parents(tx.conn, task.id)
-    if not waiting:
-        return None
-    names = ", ".join(f"{p.id} {p.title!r} (status={p.status.value})" for p in waiting)
-    return f"cannot move {task.id} to 'ready': waiting on parent(s) not done: {names}"
+def apply(tx: Tx, board: str, task: Task, move: Move, now: float) -> None:
+    """Write one move: the guarded status change, the attempt's end, the event, the knock-on."""
+    transition(tx, task, move.to, now, move.values)
+    run_id = close_open_run(tx, task, move.outcome, now, summary=move.summary, metadata=move.metadata)
+    if run_id is None and move.attempt_if_unclaimed is not None:
+        run_id = store_runs.open_run(tx.conn, move.attempt_if_unclaimed)
+    store_events.append(tx, board=board, task_id=task.id, kind=move.event, now=now, run_id=run_id,
+                        payload=move.payload)
+    if move.releases:
+        store_subs.remove_all_for_task(tx.conn, task.id)  # after the final message was owed
+        promote(tx, board, now)
+    if move.reopens:
+        # A reopened parent holds its children back again.
+        for cid in store_tasks.demote_ready_children(tx.conn, task.id, now):
+            store_events.append(tx, board=board, task_id=cid, kind=ev.STATUS, now=now,
+                                payload={"status": "todo", "reason": "parent_reopened"})
 
 
 def set_status(ctx: Ctx, board: str, task_id: str, to: str | Status, *, actor: Actor) -> Task:
@@ -64,74 +56,32 @@ def set_status(ctx: Ctx, board: str, task_id: str, to: str | Status, *, actor: A
     now = ctx.now()
     with ctx.store.write() as tx:
         task = load(tx.conn, board, task_id)
-        if task.status is target:
+        waiting = _waiting(tx, task) if target is Status.READY and task.status is not target else []
+        move = moves.direct(task, target, actor, waiting)
+        if move is None:
             return task
-        if target is Status.READY:
-            msg = _blocking_message(tx, task)
-            if msg:
-                raise Conflict(msg)
-        transition(tx, task, target, now, {**CLEAR_CLAIM, "completed_at": None})
-        run_id = close_open_run(tx, task, OUTCOME_RECLAIMED, now,
-                                summary=f"status changed to {target.value} by {actor.name}")
-        store_events.append(tx, board=board, task_id=task.id, kind=ev.STATUS, now=now,
-                            run_id=run_id, payload={"status": target.value, "by": actor.name})
-        if task.status in PARENT_SATISFIED:
-            # A reopened parent holds its children back again.
-            for cid in store_tasks.demote_ready_children(tx.conn, task.id, now):
-                store_events.append(tx, board=board, task_id=cid, kind=ev.STATUS, now=now,
-                                    payload={"status": "todo", "reason": "parent_reopened"})
+        apply(tx, board, task, move, now)
         return load(tx.conn, board, task.id)
 
 
 def complete(ctx: Ctx, board: str, task_id: str, *, actor: Actor, result: str | None = None,
              summary: str | None = None, metadata: dict[str, Any] | str | None = None) -> Task:
     """Finish a task with its structured handoff; children waiting only on it become ready."""
-    meta = parse_metadata(metadata)
-    result = clean_body(result)
-    summary = (summary or "").strip() or (result or "").strip() or None
-    if summary and len(summary) > MAX_SUMMARY:
-        raise ValidationError(f"summary is too long (at most {MAX_SUMMARY} characters)")
+    h = moves.handoff(result, summary, metadata)
     now = ctx.now()
     with ctx.store.write() as tx:
         task = load(tx.conn, board, task_id)
         check_worker(tx.conn, task, actor, "complete")
-        if task.status is Status.DONE:
-            raise InvalidTransition(f"task {task.id} is already done")
-        values: dict[str, Any] = {**CLEAR_CLAIM, "completed_at": now, "consecutive_failures": 0,
-                                  "last_failure_error": None}
-        if result is not None:
-            values["result"] = result
-        transition(tx, task, Status.DONE, now, values)
-        if task.current_run_id is not None:
-            run_id: int | None = close_open_run(tx, task, OUTCOME_COMPLETED, now, summary=summary,
-                                                metadata=meta)
-        else:  # never claimed: record a zero-length attempt so the handoff has a home
-            run_id = store_runs.open_run(tx.conn, {
-                "task_id": task.id, "board": board, "profile": task.assignee or actor.name,
-                "status": OUTCOME_COMPLETED, "outcome": OUTCOME_COMPLETED, "started_at": now,
-                "ended_at": now, "summary": summary,
-                "metadata": json.dumps(meta) if meta is not None else None})
-        first_line = (summary or "").splitlines()[0][:400] if summary else None
-        store_events.append(tx, board=board, task_id=task.id, kind=ev.COMPLETED, now=now,
-                            run_id=run_id, payload={"summary": first_line,
-                                                    "result_len": len(result or "")})
-        store_subs.remove_all_for_task(tx.conn, task.id)  # after the final message was owed
-        promote(tx, board, now)
+        apply(tx, board, task, moves.complete(task, actor, h, now), now)
         return load(tx.conn, board, task.id)
 
 
 def block(ctx: Ctx, board: str, task_id: str, *, actor: Actor, reason: str | None = None) -> Task:
-    reason = (reason or "").strip() or None
     now = ctx.now()
     with ctx.store.write() as tx:
         task = load(tx.conn, board, task_id)
         check_worker(tx.conn, task, actor, "block")
-        if task.status is Status.BLOCKED:
-            raise InvalidTransition(f"task {task.id} is already blocked")
-        transition(tx, task, Status.BLOCKED, now, dict(CLEAR_CLAIM))
-        run_id = close_open_run(tx, task, OUTCOME_BLOCKED, now, summary=reason)
-        store_events.append(tx, board=board, task_id=task.id, kind=ev.BLOCKED, now=now,
-                            run_id=run_id, payload={"reason": reason, "by": actor.name})
+        apply(tx, board, task, moves.block(task, actor, reason), now)
         return load(tx.conn, board, task.id)
 
 
@@ -140,14 +90,8 @@ def unblock(ctx: Ctx, board: str, task_id: str, *, actor: Actor) -> Task:
     now = ctx.now()
     with ctx.store.write() as tx:
         task = load(tx.conn, board, task_id)
-        if task.status is not Status.BLOCKED:
-            raise InvalidTransition(f"task {task.id} is {task.status.value}, not blocked")
-        target = _parents_gate(tx, task)
-        transition(tx, task, target, now, {**CLEAR_CLAIM, "consecutive_failures": 0,
-                                           "last_failure_error": None})
-        run_id = close_open_run(tx, task, OUTCOME_RECLAIMED, now, summary="unblocked")
-        store_events.append(tx, board=board, task_id=task.id, kind=ev.UNBLOCKED, now=now,
-                            run_id=run_id, payload={"status": target.value, "by": actor.name})
+        waiting = task.status is Status.BLOCKED and bool(_waiting(tx, task))
+        apply(tx, board, task, moves.unblock(task, actor, waiting), now)
         return load(tx.conn, board, task.id)
 
 
@@ -156,14 +100,7 @@ def archive(ctx: Ctx, board: str, task_id: str, *, actor: Actor) -> Task:
     now = ctx.now()
     with ctx.store.write() as tx:
         task = load(tx.conn, board, task_id)
-        if task.status is Status.ARCHIVED:
-            raise InvalidTransition(f"task {task.id} is already archived")
-        transition(tx, task, Status.ARCHIVED, now, dict(CLEAR_CLAIM))
-        run_id = close_open_run(tx, task, OUTCOME_RECLAIMED, now, summary="archived")
-        store_events.append(tx, board=board, task_id=task.id, kind=ev.ARCHIVED, now=now,
-                            run_id=run_id, payload={"by": actor.name})
-        store_subs.remove_all_for_task(tx.conn, task.id)
-        promote(tx, board, now)
+        apply(tx, board, task, moves.archive(task, actor), now)
         return load(tx.conn, board, task.id)
 
 

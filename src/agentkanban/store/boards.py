@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from ..domain.models import Board
 from .rows import to_board
 from .schema import boards
 
+_BY_SLUG = select(boards).where(boards.c.slug == bindparam("b_slug"))  # every API request runs it
+
 
 def get(conn: Connection, slug: str) -> Board | None:
-    row = conn.execute(select(boards).where(boards.c.slug == slug)).first()
+    row = conn.execute(_BY_SLUG, {"b_slug": slug}).first()
     return to_board(row) if row else None
 
 

@@ -48,16 +48,32 @@ def _insert_mod(conn: Connection) -> Any:
     return postgresql
 
 
+# Built once per (backend, table, columns): building one costs more than running it.
+_STATEMENTS: dict[tuple[str, ...], Any] = {}
+
+
+def _cached(conn: Connection, kind: str, table: Table, keys: list[str], columns: list[str]) -> Any:
+    key = (conn.dialect.name, kind, table.name, *keys, "|", *columns)
+    stmt = _STATEMENTS.get(key)
+    if stmt is None:
+        base = _insert_mod(conn).insert(table)
+        if kind == "ignore":
+            # RETURNING, not rowcount: psycopg reports -1 for INSERT ... ON CONFLICT DO NOTHING.
+            stmt = base.on_conflict_do_nothing(index_elements=keys).returning(
+                *(table.c[k] for k in keys))
+        else:
+            stmt = base.on_conflict_do_update(
+                index_elements=keys,
+                set_={c: base.excluded[c] for c in columns if c not in keys})
+        _STATEMENTS[key] = stmt
+    return stmt
+
+
 def insert_ignore(conn: Connection, table: Table, values: dict[str, Any], keys: list[str]) -> int:
     """INSERT that does nothing when a row with the same ``keys`` exists; returns rows inserted."""
-    mod = _insert_mod(conn)
-    stmt = mod.insert(table).values(**values).on_conflict_do_nothing(index_elements=keys)
-    # RETURNING, not rowcount: psycopg reports -1 for INSERT ... ON CONFLICT DO NOTHING.
-    return len(conn.execute(stmt.returning(*(table.c[k] for k in keys))).all())
+    stmt = _cached(conn, "ignore", table, keys, sorted(values))
+    return len(conn.execute(stmt, values).all())
 
 
 def upsert(conn: Connection, table: Table, values: dict[str, Any], keys: list[str]) -> None:
-    mod = _insert_mod(conn)
-    stmt = mod.insert(table).values(**values)
-    update = {k: stmt.excluded[k] for k in values if k not in keys}
-    conn.execute(stmt.on_conflict_do_update(index_elements=keys, set_=update))
+    conn.execute(_cached(conn, "upsert", table, keys, sorted(values)), values)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Row
 
-from ..domain.models import Board, Comment, Delivery, Event, Run, Subscription, Task
+from ..domain.models import TASK_FIELDS, Board, Comment, Delivery, Event, Run, Subscription, Task
 from ..domain.statuses import Status
 
 
@@ -17,6 +18,10 @@ def loads(value: str | None) -> Any:
 
 def dumps(value: Any) -> str | None:
     return None if value is None else json.dumps(value, separators=(",", ":"), sort_keys=True)
+
+
+_STATUS = TASK_FIELDS.index("status")
+_SKILLS = TASK_FIELDS.index("skills")
 
 
 def to_task(r: Row[Any]) -> Task:
@@ -34,6 +39,21 @@ def to_task(r: Row[Any]) -> Task:
         claim_lock=m["claim_lock"], claim_expires=m["claim_expires"],
         skills=tuple(loads(m["skills"]) or ()), result=m["result"],
     )
+
+
+def to_tasks(rows: Sequence[Row[Any]]) -> list[Task]:
+    """:func:`to_task` for many rows of one result. When they hold every task column in table
+    order (``select(tasks)``), the tasks are built by position (the dataclass declares its fields
+    in the same order): ~3x cheaper than by name, which counts when a bulk change reads hundreds."""
+    if not rows or rows[0]._fields != TASK_FIELDS:
+        return [to_task(r) for r in rows]
+    out = []
+    for r in rows:
+        v = list(r)
+        v[_STATUS] = Status(v[_STATUS])
+        v[_SKILLS] = tuple(loads(v[_SKILLS]) or ())
+        out.append(Task(*v))
+    return out
 
 
 def plain_rows(result: Any) -> tuple[list[str], list[tuple[Any, ...]]]:

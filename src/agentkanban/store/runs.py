@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from ..domain.models import Run
 from .rows import dumps, to_run
@@ -38,6 +38,28 @@ def close(conn: Connection, run_id: int, *, outcome: str, now: float, summary: s
                 metadata=dumps(metadata), error=error, claim_expires=None)
     )
     return res.rowcount == 1
+
+
+_CLOSE_MANY = update(runs).where(runs.c.id.in_(bindparam("b_ids", expanding=True)),
+                                 runs.c.ended_at.is_(None))
+_OPEN_MANY = insert(runs).returning(runs.c.id)  # ids in row order: see store.events._INSERT_MANY
+
+
+def close_many(conn: Connection, run_ids: list[int], *, outcome: str, now: float,
+               summary: str | None = None, metadata: dict[str, Any] | None = None,
+               error: str | None = None) -> None:
+    """:func:`close` for many runs ending the same way (those already closed stay as they are)."""
+    for i in range(0, len(run_ids), 2000):
+        conn.execute(_CLOSE_MANY, {
+            "b_ids": run_ids[i:i + 2000], "status": outcome, "outcome": outcome, "ended_at": now,
+            "summary": summary, "metadata": dumps(metadata), "error": error, "claim_expires": None})
+
+
+def open_many(conn: Connection, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert runs (all with the same columns); their ids in the order given."""
+    if not rows:
+        return []
+    return sorted(int(i) for i in conn.execute(_OPEN_MANY, rows).scalars())
 
 
 def set_fields(conn: Connection, run_id: int, values: dict[str, Any]) -> None:

@@ -28,6 +28,11 @@ def remove_all_for_task(conn: Connection, task_id: str) -> int:
     return conn.execute(delete(notify_subs).where(notify_subs.c.task_id == task_id)).rowcount or 0
 
 
+def remove_all_for_tasks(conn: Connection, task_ids: list[str]) -> None:
+    for i in range(0, len(task_ids), 2000):
+        conn.execute(delete(notify_subs).where(notify_subs.c.task_id.in_(task_ids[i:i + 2000])))
+
+
 def for_task(conn: Connection, task_id: str | None = None) -> list[Subscription]:
     q = select(notify_subs)
     if task_id is not None:

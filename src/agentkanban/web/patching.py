@@ -1,13 +1,12 @@
-"""``status`` in a PATCH or bulk body -> the service verb that owns that move."""
+"""``status`` in a PATCH body -> the service verb that owns that move (bulk: ``services.bulk``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from ..domain.models import Task
-from ..domain.statuses import Status, parse_status
-from ..errors import ValidationError
-from ..services import tasks, transitions
+from ..domain.statuses import Status
+from ..services import moves, tasks, transitions
 from ..services.base import Ctx
 from .deps import API_ACTOR
 
@@ -16,10 +15,7 @@ def apply_status(ctx: Ctx, board: str, task_id: str, raw: str, *, result: str | 
                  summary: str | None, metadata: dict[str, Any] | None, reason: str | None) -> Task:
     """done -> complete, blocked -> block, ready -> unblock if blocked else a direct move,
     archived -> archive, todo/triage -> direct move. Nothing here can start a task."""
-    status = parse_status(raw)
-    if status is Status.RUNNING:
-        raise ValidationError("cannot set status to 'running' directly; only the dispatcher's claim "
-                              "starts a task (assign it and leave it in 'ready')")
+    status = moves.api_target(raw)
     if status is Status.DONE:
         return transitions.complete(ctx, board, task_id, actor=API_ACTOR, result=result,
                                     summary=summary, metadata=metadata)

@@ -7,8 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 
 from ...domain.models import TaskDetail
-from ...errors import KanbanError, NotFound, ValidationError
-from ...services import comments, health, links, tasks, transitions, views
+from ...errors import NotFound, ValidationError
+from ...services import bulk, comments, health, links, tasks, views
 from ...services.base import Ctx
 from ...services.common import resolve_id
 from .. import schemas as s
@@ -167,26 +167,15 @@ def bulk_update(request: Request, payload: s.BulkIn, board: BoardQ = None) -> An
     ids = [i for i in payload.ids if i]
     if not ids:
         raise ValidationError("ids is required")
-    return JSON({"results": [_bulk_one(ctx, slug, tid, payload) for tid in ids]})
+    change = bulk.Change(
+        status=payload.status, assignee=payload.assignee, priority=payload.priority,
+        archive=payload.archive, block_reason=payload.block_reason, result=payload.result,
+        summary=payload.summary, metadata=payload.metadata)
+    return JSON({"results": [_result(o) for o in bulk.apply(ctx, slug, ids, change, actor=API_ACTOR)]})
 
 
-def _bulk_one(ctx: Ctx, slug: str, ref: str, p: s.BulkIn) -> dict[str, Any]:
-    entry: dict[str, Any] = {"id": ref, "ok": True}
-    try:
-        tid = resolve_id(ctx, slug, ref)
-        entry["id"] = tid
-        if p.archive:
-            transitions.archive(ctx, slug, tid, actor=API_ACTOR)
-        elif p.status is not None:
-            apply_status(ctx, slug, tid, p.status, result=p.result, summary=p.summary,
-                         metadata=p.metadata, reason=p.block_reason)
-        if p.assignee is not None:
-            tasks.assign(ctx, slug, tid, p.assignee or None)
-        if p.priority is not None:
-            tasks.reprioritize(ctx, slug, tid, p.priority)
-    except KanbanError as err:
-        entry.update(ok=False, error=err.message)
-    return entry
+def _result(o: bulk.Outcome) -> dict[str, Any]:
+    return {"id": o.id, "ok": True} if o.ok else {"id": o.id, "ok": False, "error": o.error}
 
 
 @router.get("/tasks/{task_id}/log", response_model=s.LogOut, summary="The worker's output log")

@@ -1,0 +1,172 @@
+"""What each status verb does to one task, decided from the task alone (no I/O).
+
+The single-task verbs in :mod:`.transitions` apply one :class:`Move` at a time, each in its own
+transaction; :mod:`.bulk` decides many and writes them together. Both build their moves here, so a
+refusal reads the same and a change writes the same columns, attempt outcome and event either way.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from ..domain import events as ev
+from ..domain.models import OUTCOME_BLOCKED, OUTCOME_COMPLETED, OUTCOME_RECLAIMED, Task
+from ..domain.statuses import PARENT_SATISFIED, Status, check_transition, parse_status
+from ..errors import Conflict, InvalidTransition, ValidationError
+from .base import Actor
+from .common import CLEAR_CLAIM, clean_body
+
+MAX_SUMMARY = 100_000
+
+SET_RUNNING_REFUSED = ("cannot set status to 'running' directly; only the dispatcher's claim "
+                       "starts a task (assign it and leave it in 'ready')")
+
+
+@dataclass(frozen=True)
+class Move:
+    """One task's status change: the columns it sets, how an open attempt ends, its event."""
+
+    frm: Status
+    to: Status
+    values: dict[str, Any]  # set along with the status (``updated_at`` is added when applied)
+    event: str
+    payload: dict[str, Any]
+    outcome: str  # the open attempt, if any, ends with this outcome and summary
+    summary: str | None = None
+    metadata: dict[str, Any] | None = None
+    # complete only: a task never claimed gets a zero-length attempt so the handoff has a home
+    attempt_if_unclaimed: dict[str, Any] | None = None
+
+    @property
+    def releases(self) -> bool:
+        """Into done or archived: subscriptions end and waiting tasks may be promoted."""
+        return self.to in PARENT_SATISFIED
+
+    @property
+    def reopens(self) -> bool:
+        """Out of done/archived: ready children wait on this task again."""
+        return self.frm in PARENT_SATISFIED and self.to not in PARENT_SATISFIED
+
+
+@dataclass(frozen=True)
+class Handoff:
+    """A completion's result, summary and metadata, checked before any task is read."""
+
+    result: str | None
+    summary: str | None
+    metadata: dict[str, Any] | None
+
+    @property
+    def first_line(self) -> str | None:
+        return self.summary.splitlines()[0][:400] if self.summary else None
+
+
+def parse_metadata(raw: str | dict[str, Any] | None) -> dict[str, Any] | None:
+    """Metadata is a JSON object; a string is parsed, anything else is refused."""
+    if raw is None or raw == "":
+        return None
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except json.JSONDecodeError as err:
+            raise ValidationError(f"metadata is not valid JSON ({err.msg} at position {err.pos})") from None
+    if not isinstance(raw, dict):
+        raise ValidationError('metadata must be a JSON object, e.g. {"files": ["a.py"]}')
+    return raw
+
+
+def handoff(result: str | None, summary: str | None,
+            metadata: dict[str, Any] | str | None) -> Handoff:
+    meta = parse_metadata(metadata)
+    result = clean_body(result)
+    summary = (summary or "").strip() or (result or "").strip() or None
+    if summary and len(summary) > MAX_SUMMARY:
+        raise ValidationError(f"summary is too long (at most {MAX_SUMMARY} characters)")
+    return Handoff(result, summary, meta)
+
+
+def api_target(raw: str) -> Status:
+    """``status`` in a PATCH or bulk body; nothing there can start a task."""
+    status = parse_status(raw)
+    if status is Status.RUNNING:
+        raise ValidationError(SET_RUNNING_REFUSED)
+    return status
+
+
+def _refuse_repeat(task: Task, status: Status) -> None:
+    if task.status is status:
+        raise InvalidTransition(f"task {task.id} is already {status.value}")
+
+
+def complete(task: Task, actor: Actor, h: Handoff, now: float) -> Move:
+    _refuse_repeat(task, Status.DONE)
+    check_transition(task.status, Status.DONE)
+    values: dict[str, Any] = {**CLEAR_CLAIM, "completed_at": now, "consecutive_failures": 0,
+                              "last_failure_error": None}
+    if h.result is not None:
+        values["result"] = h.result
+    attempt = {
+        "task_id": task.id, "board": task.board, "profile": task.assignee or actor.name,
+        "status": OUTCOME_COMPLETED, "outcome": OUTCOME_COMPLETED, "started_at": now,
+        "ended_at": now, "summary": h.summary,
+        "metadata": json.dumps(h.metadata) if h.metadata is not None else None,
+    }
+    return Move(task.status, Status.DONE, values, ev.COMPLETED,
+                {"summary": h.first_line, "result_len": len(h.result or "")},
+                OUTCOME_COMPLETED, h.summary, h.metadata, attempt)
+
+
+def block(task: Task, actor: Actor, reason: str | None) -> Move:
+    reason = (reason or "").strip() or None
+    _refuse_repeat(task, Status.BLOCKED)
+    check_transition(task.status, Status.BLOCKED)
+    return Move(task.status, Status.BLOCKED, dict(CLEAR_CLAIM), ev.BLOCKED,
+                {"reason": reason, "by": actor.name}, OUTCOME_BLOCKED, reason)
+
+
+def unblock(task: Task, actor: Actor, waiting_on_parent: bool) -> Move:
+    """Blocked -> ready, or todo while a parent is not done. Resets the failure counter."""
+    if task.status is not Status.BLOCKED:
+        raise InvalidTransition(f"task {task.id} is {task.status.value}, not blocked")
+    target = Status.TODO if waiting_on_parent else Status.READY
+    check_transition(task.status, target)
+    return Move(task.status, target, {**CLEAR_CLAIM, "consecutive_failures": 0,
+                                      "last_failure_error": None},
+                ev.UNBLOCKED, {"status": target.value, "by": actor.name}, OUTCOME_RECLAIMED,
+                "unblocked")
+
+
+def archive(task: Task, actor: Actor) -> Move:
+    _refuse_repeat(task, Status.ARCHIVED)
+    check_transition(task.status, Status.ARCHIVED)
+    return Move(task.status, Status.ARCHIVED, dict(CLEAR_CLAIM), ev.ARCHIVED, {"by": actor.name},
+                OUTCOME_RECLAIMED, "archived")
+
+
+def direct(task: Task, target: Status, actor: Actor,
+           waiting: Iterable[tuple[str, str, str]] = ()) -> Move | None:
+    """A direct move to triage, todo or ready; None when the task is already there.
+
+    ``waiting``: the ``(id, title, status)`` of each parent not yet done, which holds a move to
+    ready back.
+    """
+    if task.status is target:
+        return None
+    if target is Status.READY:
+        names = ", ".join(f"{pid} {title!r} (status={status})" for pid, title, status in waiting)
+        if names:
+            raise Conflict(f"cannot move {task.id} to 'ready': waiting on parent(s) not done: {names}")
+    check_transition(task.status, target)
+    return Move(task.status, target, {**CLEAR_CLAIM, "completed_at": None}, ev.STATUS,
+                {"status": target.value, "by": actor.name}, OUTCOME_RECLAIMED,
+                f"status changed to {target.value} by {actor.name}")
+
+
+def assign_refused(task: Task) -> str | None:
+    """Why the assignee cannot change now, or None."""
+    if task.status is Status.RUNNING:
+        return f"task {task.id} is running; reclaim it first (`kanban reassign --reclaim`)"
+    return None
