@@ -179,9 +179,8 @@ def is_ancestor(conn: Connection, candidate: str, of: str) -> bool:
     return conn.execute(select(literal(1)).where(anc.c.id == candidate).limit(1)).first() is not None
 
 
-def _list_query(board: str, *, statuses: list[str] | None, include_archived: bool,
-                assignee: str | None, tenant: str | None, order: list[Any] | None,
-                limit: int | None) -> Any:
+def _filtered(board: str, *, statuses: list[str] | None = None, include_archived: bool = False,
+              assignee: str | None = None, tenant: str | None = None) -> Any:
     q = select(tasks).where(tasks.c.board == board)
     if statuses:
         q = q.where(tasks.c.status.in_(statuses))
@@ -191,6 +190,14 @@ def _list_query(board: str, *, statuses: list[str] | None, include_archived: boo
         q = q.where(tasks.c.assignee == assignee) if assignee else q.where(tasks.c.assignee.is_(None))
     if tenant is not None:
         q = q.where(tasks.c.tenant == tenant)
+    return q
+
+
+def _list_query(board: str, *, statuses: list[str] | None, include_archived: bool,
+                assignee: str | None, tenant: str | None, order: list[Any] | None,
+                limit: int | None) -> Any:
+    q = _filtered(board, statuses=statuses, include_archived=include_archived, assignee=assignee,
+                  tenant=tenant)
     q = q.order_by(*(order or [tasks.c.priority.desc(), tasks.c.created_at, tasks.c.id]))
     return q.limit(limit) if limit is not None else q
 
@@ -201,15 +208,15 @@ def list_tasks(conn: Connection, board: str, *, statuses: list[str] | None = Non
                limit: int | None = None) -> list[Task]:
     q = _list_query(board, statuses=statuses, include_archived=include_archived, assignee=assignee,
                     tenant=tenant, order=order, limit=limit)
-    return [to_task(r) for r in conn.execute(q).all()]
+    return to_tasks(conn.execute(q).all())
 
 
 def list_task_dicts(conn: Connection, board: str, *, statuses: list[str] | None = None,
                     include_archived: bool = False, assignee: str | None = None,
                     tenant: str | None = None, order: list[Any] | None = None,
                     limit: int | None = None) -> list[dict[str, Any]]:
-    """Like :func:`list_tasks`, as plain dicts in the ``Task.to_dict`` shape (the hot path for
-    the board and ``list --json``: no domain objects built)."""
+    """Like :func:`list_tasks`, as plain dicts in the ``Task.to_dict`` shape (``kanban list
+    --json``: no domain objects built)."""
     q = _list_query(board, statuses=statuses, include_archived=include_archived, assignee=assignee,
                     tenant=tenant, order=order, limit=limit)
     return task_dicts(conn.execute(q))
@@ -219,12 +226,8 @@ def board_rows(conn: Connection, board: str, *, include_archived: bool = False,
                tenant: str | None = None) -> tuple[list[str], list[tuple[Any, ...]]]:
     """Column names and plain row tuples of a board's tasks, unordered (the board sorts each
     column itself, which is cheaper than SQLite sorting the whole wide rows)."""
-    q = select(tasks).where(tasks.c.board == board)
-    if not include_archived:
-        q = q.where(tasks.c.status != Status.ARCHIVED.value)
-    if tenant is not None:
-        q = q.where(tasks.c.tenant == tenant)
-    return plain_rows(conn.execute(q))
+    return plain_rows(conn.execute(_filtered(board, include_archived=include_archived,
+                                             tenant=tenant)))
 
 
 def board_links(conn: Connection, board: str) -> list[tuple[str, str, str]]:
