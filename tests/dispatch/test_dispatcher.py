@@ -314,3 +314,21 @@ def test_worker_that_blocks_parks_the_task_without_a_failure(khome, clock, user)
     assert task.status is Status.BLOCKED and task.consecutive_failures == 0
     run = runs_svc.list_runs(ctx, "default", t.id)[0]
     assert (run.outcome, run.summary) == ("blocked", "needs a human decision")
+
+
+def test_the_first_pass_takes_planner_statistics_and_later_ones_only_when_the_board_grew(
+        khome, clock, user):
+    ctx = fake_ctx(khome, clock)
+    tasks.create(ctx, "default", title="one", actor=user)
+    d = Dispatcher(ctx)
+    d.sweep_seconds = 0.0  # housekeeping on every pass, not every 10 s
+    assert d._stats_taken_at is None
+    d.tick()
+    assert d._stats_taken_at == 1
+    if ctx.store.is_sqlite:
+        with ctx.store.read() as conn:
+            assert conn.exec_driver_sql("SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'tasks'").scalar()
+    for i in range(150):
+        tasks.create(ctx, "default", title=f"t{i}", actor=user)
+    d.tick()
+    assert d._stats_taken_at == 151
