@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from agentkanban.cli import cli
 from agentkanban.config import Settings, load_settings
 from agentkanban.mcp.server import build_server
-from agentkanban.services import Ctx, boards, open_ctx, runs, subs, tasks
+from agentkanban.services import Ctx, boards, events, open_ctx, runs, subs, tasks, transitions
 from agentkanban.services.base import Actor
 from mcp import Client
 
@@ -90,21 +90,26 @@ def test_follow_up_inherits_the_workers_directory_and_tenant(ctx: Ctx, settings:
     assert (follow.workspace_kind, follow.workspace_path) == ("dir", str(repo))
 
 
-def test_list_limits_and_promotes(ctx: Ctx, settings: Settings) -> None:
+def test_list_limits_and_writes_nothing(ctx: Ctx, settings: Settings) -> None:
     for i in range(5):
         make_task(ctx, f"task {i}", assignee="a" if i % 2 else "b")
+    parked = make_task(ctx, "parked")
+    transitions.set_status(ctx, "default", parked, "todo", actor=Actor("user"))
+    before = events.latest_id(ctx)
 
     async def body(client: Client) -> None:
         page = await call(client, "kanban_list", limit=2)
         assert page["count"] == 2 and page["truncated"] is True and page["next_limit"] == 4
         big = await call(client, "kanban_list", limit=10_000)
-        assert big["count"] == 5 and big["truncated"] is False
+        assert big["count"] == 6 and big["truncated"] is False and "promoted" not in big
         only_a = await call(client, "kanban_list", assignee="a", status=["ready", "todo"])
         assert {r["assignee"] for r in only_a["tasks"]} == {"a"} and only_a["count"] == 2
         missing = await call(client, "kanban_list", board="nope")
         assert missing["error"]["type"] == "NotFound"
 
     _drive(settings, ctx, body)
+    assert events.latest_id(ctx) == before  # read-only, as advertised
+    assert tasks.get(ctx, "default", parked).status.value == "todo"
 
 
 def test_subscribe_defaults_to_the_home_channel(ctx: Ctx, home: Any, db_url: str) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from agentkanban.domain.statuses import Status, parse_status
+from agentkanban.domain.statuses import RUNNING_ONLY_BY_CLAIM, Status, parse_status
 from agentkanban.errors import Conflict, KanbanError, ValidationError
 from agentkanban.services import Actor, boards, bulk, events, runs, subs, tasks, transitions
 from agentkanban.services.common import resolve_id
@@ -45,8 +45,7 @@ def one_by_one(ctx, board: str, refs: list[str], c: bulk.Change) -> list[dict[st
 def _apply_status(ctx, board: str, tid: str, c: bulk.Change) -> None:
     status = parse_status(c.status or "")
     if status is Status.RUNNING:
-        raise ValidationError("cannot set status to 'running' directly; only the dispatcher's claim "
-                              "starts a task (assign it and leave it in 'ready')")
+        raise ValidationError(RUNNING_ONLY_BY_CLAIM)
     if status is Status.DONE:
         transitions.complete(ctx, board, tid, actor=API, result=c.result, summary=c.summary,
                              metadata=c.metadata)

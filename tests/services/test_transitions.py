@@ -7,7 +7,7 @@ import itertools
 import pytest
 
 from agentkanban.domain.statuses import DIRECT_TARGETS, TRANSITIONS, Status
-from agentkanban.errors import InvalidTransition
+from agentkanban.errors import InvalidTransition, ValidationError
 from agentkanban.services import events, runs, tasks, transitions
 
 from .helpers import BOARD, make
@@ -66,7 +66,7 @@ def test_transition_table(ctx, user, frm: Status, to: Status) -> None:
 
 def test_running_is_only_reachable_by_claim(ctx, user) -> None:
     task = make(ctx, Status.READY)
-    with pytest.raises(InvalidTransition, match="dispatcher"):
+    with pytest.raises(ValidationError, match="dispatcher"):
         transitions.set_status(ctx, BOARD, task.id, "running", actor=user)
     assert tasks.get(ctx, BOARD, task.id).status is Status.READY
 

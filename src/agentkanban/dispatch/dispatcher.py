@@ -20,7 +20,7 @@ from ..config import Profile
 from ..domain.models import OUTCOME_RATE_LIMITED, OUTCOME_SPAWN_FAILED, Event
 from ..domain.statuses import Status
 from ..errors import KanbanError
-from ..services import Ctx, dispatching, health, maintenance, runs, transitions
+from ..services import Ctx, dispatching, health, maintenance, runs
 from ..services import boards as boards_svc
 from ..services import events as events_svc
 from ..services.runs import Claim
@@ -173,12 +173,6 @@ class Dispatcher:
             reaper.stop_ended(self.ctx, board, {r.id for r in snap.open_runs}, result)
             changed = before != (result.reclaimed, len(result.crashed), len(result.timed_out),
                                  len(result.rate_limited), len(result.protocol_violation))
-        if snap.promotable:
-            if dry_run:
-                result.promoted += len(snap.promotable)
-            else:
-                result.promoted += len(transitions.promote_board(self.ctx, board))
-                changed = True
         if changed:
             snap = dispatching.snapshot(self.ctx, board)
         if snap.ready:

@@ -44,9 +44,11 @@ DIRECT_TARGETS: frozenset[Status] = frozenset({S.TRIAGE, S.TODO, S.READY})
 PARENT_SATISFIED: frozenset[Status] = frozenset({S.DONE, S.ARCHIVED})
 
 
+# The one refusal of a move into ``running`` by anything but a claim, from every surface: a
+# ValidationError (400 over HTTP, as the seed answers a PATCH to running), never a Conflict.
 RUNNING_ONLY_BY_CLAIM = (
-    "only the dispatcher's claim can move a task into 'running'; "
-    "assign it and let the dispatcher pick it up"
+    "cannot set status to 'running' directly; only the dispatcher's claim starts a task "
+    "(assign it and leave it in 'ready')"
 )
 
 
@@ -58,9 +60,15 @@ def parse_status(value: str) -> Status:
         raise ValidationError(f"unknown status {value!r}; use one of: {allowed}") from None
 
 
-def check_transition(frm: Status, to: Status) -> None:
-    """Raise :class:`InvalidTransition` unless the table allows ``frm -> to``."""
+def refuse_running(to: Status) -> None:
+    if to is S.RUNNING:
+        raise ValidationError(RUNNING_ONLY_BY_CLAIM)
+
+
+def check_transition(frm: Status, to: Status, *, claim: bool = False) -> None:
+    """Raise :class:`InvalidTransition` unless the table allows ``frm -> to``; only a claim may
+    move into ``running``."""
+    if not claim:
+        refuse_running(to)
     if to not in TRANSITIONS[frm]:
-        if to is S.RUNNING:
-            raise InvalidTransition(RUNNING_ONLY_BY_CLAIM)
         raise InvalidTransition(f"cannot move a task from '{frm.value}' to '{to.value}'")

@@ -121,7 +121,6 @@ class Toolset:
         if limit < 1:
             raise ValidationError("limit must be at least 1")
         limit = min(limit, LIST_MAX)
-        promoted = transitions.promote_board(self.ctx, slug)
         found = tasks.list_tasks(self.ctx, slug, statuses=statuses, assignee=assignee, tenant=tenant,
                                  include_archived=include_archived or "archived" in (statuses or ()),
                                  limit=limit + 1)
@@ -130,8 +129,7 @@ class Toolset:
         edges = graph.edges(self.ctx, [t.id for t in found])
         return ok(board=slug, tasks=[_compact(t, edges[t.id]) for t in found], count=len(found),
                   truncated=truncated,
-                  next_limit=min(limit * 2, LIST_MAX) if truncated and limit < LIST_MAX else None,
-                  promoted=promoted)
+                  next_limit=min(limit * 2, LIST_MAX) if truncated and limit < LIST_MAX else None)
 
     # -- a worker's verbs ------------------------------------------------------------------
 

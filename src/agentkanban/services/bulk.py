@@ -129,8 +129,6 @@ class _Plan:
         self.stored: dict[str, str] = {}  # status in the database: the compare-and-set guard
         self.parents: dict[str, set[str]] = {}
         self.children: dict[str, set[str]] = {}
-        self.candidates: set[str] = set()  # tasks a promotion may move
-        self.promoted_once = False
         self.updates: dict[str, dict[str, Any]] = {}
         self.closes: dict[tuple[str, str | None, str | None], tuple[dict[str, Any] | None, list[int]]] = {}
         self.attempts: list[dict[str, Any]] = []
@@ -153,14 +151,12 @@ class _Plan:
         if not graph:
             return
         edges = store_links.touching(conn, list(self.tasks))
-        if releases:
-            below = {c for p, c in edges if p in self.tasks}
-            self.candidates = below | set(store_tasks.promotable_ids(conn, self.board))
-            edges |= store_links.into(conn, sorted(self.candidates))
+        if releases:  # a released task's children may be promoted: read all their parents
+            edges |= store_links.into(conn, sorted({c for p, c in edges if p in self.tasks}))
         for p, c in edges:
             self.parents.setdefault(c, set()).add(p)
             self.children.setdefault(p, set()).add(c)
-        others = sorted(({x for e in edges for x in e} | self.candidates) - self.tasks.keys())
+        others = sorted({x for e in edges for x in e} - self.tasks.keys())
         for tid, (title, status) in store_tasks.brief_many(conn, others).items():
             self.status[tid], self.titles[tid], self.stored[tid] = Status(status), title, status
 
@@ -202,19 +198,9 @@ class _Plan:
 
     def _status(self, tid: str, target: Status, s: _Steps) -> None:
         task = self._task(tid)
-        actor = self.actor
-        move: moves.Move | None
-        if target is Status.ARCHIVED:
-            move = moves.archive(task, actor)
-        elif target is Status.DONE:
-            assert s.handoff is not None
-            move = moves.complete(task, actor, s.handoff, self.now)
-        elif target is Status.BLOCKED:
-            move = moves.block(task, actor, s.block_reason)
-        elif target is Status.READY and task.status is Status.BLOCKED:
-            move = moves.unblock(task, actor, bool(self._waiting(tid)))
-        else:
-            move = moves.direct(task, target, actor, self._waiting(tid))
+        waiting = self._waiting(tid) if moves.needs_parents(task, target) else []
+        move = moves.decide(task, target, self.actor, waiting=waiting, handoff=s.handoff,
+                            reason=s.block_reason, now=self.now)
         if move is not None:
             self._move(task, move)
 
@@ -222,6 +208,7 @@ class _Plan:
         """What ``transitions.apply`` writes, recorded for the end."""
         self._set(task.id, {"status": move.to.value, **move.values})
         run_id, attempt = task.current_run_id, None
+        assert move.outcome is not None and move.open_run is None and not move.then  # no attempt moves
         if run_id is not None:
             key = (move.outcome, move.summary, dumps(move.metadata))
             self.closes.setdefault(key, (move.metadata, []))[1].append(run_id)
@@ -238,17 +225,10 @@ class _Plan:
             self._demote(task.id)
 
     def _promote(self, released: str) -> None:
-        """``common.promote``: every waiting task whose parents are now all done or archived.
-
-        The first time, any candidate may qualify; after that only children of the task just
-        released can (a bulk that releases tasks never holds one back or makes one wait).
-        """
-        if self.promoted_once:
-            look: Any = self.children.get(released, ())
-        else:
-            look, self.promoted_once = self.candidates, True
-        ready = sorted(t for t in look if self.status[t] is Status.TODO and all(
-            self.status[p] in PARENT_SATISFIED for p in self.parents.get(t, ())))
+        """``common.promote_children``: the released task's waiting children whose parents are
+        now all done or archived."""
+        ready = sorted(t for t in self.children.get(released, ()) if self.status[t] is Status.TODO
+                       and all(self.status[p] in PARENT_SATISFIED for p in self.parents.get(t, ())))
         for tid in ready:
             self._shift(tid, Status.READY)
             self._event(tid, ev.PROMOTED, None)

@@ -78,9 +78,11 @@ def clean_assignee(assignee: str | None) -> str | None:
     return a or None
 
 
-def transition(tx: Tx, task: Task, to: Status, now: float, values: dict[str, Any] | None = None) -> None:
-    """The one way a status changes: table check, then compare-and-set on the expected status."""
-    check_transition(task.status, to)
+def transition(tx: Tx, task: Task, to: Status, now: float, values: dict[str, Any] | None = None,
+               *, claim: bool = False) -> None:
+    """The compare-and-set under every status change: table check, then ``UPDATE ... WHERE id =
+    :id AND status = :expected`` (called by :func:`.transitions.apply`, which adds the rest)."""
+    check_transition(task.status, to, claim=claim)
     vals = {"updated_at": now, **(values or {})}
     if not store_tasks.cas_status(tx.conn, task.id, task.status, to, vals):
         raise Conflict(f"task {task.id} changed while this update was being made; reload and retry")
@@ -102,12 +104,36 @@ def check_worker(conn: Connection, task: Task, actor: Actor, verb: str) -> None:
         raise stale
 
 
-def promote(tx: Tx, board: str, now: float) -> list[str]:
-    """Set-based promotion of every waiting task whose parents are all done, with its events."""
-    ids = store_tasks.promote_ready(tx.conn, board, now)
+def _shifted(tx: Tx, board: str, ids: list[str], now: float, kind: str,
+             payload: dict[str, Any] | None) -> list[str]:
     for tid in ids:
-        store_events.append(tx, board=board, task_id=tid, kind=ev.PROMOTED, now=now)
+        store_events.append(tx, board=board, task_id=tid, kind=kind, now=now, payload=payload)
     return ids
+
+
+def promote_children(tx: Tx, board: str, parent_ids: list[str], now: float) -> list[str]:
+    """Waiting children of tasks that just finished, whose parents are now all done, become
+    ready (with their events). Looks only at those parents' children."""
+    return _shifted(tx, board, store_tasks.promote_children(tx.conn, parent_ids, now), now,
+                    ev.PROMOTED, None)
+
+
+def promote_tasks(tx: Tx, board: str, task_ids: list[str], now: float) -> list[str]:
+    """Those of ``task_ids`` that wait in todo with every parent done become ready."""
+    return _shifted(tx, board, store_tasks.promote_ids(tx.conn, task_ids, now), now,
+                    ev.PROMOTED, None)
+
+
+def demote_children(tx: Tx, board: str, parent_id: str, now: float, reason: str) -> list[str]:
+    """Ready children of ``parent_id`` that now wait on a parent go back to todo."""
+    return _shifted(tx, board, store_tasks.demote_ready_children(tx.conn, parent_id, now), now,
+                    ev.STATUS, {"status": "todo", "reason": reason})
+
+
+def promote(tx: Tx, board: str, now: float) -> list[str]:
+    """The operator's sweep (``kanban promote``): every todo task of the board whose parents are
+    all done, parked ones included. No write path runs it; its cost grows with the board."""
+    return _shifted(tx, board, store_tasks.promote_ready(tx.conn, board, now), now, ev.PROMOTED, None)
 
 
 def close_open_run(tx: Tx, task: Task, outcome: str, now: float, *, summary: str | None = None,

@@ -9,16 +9,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..domain import events as ev
-from ..domain.models import OUTCOME_RECLAIMED, Run, Task
+from ..domain.models import Run, Task
 from ..domain.statuses import Status
 from ..errors import Conflict
 from ..store import boards as store_boards
 from ..store import events as store_events
 from ..store import runs as store_runs
 from ..store import tasks as store_tasks
+from . import attempts
 from .base import Actor, Ctx
-from .common import CLEAR_CLAIM, clean_assignee, close_open_run, load, transition
+from .common import clean_assignee, load
 from .runs import Claim, claim_in_tx
+from .transitions import apply
 
 
 @dataclass(frozen=True)
@@ -27,7 +29,6 @@ class BoardSnapshot:
 
     open_runs: list[Run]
     ready: list[tuple[str, str | None, bool]]  # (task id, assignee, has a failure) in dispatch order
-    promotable: list[str]
 
 
 def active_boards(ctx: Ctx) -> list[str]:
@@ -40,7 +41,6 @@ def snapshot(ctx: Ctx, board: str) -> BoardSnapshot:
         return BoardSnapshot(
             open_runs=store_runs.open_for_board(conn, board),
             ready=store_tasks.ready_queue(conn, board),
-            promotable=store_tasks.promotable_ids(conn, board),
         )
 
 
@@ -122,12 +122,9 @@ def reassign(ctx: Ctx, board: str, task_id: str, assignee: str | None, *, actor:
             if not reclaim:
                 raise Conflict(f"task {task.id} is running; add --reclaim to end its attempt first")
             pid = task.worker_pid
-            transition(tx, task, Status.READY, now, dict(CLEAR_CLAIM))
-            run_id = close_open_run(tx, task, OUTCOME_RECLAIMED, now,
-                                    error=f"reassigned to {who or '(nobody)'} by {actor.name}")
-            store_events.append(tx, board=board, task_id=task.id, kind=ev.RECLAIMED, now=now,
-                                run_id=run_id, payload={"manual": True, "reason": "reassigned",
-                                                        "by": actor.name, "worker_pid": pid})
+            apply(tx, board, task, attempts.reclaim(
+                task, error=f"reassigned to {who or '(nobody)'} by {actor.name}",
+                payload={"reason": "reassigned", "by": actor.name}), now)
         store_tasks.set_fields(tx.conn, task.id, {
             "assignee": who, "consecutive_failures": 0, "last_failure_error": None, "updated_at": now})
         store_events.append(tx, board=board, task_id=task.id, kind=ev.ASSIGNED, now=now,

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from ..domain import events as ev
+from ..domain.statuses import PARENT_SATISFIED
 from ..errors import ValidationError
 from ..store import events as store_events
 from ..store import links as store_links
 from ..store import tasks as store_tasks
 from .base import Ctx
-from .common import load, promote
+from .common import demote_children, load, promote_tasks
 
 
 def link(ctx: Ctx, board: str, parent_id: str, child_id: str) -> bool:
@@ -27,14 +28,12 @@ def link(ctx: Ctx, board: str, parent_id: str, child_id: str) -> bool:
             return False
         store_events.append(tx, board=board, task_id=child.id, kind=ev.LINKED, now=now,
                             payload={"parent": parent.id, "child": child.id})
-        for cid in store_tasks.demote_ready_children(tx.conn, parent.id, now):
-            store_events.append(tx, board=board, task_id=cid, kind=ev.STATUS, now=now,
-                                payload={"status": "todo", "reason": "new_parent"})
+        demote_children(tx, board, parent.id, now, "new_parent")
         return True
 
 
 def unlink(ctx: Ctx, board: str, parent_id: str, child_id: str) -> bool:
-    """Remove a link; a child no longer waiting on anything is promoted."""
+    """Remove a link; a child that was waiting on that parent and on nothing else is promoted."""
     now = ctx.now()
     with ctx.store.write() as tx:
         parent = load(tx.conn, board, parent_id)
@@ -43,5 +42,6 @@ def unlink(ctx: Ctx, board: str, parent_id: str, child_id: str) -> bool:
             return False
         store_events.append(tx, board=board, task_id=child.id, kind=ev.UNLINKED, now=now,
                             payload={"parent": parent.id, "child": child.id})
-        promote(tx, board, now)
+        if parent.status not in PARENT_SATISFIED:
+            promote_tasks(tx, board, [child.id], now)
         return True

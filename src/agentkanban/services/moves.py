@@ -1,9 +1,12 @@
-"""What each status verb does to one task, decided from the task alone (no I/O).
+"""What each status change does to one task, decided from the task alone (no I/O).
 
-The single-task verbs in :mod:`.transitions` apply one :class:`Move` at a time, each in its own
-transaction; :mod:`.bulk` decides many and writes them together. Both build their moves here, so a
-refusal reads the same and a change writes the same columns, attempt outcome and event either way.
+Every status change is a :class:`Move` built here (the verbs, :func:`decide` for "move this task
+to that status" from any surface, and the attempt moves in :mod:`.attempts`) and written by
+:func:`.transitions.apply`, the one compare-and-set write path; :mod:`.bulk` decides many with the
+same functions and writes them together. So a refusal reads the same and a change writes the same
+columns, attempt outcome and events whichever surface asked.
 """
+
 
 from __future__ import annotations
 
@@ -14,15 +17,22 @@ from typing import Any
 
 from ..domain import events as ev
 from ..domain.models import OUTCOME_BLOCKED, OUTCOME_COMPLETED, OUTCOME_RECLAIMED, Task
-from ..domain.statuses import PARENT_SATISFIED, Status, check_transition, parse_status
+from ..domain.statuses import (
+    PARENT_SATISFIED,
+    RUNNING_ONLY_BY_CLAIM,
+    Status,
+    check_transition,
+    parse_status,
+    refuse_running,
+)
 from ..errors import Conflict, InvalidTransition, ValidationError
 from .base import Actor
 from .common import CLEAR_CLAIM, clean_body
 
 MAX_SUMMARY = 100_000
 
-SET_RUNNING_REFUSED = ("cannot set status to 'running' directly; only the dispatcher's claim "
-                       "starts a task (assign it and leave it in 'ready')")
+SET_RUNNING_REFUSED = RUNNING_ONLY_BY_CLAIM  # kept for callers of the old name
+Waiting = Iterable[tuple[str, str, str]]  # (id, title, status) of each parent not yet done
 
 
 @dataclass(frozen=True)
@@ -33,12 +43,16 @@ class Move:
     to: Status
     values: dict[str, Any]  # set along with the status (``updated_at`` is added when applied)
     event: str
-    payload: dict[str, Any]
-    outcome: str  # the open attempt, if any, ends with this outcome and summary
+    payload: dict[str, Any] | None
+    outcome: str | None  # the open attempt, if any, ends with this outcome (None: it stays open)
     summary: str | None = None
     metadata: dict[str, Any] | None = None
     # complete only: a task never claimed gets a zero-length attempt so the handoff has a home
     attempt_if_unclaimed: dict[str, Any] | None = None
+    error: str | None = None  # the ended attempt's error
+    # claim only: the attempt to open; its id becomes the task's current_run_id
+    open_run: dict[str, Any] | None = None
+    then: tuple[tuple[str, dict[str, Any] | None], ...] = ()  # events written after ``event``
 
     @property
     def releases(self) -> bool:
@@ -88,12 +102,38 @@ def handoff(result: str | None, summary: str | None,
     return Handoff(result, summary, meta)
 
 
-def api_target(raw: str) -> Status:
-    """``status`` in a PATCH or bulk body; nothing there can start a task."""
-    status = parse_status(raw)
-    if status is Status.RUNNING:
-        raise ValidationError(SET_RUNNING_REFUSED)
+def api_target(raw: str | Status) -> Status:
+    """A status asked for by a person or a client; nothing there can start a task."""
+    status = raw if isinstance(raw, Status) else parse_status(raw)
+    refuse_running(status)
     return status
+
+
+def needs_parents(task: Task, target: Status) -> bool:
+    """Whether :func:`decide` needs the task's unfinished parents (a move into ready)."""
+    return target is Status.READY and task.status is not Status.READY
+
+
+def decide(task: Task, target: Status, actor: Actor, *, waiting: Waiting = (),
+           handoff: Handoff | None = None, reason: str | None = None,
+           now: float = 0.0) -> Move | None:
+    """The one decision for "move this task to ``target``", whatever surface asks (PATCH, bulk,
+    drag and drop, the CLI's verbs): done completes, blocked blocks, archived archives, ready
+    unblocks a blocked task, triage/todo/ready are direct moves. None when there is nothing to do.
+
+    Adding a status: add it to ``domain.statuses`` (enum, table, columns) and give it a branch here
+    (or let it fall through to a direct move) and, if it needs one, a verb below.
+    """
+    refuse_running(target)
+    if target is Status.DONE:
+        return complete(task, actor, handoff or Handoff(None, None, None), now)
+    if target is Status.BLOCKED:
+        return block(task, actor, reason)
+    if target is Status.ARCHIVED:
+        return archive(task, actor)
+    if target is Status.READY and task.status is Status.BLOCKED:
+        return unblock(task, actor, bool(list(waiting)))
+    return direct(task, target, actor, waiting)
 
 
 def _refuse_repeat(task: Task, status: Status) -> None:
@@ -146,8 +186,7 @@ def archive(task: Task, actor: Actor) -> Move:
                 OUTCOME_RECLAIMED, "archived")
 
 
-def direct(task: Task, target: Status, actor: Actor,
-           waiting: Iterable[tuple[str, str, str]] = ()) -> Move | None:
+def direct(task: Task, target: Status, actor: Actor, waiting: Waiting = ()) -> Move | None:
     """A direct move to triage, todo or ready; None when the task is already there.
 
     ``waiting``: the ``(id, title, status)`` of each parent not yet done, which holds a move to

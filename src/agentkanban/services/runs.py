@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..domain import events as ev
-from ..domain.models import OUTCOME_RECLAIMED, Run, Task
+from ..domain.models import Run, Task
 from ..domain.statuses import Status
 from ..errors import InvalidTransition
 from ..ids import new_run_token
@@ -14,8 +14,10 @@ from ..store import Tx
 from ..store import events as store_events
 from ..store import runs as store_runs
 from ..store import tasks as store_tasks
+from . import attempts
 from .base import Actor, Ctx, hash_token
-from .common import CLEAR_CLAIM, check_worker, close_open_run, load, transition
+from .common import check_worker, load
+from .transitions import apply
 
 MAX_ERROR = 2000
 
@@ -40,25 +42,16 @@ def claim_in_tx(tx: Tx, board: str, task_id: str, *, profile: str, lock: str, tt
                 max_runtime: int | None, now: float) -> Claim | None:
     """The body of :func:`claim`, for callers that check more inside the same transaction."""
     task = load(tx.conn, board, task_id)
-    if task.status is not Status.READY or task.claim_lock is not None:
+    token = new_run_token()
+    move = attempts.claim(task, profile=profile, lock=lock, ttl=ttl, max_runtime=max_runtime,
+                          token_hash=hash_token(token), now=now)
+    if move is None:
         return None
     if store_tasks.unsatisfied_parents(tx.conn, task.id):
-        transition(tx, task, Status.TODO, now)
-        store_events.append(tx, board=board, task_id=task.id, kind=ev.STATUS, now=now,
-                            payload={"status": "todo", "reason": "parents_not_done"})
+        apply(tx, board, task, attempts.gate(task, "parents_not_done"), now)
         return None
-    token = new_run_token()
-    runtime = task.max_runtime_seconds or max_runtime
-    run_id = store_runs.open_run(tx.conn, {
-        "task_id": task.id, "board": board, "profile": profile, "status": "running",
-        "claim_lock": lock, "token_hash": hash_token(token), "claim_expires": now + ttl,
-        "max_runtime_seconds": runtime, "started_at": now})
-    transition(tx, task, Status.RUNNING, now, {
-        "claim_lock": lock, "claim_expires": now + ttl, "current_run_id": run_id,
-        "started_at": task.started_at or now, "last_heartbeat_at": None, "worker_pid": None})
-    store_events.append(tx, board=board, task_id=task.id, kind=ev.CLAIMED, now=now,
-                        run_id=run_id, payload={"lock": lock, "expires": now + ttl,
-                                                "run_id": run_id, "profile": profile})
+    run_id = apply(tx, board, task, move, now)
+    assert run_id is not None
     return Claim(load(tx.conn, board, task.id), run_id, token)
 
 
@@ -114,19 +107,9 @@ def end_attempt(ctx: Ctx, board: str, task_id: str, run_id: int, *, outcome: str
         task = load(tx.conn, board, task_id)
         if task.current_run_id != run_id or task.status is not Status.RUNNING:
             return None
-        store_runs.close(tx.conn, run_id, outcome=outcome, now=now, error=error)
-        failures = task.consecutive_failures + (1 if count_failure else 0)
-        limit = task.max_retries or failure_limit
-        store_events.append(tx, board=board, task_id=task.id, kind=outcome, now=now, run_id=run_id,
-                            payload={**(payload or {}), "error": error, "failures": failures})
-        values = {**CLEAR_CLAIM, "consecutive_failures": failures, "last_failure_error": error}
-        if count_failure and failures >= limit:
-            transition(tx, task, Status.BLOCKED, now, values)
-            store_events.append(tx, board=board, task_id=task.id, kind=ev.GAVE_UP, now=now,
-                                run_id=run_id, payload={"failures": failures, "limit": limit,
-                                                        "error": error, "trigger": outcome})
-        else:
-            transition(tx, task, Status.READY, now, values)
+        apply(tx, board, task, attempts.end(task, outcome=outcome, error=error,
+                                            count_failure=count_failure,
+                                            failure_limit=failure_limit, payload=payload), now)
         return load(tx.conn, board, task.id)
 
 
@@ -139,17 +122,10 @@ def reclaim(ctx: Ctx, board: str, task_id: str, *, actor: Actor,
     now = ctx.now()
     with ctx.store.write() as tx:
         task = load(tx.conn, board, task_id)
-        if task.status is not Status.RUNNING:
-            raise InvalidTransition(f"task {task.id} is {task.status.value}, not running; nothing to reclaim")
-        pid = task.worker_pid
-        transition(tx, task, Status.READY, now, {**CLEAR_CLAIM, "consecutive_failures": 0,
-                                                 "last_failure_error": None})
-        run_id = close_open_run(tx, task, OUTCOME_RECLAIMED, now,
-                                error=f"manual reclaim by {actor.name}: {reason or 'no reason given'}")
-        store_events.append(tx, board=board, task_id=task.id, kind=ev.RECLAIMED, now=now,
-                            run_id=run_id, payload={"manual": True, "reason": reason,
-                                                    "by": actor.name, "worker_pid": pid})
-        return load(tx.conn, board, task.id), pid
+        apply(tx, board, task, attempts.reclaim(
+            task, error=f"manual reclaim by {actor.name}: {reason or 'no reason given'}",
+            payload={"reason": reason, "by": actor.name}), now)
+        return load(tx.conn, board, task.id), task.worker_pid
 
 
 def list_runs(ctx: Ctx, board: str, task_id: str) -> list[Run]:

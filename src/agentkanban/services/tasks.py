@@ -20,9 +20,9 @@ from ..store import subs as store_subs
 from ..store import tasks as store_tasks
 from ..store.rows import dumps
 from ..store.schema import tasks as t
+from . import changes
 from .base import Actor, Ctx
 from .common import clean_assignee, clean_body, clean_title, load, not_found, resolve_id
-from .moves import assign_refused
 
 
 @dataclass(frozen=True)
@@ -131,20 +131,11 @@ def create(
 
 def edit(ctx: Ctx, board: str, task_id: str, *, title: str | None = None,
          body: str | None = None, result: str | None = None) -> Task:
-    values: dict[str, Any] = {}
-    if title is not None:
-        values["title"] = clean_title(title)
-    if body is not None:
-        values["body"] = clean_body(body)
-    if result is not None:
-        values["result"] = clean_body(result)
+    values = changes.edit_values(title, body, result)
     now = ctx.now()
     with ctx.store.write() as tx:
         task = load(tx.conn, board, task_id)
-        if values:
-            store_tasks.set_fields(tx.conn, task.id, {**values, "updated_at": now})
-            store_events.append(tx, board=board, task_id=task.id, kind=ev.EDITED, now=now,
-                                payload={"fields": sorted(values)})
+        changes.edit_in(tx, board, task, values, now)
         return load(tx.conn, board, task.id)
 
 
@@ -152,9 +143,7 @@ def reprioritize(ctx: Ctx, board: str, task_id: str, priority: int) -> Task:
     now = ctx.now()
     with ctx.store.write() as tx:
         task = load(tx.conn, board, task_id)
-        store_tasks.set_fields(tx.conn, task.id, {"priority": int(priority), "updated_at": now})
-        store_events.append(tx, board=board, task_id=task.id, kind=ev.REPRIORITIZED, now=now,
-                            payload={"priority": int(priority)})
+        changes.reprioritize_in(tx, board, task, priority, now)
         return load(tx.conn, board, task.id)
 
 
@@ -164,15 +153,7 @@ def assign(ctx: Ctx, board: str, task_id: str, assignee: str | None) -> Task:
     now = ctx.now()
     with ctx.store.write() as tx:
         task = load(tx.conn, board, task_id)
-        refused = assign_refused(task)
-        if refused:
-            raise Conflict(refused)
-        if task.assignee != who:
-            store_tasks.set_fields(tx.conn, task.id, {
-                "assignee": who, "consecutive_failures": 0, "last_failure_error": None,
-                "updated_at": now})
-            store_events.append(tx, board=board, task_id=task.id, kind=ev.ASSIGNED, now=now,
-                                payload={"assignee": who})
+        changes.assign_in(tx, board, task, who, now)
         return load(tx.conn, board, task.id)
 
 

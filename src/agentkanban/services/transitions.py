@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..domain import events as ev
 from ..domain.models import Task
-from ..domain.statuses import DIRECT_TARGETS, RUNNING_ONLY_BY_CLAIM, Status, parse_status
+from ..domain.statuses import DIRECT_TARGETS, Status
 from ..errors import InvalidTransition
 from ..store import Tx
 from ..store import events as store_events
@@ -15,48 +14,75 @@ from ..store import subs as store_subs
 from ..store import tasks as store_tasks
 from . import moves
 from .base import Actor, Ctx
-from .common import check_worker, close_open_run, load, promote, transition
+from .common import check_worker, close_open_run, demote_children, load, promote, promote_children, transition
 from .moves import MAX_SUMMARY, Move, parse_metadata
 
 __all__ = ["MAX_SUMMARY", "archive", "block", "complete", "parse_metadata", "promote_board",
            "set_status", "unblock"]
 
 
-def _waiting(tx: Tx, task: Task) -> list[tuple[str, str, str]]:
+def apply(tx: Tx, board: str, task: Task, move: Move, now: float) -> int | None:
+    """The one write path of a status change: open the claim's attempt, compare-and-set the status
+    (``UPDATE ... WHERE id = :id AND status = :expected``), end the open attempt, append the
+    events, then the knock-on (subscriptions end; children promoted or demoted). Returns the
+    attempt the events name."""
+    values = dict(move.values)
+    payload = move.payload
+    opened = None
+    if move.open_run is not None:
+        opened = store_runs.open_run(tx.conn, move.open_run)
+        values["current_run_id"] = opened
+        payload = {**(payload or {}), "run_id": opened}
+    transition(tx, task, move.to, now, values, claim=opened is not None)
+    run_id = opened
+    if move.outcome is not None:
+        run_id = close_open_run(tx, task, move.outcome, now, summary=move.summary,
+                                metadata=move.metadata, error=move.error)
+        if run_id is None and move.attempt_if_unclaimed is not None:
+            run_id = store_runs.open_run(tx.conn, move.attempt_if_unclaimed)
+    elif opened is None:
+        run_id = task.current_run_id
+    store_events.append(tx, board=board, task_id=task.id, kind=move.event, now=now, run_id=run_id,
+                        payload=payload)
+    for kind, extra in move.then:
+        store_events.append(tx, board=board, task_id=task.id, kind=kind, now=now, run_id=run_id,
+                            payload=extra)
+    if move.releases:
+        store_subs.remove_all_for_task(tx.conn, task.id)  # after the final message was owed
+        promote_children(tx, board, [task.id], now)
+    if move.reopens:
+        # A reopened parent holds its children back again.
+        demote_children(tx, board, task.id, now, "parent_reopened")
+    return run_id
+
+
+def waiting_on(tx: Tx, task: Task) -> list[tuple[str, str, str]]:
     return [(p.id, p.title, p.status.value) for p in store_tasks.unsatisfied_parents(tx.conn, task.id)]
 
 
-def apply(tx: Tx, board: str, task: Task, move: Move, now: float) -> None:
-    """Write one move: the guarded status change, the attempt's end, the event, the knock-on."""
-    transition(tx, task, move.to, now, move.values)
-    run_id = close_open_run(tx, task, move.outcome, now, summary=move.summary, metadata=move.metadata)
-    if run_id is None and move.attempt_if_unclaimed is not None:
-        run_id = store_runs.open_run(tx.conn, move.attempt_if_unclaimed)
-    store_events.append(tx, board=board, task_id=task.id, kind=move.event, now=now, run_id=run_id,
-                        payload=move.payload)
-    if move.releases:
-        store_subs.remove_all_for_task(tx.conn, task.id)  # after the final message was owed
-        promote(tx, board, now)
-    if move.reopens:
-        # A reopened parent holds its children back again.
-        for cid in store_tasks.demote_ready_children(tx.conn, task.id, now):
-            store_events.append(tx, board=board, task_id=cid, kind=ev.STATUS, now=now,
-                                payload={"status": "todo", "reason": "parent_reopened"})
+def move_in(tx: Tx, board: str, task: Task, target: Status, actor: Actor, now: float, *,
+            handoff: moves.Handoff | None = None, reason: str | None = None) -> bool:
+    """Decide (:func:`.moves.decide`) and write one status change inside ``tx``; False when there
+    was nothing to do."""
+    waiting = waiting_on(tx, task) if moves.needs_parents(task, target) else []
+    move = moves.decide(task, target, actor, waiting=waiting, handoff=handoff, reason=reason, now=now)
+    if move is None:
+        return False
+    apply(tx, board, task, move, now)
+    return True
 
 
 def set_status(ctx: Ctx, board: str, task_id: str, to: str | Status, *, actor: Actor) -> Task:
     """A direct move (drag and drop): triage, todo or ready; running only via a claim."""
-    target = parse_status(to) if isinstance(to, str) else to
+    target = moves.api_target(to)
     if target not in DIRECT_TARGETS:
-        if target is Status.RUNNING:
-            raise InvalidTransition(RUNNING_ONLY_BY_CLAIM)
         raise InvalidTransition(
             f"'{target.value}' has its own verb (complete, block, archive); direct moves are to "
             "triage, todo or ready")
     now = ctx.now()
     with ctx.store.write() as tx:
         task = load(tx.conn, board, task_id)
-        waiting = _waiting(tx, task) if target is Status.READY and task.status is not target else []
+        waiting = waiting_on(tx, task) if moves.needs_parents(task, target) else []
         move = moves.direct(task, target, actor, waiting)
         if move is None:
             return task
@@ -90,7 +116,7 @@ def unblock(ctx: Ctx, board: str, task_id: str, *, actor: Actor) -> Task:
     now = ctx.now()
     with ctx.store.write() as tx:
         task = load(tx.conn, board, task_id)
-        waiting = task.status is Status.BLOCKED and bool(_waiting(tx, task))
+        waiting = task.status is Status.BLOCKED and bool(waiting_on(tx, task))
         apply(tx, board, task, moves.unblock(task, actor, waiting), now)
         return load(tx.conn, board, task.id)
 

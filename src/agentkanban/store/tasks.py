@@ -144,7 +144,11 @@ def _blocked_by_parent(child: Any) -> Any:
 
 
 def promote_ready(conn: Connection, board: str, now: float) -> list[str]:
-    """Move every ``todo`` task whose parents are all done or archived to ``ready``, in one UPDATE."""
+    """Move every ``todo`` task of ``board`` whose parents are all done or archived to ``ready``.
+
+    Only ``kanban promote`` runs this (an operator's explicit sweep, parked tasks included): its cost
+    grows with the board, so no write path calls it.
+    """
     res = conn.execute(
         update(tasks)
         .where(tasks.c.board == board, tasks.c.status == Status.TODO.value,
@@ -153,6 +157,38 @@ def promote_ready(conn: Connection, board: str, now: float) -> list[str]:
         .returning(tasks.c.id)
     )
     return sorted(res.scalars())
+
+
+_CHILDREN_OF = select(task_links.c.child_id).where(
+    task_links.c.parent_id.in_(bindparam("b_parents", expanding=True)))
+_PROMOTE_CHILDREN = (
+    update(tasks)
+    .where(tasks.c.id.in_(_CHILDREN_OF), tasks.c.status == Status.TODO.value,
+           ~_blocked_by_parent(tasks))
+    .values(status=Status.READY.value, updated_at=bindparam("b_now"))
+    .returning(tasks.c.id))
+_PROMOTE_IDS = (
+    update(tasks)
+    .where(tasks.c.id.in_(bindparam("b_ids", expanding=True)), tasks.c.status == Status.TODO.value,
+           ~_blocked_by_parent(tasks))
+    .values(status=Status.READY.value, updated_at=bindparam("b_now"))
+    .returning(tasks.c.id))
+
+
+def promote_children(conn: Connection, parent_ids: list[str], now: float) -> list[str]:
+    """The ``todo`` children of ``parent_ids`` whose parents are now all done or archived go to
+    ``ready`` (one compare-and-set UPDATE on ``status = 'todo'``). Its cost is the number of
+    children of those parents, whatever the size of the board."""
+    if not parent_ids:
+        return []
+    return sorted(conn.execute(_PROMOTE_CHILDREN, {"b_parents": parent_ids, "b_now": now}).scalars())
+
+
+def promote_ids(conn: Connection, task_ids: list[str], now: float) -> list[str]:
+    """Those of ``task_ids`` that are ``todo`` with every parent done or archived go to ``ready``."""
+    if not task_ids:
+        return []
+    return sorted(conn.execute(_PROMOTE_IDS, {"b_ids": task_ids, "b_now": now}).scalars())
 
 
 def demote_ready_children(conn: Connection, parent_id: str, now: float) -> list[str]:
@@ -296,13 +332,6 @@ def ready_queue(conn: Connection, board: str) -> list[tuple[str, str | None, boo
                 tasks.c.claim_lock.is_(None))
          .order_by(tasks.c.priority.desc(), tasks.c.created_at, tasks.c.id))
     return [(r[0], r[1], bool(r[2])) for r in conn.execute(q)]
-
-
-def promotable_ids(conn: Connection, board: str) -> list[str]:
-    """Read-only twin of :func:`promote_ready`: the todo tasks it would move."""
-    q = select(tasks.c.id).where(tasks.c.board == board, tasks.c.status == Status.TODO.value,
-                                 ~_blocked_by_parent(tasks))
-    return sorted(conn.execute(q).scalars())
 
 
 def statuses(conn: Connection, task_ids: list[str]) -> dict[str, tuple[str, float]]:

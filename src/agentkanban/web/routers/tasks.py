@@ -8,12 +8,11 @@ from fastapi import APIRouter, Query, Request
 
 from ...domain.models import TaskDetail
 from ...errors import NotFound, ValidationError
-from ...services import bulk, comments, health, links, tasks, views
+from ...services import bulk, changes, comments, health, links, tasks, views
 from ...services.base import Ctx
 from ...services.common import resolve_id
 from .. import schemas as s
 from ..deps import API_ACTOR, JSON, BoardQ, board_of, ctx_of
-from ..patching import apply_status
 
 router = APIRouter(tags=["tasks"])
 
@@ -107,23 +106,16 @@ def _dispatcher_warning(request: Request, ctx: Ctx) -> str | None:
 
 
 @router.patch("/tasks/{task_id}", response_model=s.TaskOnlyOut, summary="Change a task",
-              description="Applies assignee, then status, then priority, then title/body. Status "
-                          "'running' is refused (400): only the dispatcher's claim starts a task.")
+              description="Applies assignee, then status, then priority, then title/body, in one "
+                          "transaction: a refused part changes nothing. Status 'running' is "
+                          "refused (400): only the dispatcher's claim starts a task.")
 def update_task(request: Request, task_id: str, payload: s.UpdateTaskIn, board: BoardQ = None) -> Any:
     ctx = ctx_of(request)
     slug = board_of(ctx, board)
-    tid = resolve_id(ctx, slug, task_id)
-    task = tasks.get(ctx, slug, tid)
-    if payload.assignee is not None:
-        task = tasks.assign(ctx, slug, tid, payload.assignee or None)
-    if payload.status is not None:
-        task = apply_status(ctx, slug, tid, payload.status, result=payload.result,
-                            summary=payload.summary, metadata=payload.metadata,
-                            reason=payload.block_reason)
-    if payload.priority is not None:
-        task = tasks.reprioritize(ctx, slug, tid, payload.priority)
-    if payload.title is not None or payload.body is not None:
-        task = tasks.edit(ctx, slug, tid, title=payload.title, body=payload.body)
+    task = changes.update(ctx, slug, resolve_id(ctx, slug, task_id), changes.Update(
+        status=payload.status, assignee=payload.assignee, priority=payload.priority,
+        title=payload.title, body=payload.body, result=payload.result, summary=payload.summary,
+        metadata=payload.metadata, block_reason=payload.block_reason), actor=API_ACTOR)
     return JSON({"task": views.task_json(task, ctx.now())})
 
 

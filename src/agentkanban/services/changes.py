@@ -1,0 +1,102 @@
+"""Changing one task's fields, and ``PATCH /tasks/{id}``: every part in one transaction.
+
+The parts are applied in the seed's order (assignee, status, priority, title/body); each input is
+checked before anything is read, and a refusal of any part rolls back the parts before it, so a
+task is never left half-changed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..domain import events as ev
+from ..domain.models import Task
+from ..domain.statuses import Status
+from ..errors import Conflict
+from ..store import Tx
+from ..store import events as store_events
+from ..store import tasks as store_tasks
+from . import moves
+from .base import Actor, Ctx
+from .common import clean_assignee, clean_body, clean_title, load
+from .transitions import move_in
+
+
+def assign_in(tx: Tx, board: str, task: Task, who: str | None, now: float,
+              by: str | None = None) -> None:
+    """Change the assignee (already cleaned); refused while a worker runs the task."""
+    refused = moves.assign_refused(task)
+    if refused:
+        raise Conflict(refused)
+    if task.assignee != who:
+        store_tasks.set_fields(tx.conn, task.id, {"assignee": who, "consecutive_failures": 0,
+                                                  "last_failure_error": None, "updated_at": now})
+        payload: dict[str, Any] = {"assignee": who}
+        if by is not None:
+            payload["by"] = by
+        store_events.append(tx, board=board, task_id=task.id, kind=ev.ASSIGNED, now=now,
+                            payload=payload)
+
+
+def reprioritize_in(tx: Tx, board: str, task: Task, priority: int, now: float) -> None:
+    store_tasks.set_fields(tx.conn, task.id, {"priority": int(priority), "updated_at": now})
+    store_events.append(tx, board=board, task_id=task.id, kind=ev.REPRIORITIZED, now=now,
+                        payload={"priority": int(priority)})
+
+
+def edit_in(tx: Tx, board: str, task: Task, values: dict[str, Any], now: float) -> None:
+    """``values``: cleaned title/body/result."""
+    if values:
+        store_tasks.set_fields(tx.conn, task.id, {**values, "updated_at": now})
+        store_events.append(tx, board=board, task_id=task.id, kind=ev.EDITED, now=now,
+                            payload={"fields": sorted(values)})
+
+
+def edit_values(title: str | None, body: str | None, result: str | None = None) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    if title is not None:
+        values["title"] = clean_title(title)
+    if body is not None:
+        values["body"] = clean_body(body)
+    if result is not None:
+        values["result"] = clean_body(result)
+    return values
+
+
+@dataclass(frozen=True)
+class Update:
+    """A ``PATCH /tasks/{id}`` body; None leaves a field alone (``assignee=""`` unassigns)."""
+
+    status: str | None = None
+    assignee: str | None = None
+    priority: int | None = None
+    title: str | None = None
+    body: str | None = None
+    result: str | None = None
+    summary: str | None = None
+    metadata: dict[str, Any] | str | None = None
+    block_reason: str | None = None
+
+
+def update(ctx: Ctx, board: str, task_id: str, change: Update, *, actor: Actor) -> Task:
+    """Apply ``change`` in the seed's order, all in one transaction: the task is changed entirely
+    or not at all. Status goes through :func:`.moves.decide` like every other status change."""
+    who = clean_assignee(change.assignee or None) if change.assignee is not None else None
+    target = moves.api_target(change.status) if change.status is not None else None
+    handoff = (moves.handoff(change.result, change.summary, change.metadata)
+               if target is Status.DONE else None)
+    edits = edit_values(change.title, change.body)
+    now = ctx.now()
+    with ctx.store.write() as tx:
+        task = load(tx.conn, board, task_id)
+        if change.assignee is not None:
+            assign_in(tx, board, task, who, now)
+            task = load(tx.conn, board, task.id)
+        if target is not None and move_in(tx, board, task, target, actor, now, handoff=handoff,
+                                          reason=change.block_reason):
+            task = load(tx.conn, board, task.id)
+        if change.priority is not None:
+            reprioritize_in(tx, board, task, change.priority, now)
+        edit_in(tx, board, task, edits, now)
+        return load(tx.conn, board, task.id)
