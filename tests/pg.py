@@ -111,8 +111,10 @@ class PgDatabases:
                     self.template = "kanban_template_" + uuid.uuid4().hex[:6]
                     conn.execute(f'CREATE DATABASE "{self.template}"')
                     from agentkanban.store.engine import open_store
+                    from agentkanban.store.migrate import ensure_current
 
                     store = open_store(self._url(self.template))
+                    ensure_current(store)
                     store.dispose()
                 conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
             else:

@@ -138,12 +138,7 @@ def khome(home: Path, db_url: str) -> Iterator[Home]:
     finally:
         for d in daemons:
             d.stop()
-        kill_workers_of(h)
-        for child in spawner.running_children():
-            if child.proc.poll() is None:
-                child.proc.kill()
-            child.proc.wait(10)
-        spawner.collect_exits()
+        kill_workers_of(h)  # every worker of this home, whichever dispatcher object started it
         store_engine.close_all()
 
 

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from agentkanban.dispatch import Dispatcher, procs, spawner
+from agentkanban.dispatch import Dispatcher, procs
 from agentkanban.dispatch.dispatcher import substitute
 from agentkanban.domain.statuses import Status
 from agentkanban.services import runs as runs_svc
@@ -107,7 +107,7 @@ def test_rate_limited_exit_requeues_after_cooldown_without_counting(khome, clock
     t = tasks.create(ctx, "default", title="quota", actor=user, assignee="busy").task
     d = Dispatcher(ctx)
     pid = d.tick().spawned[0]["pid"]
-    wait_for(lambda: spawner.any_exited(), what="the worker to exit")
+    wait_for(lambda: d.spawner.any_exited(), what="the worker to exit")
     result = d.tick()
     assert result.rate_limited == [t.id] and result.spawned == []
     task = tasks.get(ctx, "default", t.id)

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from agentkanban.config import Settings, load_settings
-from agentkanban.dispatch import Dispatcher, spawner
+from agentkanban.dispatch import Dispatcher
 from agentkanban.dispatch import logs as dispatch_logs
 from agentkanban.services import Ctx, context, open_ctx, runs, tasks
 from agentkanban.store import engine as store_engine
@@ -40,7 +40,7 @@ def _run_until_done(dispatcher: Dispatcher, ctx: Ctx, task_id: str) -> str:
     while time.monotonic() < deadline:
         dispatcher.tick()
         task = tasks.get(ctx, "default", task_id)
-        if task.status.value != "running" and task.claim_lock is None and not spawner.running_children():
+        if task.status.value != "running" and task.claim_lock is None and not dispatcher.spawner.running_children():
             break
         time.sleep(0.2)
     log = str(dispatch_logs.read_log(ctx, "default", task_id)["content"])

@@ -28,7 +28,7 @@ def _fresh_url(request: pytest.FixtureRequest, backend: str, tmp_path: Path) -> 
 
 
 def test_single_head_matches_the_code_constant(tmp_path: Path) -> None:
-    store = store_engine.open_store(f"sqlite:///{tmp_path / 'x.db'}", migrate=False)
+    store = store_engine.open_store(f"sqlite:///{tmp_path / 'x.db'}")
     assert migrate.alembic_heads(store) == [migrate.HEAD]
     store_engine.close_all()
 
@@ -36,7 +36,7 @@ def test_single_head_matches_the_code_constant(tmp_path: Path) -> None:
 @pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def test_upgrade_head_matches_metadata(request, backend: str, tmp_path: Path) -> None:
     url = _fresh_url(request, backend, tmp_path)
-    store = store_engine.open_store(url, migrate=False)
+    store = store_engine.open_store(url)
     assert migrate.current_revision(store) is None
     migrate.upgrade(store)
     assert migrate.current_revision(store) == migrate.HEAD
@@ -60,7 +60,7 @@ def test_upgrade_head_matches_metadata(request, backend: str, tmp_path: Path) ->
 
 def _open(url: str, q: mp.Queue[str]) -> None:
     try:
-        store_engine.open_store(url)
+        migrate.ensure_current(store_engine.open_store(url))
         q.put("ok")
     except Exception as err:  # reported to the parent
         q.put(repr(err))
@@ -83,9 +83,43 @@ def test_racing_first_opens_migrate_once(tmp_path: Path) -> None:
 
 def test_an_up_to_date_sqlite_store_never_loads_the_postgresql_dialect(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'k.db'}"
-    store_engine.open_store(url)  # creates and migrates (the migration names both dialects)
+    migrate.ensure_current(store_engine.open_store(url))  # the migration names both dialects
     store_engine.close_all()
-    code = ("import sys; from agentkanban.store import engine; "
-            f"engine.open_store({url!r}); print(sorted(m for m in sys.modules if 'postgresql' in m))")
+    code = ("import sys; from agentkanban.store import engine, migrate; "
+            f"migrate.ensure_current(engine.open_store({url!r})); "
+            "print(sorted(m for m in sys.modules if 'postgresql' in m))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_opening_never_migrates_and_db_current_says_so(request, backend: str, tmp_path: Path,
+                                                       monkeypatch, capsys) -> None:
+    from agentkanban.cli import main
+    from agentkanban.config import load_settings
+    from agentkanban.services import open_ctx
+
+    url = _fresh_url(request, backend, tmp_path)
+    monkeypatch.setenv("KANBAN_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("KANBAN_DATABASE_URL", url)
+
+    def kanban(*args: str) -> str:
+        capsys.readouterr()
+        try:
+            main(list(args))
+        except SystemExit as e:
+            assert not e.code
+        return capsys.readouterr().out.strip()
+
+    store = store_engine.open_store(url)
+    assert migrate.current_revision(store) is None  # opening created nothing
+    assert kanban("db", "current").startswith("(empty)")
+    assert migrate.current_revision(store) is None  # and neither did asking
+    with store.engine.connect() as conn:
+        assert inspect(conn).get_table_names() == []
+    open_ctx(load_settings(), upgrade=False)  # a context that does not upgrade leaves it alone
+    assert migrate.current_revision(store) is None
+    kanban("list")  # the CLI upgrades where it always did
+    assert migrate.current_revision(store) == migrate.HEAD
+    assert kanban("db", "current") == migrate.HEAD
+    store_engine.close_all()

@@ -109,3 +109,29 @@ def test_dispatch(api, ctx):
     assert api.post("/dispatch", params={"dry_run": "true", "board": "proj"}).json()["boards"] == ["proj"]
     assert_error(api.post("/dispatch", params={"board": "nope"}), 404)
     assert_error(api.post("/dispatch", params={"max": -1}), 422)
+
+
+def test_dispatch_asks_the_servers_own_dispatcher(settings, ctx, app):
+    """POST /dispatch runs a pass of the dispatcher the server keeps (the one its loop runs), never
+    a throwaway: a pass already running in it is reported, not run beside it."""
+    from fastapi.testclient import TestClient
+
+    from agentkanban.dispatch import Dispatcher
+    from agentkanban.web.app import create_app
+
+    running = Dispatcher(ctx)
+    running.lock_wait_seconds = 0.01
+    served = create_app(settings, ctx=ctx, dispatcher=running)
+    with TestClient(served, base_url="http://127.0.0.1") as c:
+        c.headers["authorization"] = f"Bearer {served.state.token}"
+        with running._tick_lock:  # the loop is in the middle of a pass
+            assert c.post("/api/dispatch").json()["skipped_locked"] is True
+        assert c.post("/api/dispatch").json()["skipped_locked"] is False
+    assert served.state.dispatcher is running
+    # Without a loop (--no-dispatch) the server keeps one dispatcher for these requests.
+    with TestClient(app, base_url="http://127.0.0.1") as c:
+        c.headers["authorization"] = f"Bearer {app.state.token}"
+        c.post("/api/dispatch", params={"dry_run": "true"})
+        kept = app.state.dispatcher
+        c.post("/api/dispatch", params={"dry_run": "true"})
+        assert kept is not None and app.state.dispatcher is kept

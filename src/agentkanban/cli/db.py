@@ -23,8 +23,14 @@ def upgrade(app: App) -> None:
 @db.command("current")
 @pass_app
 def current(app: App) -> None:
-    """Print the database's schema revision."""
-    click.echo(maintenance.revision(app.ctx) or "(empty)")
+    """Print the database's schema revision, and whether it is behind; never upgrades it."""
+    rev, head = maintenance.schema_state(app.settings)
+    if rev is None:
+        click.echo(f"(empty): no schema yet; `kanban db upgrade` creates it (revision {head})")
+    elif rev != head:
+        click.echo(f"{rev} (behind {head}; run `kanban db upgrade`)")
+    else:
+        click.echo(rev)
 
 
 @click.command("gc")

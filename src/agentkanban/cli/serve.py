@@ -75,14 +75,17 @@ def serve(app: App, host: str | None, port: int | None, no_dispatch: bool, no_no
             "server made up itself; choose one: set KANBAN_TOKEN or `token:` in config.yaml, "
             "and list the names clients use in serve.allowed_hosts")
     ctx = app.ctx
-    web = create_app(settings, ctx=ctx, token=source, bound_host=host)
-    sock = _bind(host, port)
-    actual = sock.getsockname()[1]
-    loops = []
+    dispatcher = None
     if settings.serve.dispatch and not no_dispatch:
         from ..dispatch.dispatcher import Dispatcher
 
-        loops.append(_start_loop(Dispatcher(ctx), "dispatcher"))
+        dispatcher = Dispatcher(ctx)
+    web = create_app(settings, ctx=ctx, token=source, bound_host=host, dispatcher=dispatcher)
+    sock = _bind(host, port)
+    actual = sock.getsockname()[1]
+    loops = []
+    if dispatcher is not None:
+        loops.append(_start_loop(dispatcher, "dispatcher"))
     if settings.serve.notify and not no_notify:
         from ..notify.notifier import Notifier
 

@@ -28,10 +28,6 @@ from . import logs, procs, reaper, spawner, workspaces
 
 log = logging.getLogger("agentkanban.dispatch")
 
-# One pass at a time per process: the server's background loop and a ``POST /dispatch`` pass
-# share the child registry. Across processes the claim's compare-and-set (with the caps counted
-# in the same transaction) is what keeps two dispatchers from double-claiming.
-_TICK_LOCK = threading.Lock()
 REPORT_LIMIT = 200  # longest list of skipped tasks a pass reports
 
 
@@ -78,6 +74,14 @@ class Dispatcher:
 
     def __init__(self, ctx: Ctx) -> None:
         self.ctx = ctx
+        # Everything a dispatcher keeps lives here, never in a module: its children, what its
+        # reaper asked of them, and one pass at a time (its loop and a ``POST /dispatch`` pass,
+        # which the server asks of this same object). Across processes the claim's
+        # compare-and-set, with the caps counted in the same transaction, keeps two dispatchers
+        # from double-claiming.
+        self.spawner = spawner.Spawner()
+        self.reaper = reaper.Reaper(self.spawner)
+        self._tick_lock = threading.Lock()
         self.lock = procs.lock_for_this_process(secrets.token_hex(4))
         self._stop = threading.Event()
         self._wake = threading.Event()
@@ -130,18 +134,18 @@ class Dispatcher:
                 self._stop.wait(max(0.0, started + self.min_gap_seconds - time.monotonic()))
                 self._wake.clear()
                 return
-            if spawner.any_exited() or self._latest_event() != cursor:
+            if self.spawner.any_exited() or self._latest_event() != cursor:
                 return
 
     # -- one pass -------------------------------------------------------------------------------
     def tick(self, *, dry_run: bool = False, max_spawn: int | None = None,
              board: str | None = None) -> DispatchResult:
         result = DispatchResult(dry_run=dry_run)
-        if not _TICK_LOCK.acquire(timeout=self.lock_wait_seconds):
+        if not self._tick_lock.acquire(timeout=self.lock_wait_seconds):
             result.skipped_locked = True
             return result
         try:
-            spawner.collect_exits()
+            self.spawner.collect_exits()
             slugs = [boards_svc.normalize_slug(board)] if board else dispatching.active_boards(self.ctx)
             result.boards = slugs
             budget = [max_spawn] if max_spawn is not None else None
@@ -155,11 +159,11 @@ class Dispatcher:
                 self._sweep(slugs)
                 health.record_dispatcher_tick(self.ctx, {
                     "host": procs.HOST, "pid": os.getpid(), "spawned": len(result.spawned),
-                    "running": len(spawner.running_children()),
+                    "running": len(self.spawner.running_children()),
                     "stranded": [*result.skipped_unassigned[:20],
                                  *[d["id"] for d in result.skipped_nonspawnable[:20]]]})
         finally:
-            _TICK_LOCK.release()
+            self._tick_lock.release()
         return result
 
     def _pass_board(self, board: str, result: DispatchResult, dry_run: bool,
@@ -169,8 +173,8 @@ class Dispatcher:
         if not dry_run:
             before = (result.reclaimed, len(result.crashed), len(result.timed_out),
                       len(result.rate_limited), len(result.protocol_violation))
-            reaper.reap(self.ctx, board, snap.open_runs, result)
-            reaper.stop_ended(self.ctx, board, {r.id for r in snap.open_runs}, result)
+            self.reaper.reap(self.ctx, board, snap.open_runs, result)
+            self.reaper.stop_ended(self.ctx, board, {r.id for r in snap.open_runs}, result)
             changed = before != (result.reclaimed, len(result.crashed), len(result.timed_out),
                                  len(result.rate_limited), len(result.protocol_violation))
         if changed:
@@ -184,7 +188,7 @@ class Dispatcher:
         by_profile, by_board = dispatching.open_counts(self.ctx)
         board_cap = settings.dispatch.max_in_progress
         cooling = self._cooling_down([tid for tid, _a, failed in ready if failed])
-        busy = reaper.busy_tasks(board)
+        busy = self.reaper.busy_tasks(board)
         # Assignees are stored folded to lower case; profile names in the config may not be.
         profiles = {name.strip().lower(): p for name, p in settings.profiles.items()}
         for tid, assignee, _failed in ready:
@@ -269,7 +273,7 @@ class Dispatcher:
             logs.rotate_before_spawn(path, settings.dispatch.log_rotate_bytes,
                                      settings.dispatch.log_backup_count)
             self._log_header(path, f"attempt {claim.run_id} by profile {name} in {ws}")
-            pid = spawner.spawn(argv, env=env, cwd=ws, log_path=path, run_id=claim.run_id,
+            pid = self.spawner.spawn(argv, env=env, cwd=ws, log_path=path, run_id=claim.run_id,
                                 task_id=task.id, board=board)
         except (KanbanError, OSError) as err:
             error = f"spawn failed (profile {name!r}): {err}"
@@ -303,7 +307,7 @@ class Dispatcher:
     def _sweep(self, slugs: list[str]) -> None:
         settings = self.ctx.settings
         busy = set()
-        for child in spawner.running_children():
+        for child in self.spawner.running_children():
             busy.add(child.task_id)
             try:
                 logs.rotate_live(logs.log_path(self.ctx, child.board, child.task_id),

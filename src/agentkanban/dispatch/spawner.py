@@ -1,8 +1,8 @@
 """Starting worker processes: the only module of the product that imports ``subprocess``.
 
-Children are kept in one registry per process (not per :class:`Dispatcher` object) because the
-server may run a one-off pass for ``POST /dispatch`` beside its background loop: whichever pass
-notices that a child exited must find its exit status here.
+A :class:`Spawner` is the registry of the children one dispatcher started, owned by that
+:class:`~.dispatcher.Dispatcher` (``POST /dispatch`` asks the server's running dispatcher for a
+pass instead of building another, so the children are never split between two registries).
 """
 
 from __future__ import annotations
@@ -33,11 +33,6 @@ class Child:
     proc: subprocess.Popen[bytes]
 
 
-_lock = threading.Lock()
-_children: dict[int, Child] = {}
-_exits: dict[int, tuple[int, Child, float]] = {}
-
-
 def base_env() -> dict[str, str]:
     """A worker inherits the dispatcher's environment (PATH, HOME, credentials of the agent CLIs),
     as any process launcher does, minus the variables that would make it look like another worker."""
@@ -47,67 +42,70 @@ def base_env() -> dict[str, str]:
     return env
 
 
-def spawn(argv: list[str], *, env: Mapping[str, str], cwd: Path, log_path: Path, run_id: int,
-          task_id: str, board: str) -> int:
-    """Start ``argv`` in its own session (so the whole group can be signalled), output to the log."""
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        with open(log_path, "ab") as log:
-            proc = subprocess.Popen(  # noqa: S603 - argv comes from the operator's own config
-                argv, cwd=str(cwd), env=dict(env), stdin=subprocess.DEVNULL, stdout=log,
-                stderr=subprocess.STDOUT, start_new_session=True, close_fds=True)
-    except FileNotFoundError as err:
-        if err.filename == str(cwd):
-            raise SpawnError(f"workspace {cwd} does not exist") from None
-        raise SpawnError(f"command not found: {argv[0]!r} (is it installed and on PATH?)") from None
-    except PermissionError:
-        raise SpawnError(f"command is not executable: {argv[0]!r}") from None
-    except OSError as err:
-        raise SpawnError(f"could not start {argv[0]!r}: {err.strerror or err}") from None
-    with _lock:
-        _children[proc.pid] = Child(proc.pid, run_id, task_id, board, time.monotonic(), proc)
-    return proc.pid
+class Spawner:
+    """The children one dispatcher started, and the exit statuses not yet taken."""
 
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._children: dict[int, Child] = {}
+        self._exits: dict[int, tuple[int, Child, float]] = {}
 
-def collect_exits() -> None:
-    """Reap children that exited; their status waits in the registry until taken."""
-    now = time.monotonic()
-    with _lock:
-        for pid, child in list(_children.items()):
-            rc = child.proc.poll()
-            if rc is not None:
-                del _children[pid]
-                _exits[pid] = (rc, child, now)
-        for pid, (_rc, _child, at) in list(_exits.items()):
-            if now - at > EXIT_TTL_SECONDS:
-                del _exits[pid]
+    def spawn(self, argv: list[str], *, env: Mapping[str, str], cwd: Path, log_path: Path,
+              run_id: int, task_id: str, board: str) -> int:
+        """Start ``argv`` in its own session (so the whole group can be signalled), output to the log."""
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            with open(log_path, "ab") as log:
+                proc = subprocess.Popen(  # noqa: S603 - argv comes from the operator's own config
+                    argv, cwd=str(cwd), env=dict(env), stdin=subprocess.DEVNULL, stdout=log,
+                    stderr=subprocess.STDOUT, start_new_session=True, close_fds=True)
+        except FileNotFoundError as err:
+            if err.filename == str(cwd):
+                raise SpawnError(f"workspace {cwd} does not exist") from None
+            raise SpawnError(f"command not found: {argv[0]!r} (is it installed and on PATH?)") from None
+        except PermissionError:
+            raise SpawnError(f"command is not executable: {argv[0]!r}") from None
+        except OSError as err:
+            raise SpawnError(f"could not start {argv[0]!r}: {err.strerror or err}") from None
+        with self._lock:
+            self._children[proc.pid] = Child(proc.pid, run_id, task_id, board, time.monotonic(), proc)
+        return proc.pid
 
+    def collect_exits(self) -> None:
+        """Reap children that exited; their status waits in the registry until taken."""
+        now = time.monotonic()
+        with self._lock:
+            for pid, child in list(self._children.items()):
+                rc = child.proc.poll()
+                if rc is not None:
+                    del self._children[pid]
+                    self._exits[pid] = (rc, child, now)
+            for pid, (_rc, _child, at) in list(self._exits.items()):
+                if now - at > EXIT_TTL_SECONDS:
+                    del self._exits[pid]
 
-def any_exited() -> bool:
-    """Cheap check for the wait loop: has any child exited since the last collection?"""
-    with _lock:
-        children = list(_children.values())
-    return any(c.proc.poll() is not None for c in children)
+    def any_exited(self) -> bool:
+        """Cheap check for the wait loop: has any child exited since the last collection?"""
+        with self._lock:
+            children = list(self._children.values())
+        return any(c.proc.poll() is not None for c in children)
 
+    def take_exit(self, pid: int, run_id: int) -> int | None:
+        """The exit status of this process's child for ``run_id`` (negative: killed by that signal)."""
+        with self._lock:
+            entry = self._exits.get(pid)
+            if entry is None or entry[1].run_id != run_id:
+                return None
+            del self._exits[pid]
+        return entry[0]
 
-def take_exit(pid: int, run_id: int) -> int | None:
-    """The exit status of this process's child for ``run_id`` (negative: killed by that signal)."""
-    with _lock:
-        entry = _exits.get(pid)
-        if entry is None or entry[1].run_id != run_id:
-            return None
-        del _exits[pid]
-    return entry[0]
+    def is_running_child(self, pid: int) -> bool:
+        with self._lock:
+            return pid in self._children
 
-
-def is_running_child(pid: int) -> bool:
-    with _lock:
-        return pid in _children
-
-
-def running_children() -> list[Child]:
-    with _lock:
-        return list(_children.values())
+    def running_children(self) -> list[Child]:
+        with self._lock:
+            return list(self._children.values())
 
 
 def run_command(argv: list[str], *, cwd: Path | None = None, timeout: float = 60.0) -> tuple[int, str]:

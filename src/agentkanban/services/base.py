@@ -55,8 +55,16 @@ class Ctx:
         return self.home / "boards" / slug
 
 
-def open_ctx(settings: Settings, clock: Callable[[], float] = time.time) -> Ctx:
+def open_ctx(settings: Settings, clock: Callable[[], float] = time.time, *,
+             upgrade: bool = True) -> Ctx:
+    """The services' context over the configured database. ``upgrade`` (what the CLI, ``serve``,
+    the daemon and the MCP server do) first brings the schema to the newest revision; opening the
+    store itself never does (``kanban db current`` opens with ``upgrade=False``)."""
     store = open_store(settings.database_url, synchronous=settings.sqlite_synchronous)
+    if upgrade:
+        from ..store.migrate import ensure_current
+
+        ensure_current(store)
     return Ctx(store=store, settings=settings, clock=clock)
 
 

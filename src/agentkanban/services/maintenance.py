@@ -18,8 +18,9 @@ DAY = 86400
 
 
 def upgrade(settings: Settings) -> str:
-    store = open_store(settings.database_url, synchronous=settings.sqlite_synchronous, migrate=False)
+    store = open_store(settings.database_url, synchronous=settings.sqlite_synchronous)
     migrate.upgrade(store)
+    store.schema_current = True
     with store.write() as tx:
         dialect.refresh_stats(tx.conn)
     return migrate.current_revision(store) or ""
@@ -44,6 +45,13 @@ def refresh_stats_if_stale(ctx: Ctx, taken_at: int | None) -> int:
 
 def revision(ctx: Ctx) -> str | None:
     return migrate.current_revision(ctx.store)
+
+
+def schema_state(settings: Settings) -> tuple[str | None, str]:
+    """The database's schema revision as it is (None: empty) and the newest this code knows.
+    Changes nothing: an old or empty database is reported, not upgraded."""
+    store = open_store(settings.database_url, synchronous=settings.sqlite_synchronous)
+    return migrate.current_revision(store), migrate.HEAD
 
 
 def gc(ctx: Ctx, board: str, *, event_days: int = 30, log_days: int = 30) -> dict[str, Any]:

@@ -70,6 +70,7 @@ class Store:
         self.engine = engine
         self.is_sqlite = engine.dialect.name == "sqlite"
         self._listeners: list[Listener] = []
+        self.schema_current = False  # set once this process saw the schema at the newest revision
         self._lock = threading.Lock()
 
     # -- cheap change detection -----------------------------------------------------------------
@@ -158,8 +159,10 @@ _STORES: dict[str, Store] = {}
 _STORES_LOCK = threading.Lock()
 
 
-def open_store(url: str, *, synchronous: str = "NORMAL", migrate: bool = True) -> Store:
-    """Return the process-wide :class:`Store` for ``url``, creating and migrating it on first use."""
+def open_store(url: str, *, synchronous: str = "NORMAL") -> Store:
+    """Return the process-wide :class:`Store` for ``url``. Opening never changes the database:
+    bringing its schema up to date is the caller's explicit step (:func:`.migrate.ensure_current`),
+    so ``kanban db current`` can still see an old or empty database as it is."""
     with _STORES_LOCK:
         store = _STORES.get(url)
         if store is not None:
@@ -174,10 +177,6 @@ def open_store(url: str, *, synchronous: str = "NORMAL", migrate: bool = True) -
             engine = create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
         schema.use_dialect(engine.dialect.name)
         store = Store(url, engine)
-        if migrate:
-            from .migrate import ensure_current
-
-            ensure_current(store)
         _STORES[url] = store
         return store
 

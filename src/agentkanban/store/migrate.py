@@ -25,8 +25,12 @@ def current_revision(store: Store) -> str | None:
 
 
 def ensure_current(store: Store) -> None:
+    """Upgrade the schema to the newest revision unless this process already saw it there."""
+    if store.schema_current:
+        return
     if current_revision(store) != HEAD:
         upgrade(store)
+    store.schema_current = True
 
 
 def _config(store: Store):  # type: ignore[no-untyped-def]

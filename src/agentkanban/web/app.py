@@ -8,6 +8,7 @@ at ``/api/`` and, for tools written against the reference dashboard, again at
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -74,8 +75,10 @@ def status_for(err: KanbanError) -> int:
 
 
 def create_app(settings: Settings, *, ctx: Ctx | None = None, token: TokenSource | None = None,
-               bound_host: str | None = None, poll_seconds: float | None = None) -> FastAPI:
-    """Build the app. ``token`` and ``bound_host`` default to the settings' (see ``auth``)."""
+               bound_host: str | None = None, poll_seconds: float | None = None,
+               dispatcher: Any = None) -> FastAPI:
+    """Build the app. ``token`` and ``bound_host`` default to the settings' (see ``auth``).
+    ``dispatcher``: the one ``kanban serve`` runs, which ``POST /dispatch`` asks for a pass."""
     ctx = ctx or open_ctx(settings)
     source = token or load_token(settings)
     hub = EventHub(ctx, **({"poll_seconds": poll_seconds} if poll_seconds else {}))
@@ -105,6 +108,8 @@ def create_app(settings: Settings, *, ctx: Ctx | None = None, token: TokenSource
     app.state.settings = settings
     app.state.token = source.token
     app.state.hub = hub
+    app.state.dispatcher = dispatcher
+    app.state.dispatcher_lock = threading.Lock()
     for prefix in API_PREFIXES:
         for r in (tasks.router, meta.router, boards.router):
             app.include_router(r, prefix=prefix, responses=ERROR_RESPONSES,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
@@ -13,6 +13,9 @@ from ...services import subs, views
 from ...services.common import resolve_id
 from .. import schemas as s
 from ..deps import JSON, BoardQ, board_of, ctx_of
+
+if TYPE_CHECKING:
+    from ...dispatch.dispatcher import Dispatcher
 
 router = APIRouter(tags=["board"])
 
@@ -81,13 +84,24 @@ def get_assignees(request: Request, board: BoardQ = None) -> Any:
 
 
 @router.post("/dispatch", response_model=s.DispatchOut, summary="Run one dispatcher pass now",
-             description="Reclaims stale claims, promotes ready work and spawns workers, as the "
-                         "background loop does; with ?board= only that board.")
+             description="Asks this server's dispatcher for a pass now (the one its background "
+                         "loop runs; with --no-dispatch, one the server keeps for these requests): "
+                         "settles running attempts and spawns workers for ready tasks, as the loop "
+                         "does; with ?board= only that board.")
 def dispatch(request: Request, board: BoardQ = None, dry_run: bool = False,
              max_spawn: Annotated[int, Query(alias="max", ge=0, le=1000)] = 8) -> Any:
-    from ...dispatch.dispatcher import Dispatcher
-
     ctx = ctx_of(request)
     slug = board_of(ctx, board) if board else None
-    result = Dispatcher(ctx).tick(dry_run=dry_run, max_spawn=max_spawn, board=slug)
+    result = _dispatcher(request).tick(dry_run=dry_run, max_spawn=max_spawn, board=slug)
     return JSON(dataclasses.asdict(result))
+
+
+def _dispatcher(request: Request) -> Dispatcher:
+    """The server's dispatcher: never a throwaway, so its children stay in one registry."""
+    state = request.app.state
+    with state.dispatcher_lock:
+        if getattr(state, "dispatcher", None) is None:
+            from ...dispatch.dispatcher import Dispatcher
+
+            state.dispatcher = Dispatcher(ctx_of(request))
+        return state.dispatcher  # type: ignore[no-any-return]
