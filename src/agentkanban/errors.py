@@ -23,6 +23,14 @@ class ValidationError(KanbanError):
     """The input is malformed: empty title, bad slug, bad JSON, relative path..."""
 
 
+class UnknownCards(ValidationError):
+    """A completion names created cards (follow-up tasks) that do not exist on the board."""
+
+    def __init__(self, message: str, missing: list[str]) -> None:
+        super().__init__(message)
+        self.missing = missing
+
+
 class Conflict(KanbanError):
     """The input is well formed but the current state refuses it."""
 

@@ -58,17 +58,24 @@ def comment(app: App, task_id: str, text: tuple[str, ...], author: str | None) -
 @click.option("--summary", help="What was done, for people and for the tasks that depend on it.")
 @click.option("--metadata", help='Structured handoff as a JSON object, e.g. \'{"files": ["a.py"]}\'.')
 @click.option("--result", help="Short result text.")
+@click.option("--created-card", "created_cards", multiple=True,
+              help="Id of a follow-up task made while working on it (repeat); each must exist.")
+@click.option("--artifact", "artifacts", multiple=True,
+              help="Path or URL of something produced (repeat); kept in metadata.artifacts.")
 @click.option("--json", "as_json", is_flag=True)
 @pass_app
 def complete(app: App, task_ids: tuple[str, ...], summary: str | None, metadata: str | None,
-             result: str | None, as_json: bool) -> None:
+             result: str | None, created_cards: tuple[str, ...], artifacts: tuple[str, ...],
+             as_json: bool) -> None:
     """Mark tasks done (defaults to $KANBAN_TASK_ID inside a worker)."""
-    if len(task_ids) > 1 and (summary or metadata):
-        raise click.UsageError("--summary and --metadata describe one task; complete one id at a time")
+    if len(task_ids) > 1 and (summary or metadata or created_cards or artifacts):
+        raise click.UsageError("--summary, --metadata, --created-card and --artifact describe one "
+                               "task; complete one id at a time")
     meta = transitions.parse_metadata(metadata)  # bad JSON fails before anything changes
     ids = [app.task_id(t) for t in task_ids] or [app.task_id(None)]
     done = [transitions.complete(app.ctx, app.board, tid, actor=app.actor, summary=summary,
-                                 metadata=meta, result=result) for tid in ids]
+                                 metadata=meta, result=result, created_cards=list(created_cards),
+                                 artifacts=list(artifacts)) for tid in ids]
     if as_json:
         emit_json({"completed": [t.id for t in done]})
     else:

@@ -17,7 +17,7 @@ from pydantic import Field
 from ..config import Settings
 from ..domain.models import Task
 from ..domain.statuses import parse_status
-from ..errors import KanbanError, NotFound, ValidationError
+from ..errors import KanbanError, UnknownCards, ValidationError
 from ..services import Actor, Ctx, boards, comments, graph, links, runs, subs, tasks, transitions
 from ..services import context as worker_context
 from ..services.common import resolve_id
@@ -167,27 +167,15 @@ class Toolset:
         tid = self._task(slug, task_id)
         if not (summary or "").strip() and not (result or "").strip():
             raise ValidationError("give a summary of what you did (or a result) so the next task can use it")
-        meta = dict(metadata or {})
-        if created_cards:
-            missing, found = [], []
-            for ref in created_cards:
-                try:
-                    found.append(tasks.get(self.ctx, slug, resolve_id(self.ctx, slug, str(ref))).id)
-                except (NotFound, ValidationError):
-                    missing.append(str(ref))
-            if missing:
-                return fail("HallucinatedCards",
-                            f"created_cards lists tasks that do not exist on board {slug!r}: "
-                            f"{', '.join(missing)}", retryable=True,
-                            hint="create them with kanban_create, or leave them out of created_cards",
-                            missing=missing)
-            meta["created_cards"] = found
-        if artifacts:
-            prior = meta.get("artifacts")
-            kept = [str(a) for a in prior] if isinstance(prior, list) else []
-            meta["artifacts"] = list(dict.fromkeys([*kept, *(str(a) for a in artifacts)]))
-        task = transitions.complete(self.ctx, slug, tid, actor=self.actor, summary=redact(summary),
-                                    result=redact(result), metadata=redact_json(meta) or None)
+        try:
+            task = transitions.complete(self.ctx, slug, tid, actor=self.actor, summary=redact(summary),
+                                        result=redact(result), metadata=redact_json(metadata),
+                                        created_cards=[str(c) for c in created_cards or ()],
+                                        artifacts=[redact(str(a)) or "" for a in artifacts or ()])
+        except UnknownCards as err:
+            return fail("HallucinatedCards", err.message, retryable=True,
+                        hint="create them with kanban_create, or leave them out of created_cards",
+                        missing=err.missing)
         children = graph.edges(self.ctx, [task.id])[task.id]["children"]
         child_status = {c: tasks.get(self.ctx, slug, c).status.value for c in children}
         return ok(task_id=task.id, status=task.status.value, children=child_status)
@@ -247,13 +235,7 @@ class Toolset:
             description="Same key returns the existing task instead of a duplicate.")] = None,
         board: Board = None,
     ) -> CallToolResult:
-        slug = self._board(board)
-        if self.actor.worker_task is not None and (workspace is None or tenant is None):
-            own = self._own_task(slug)
-            if own is not None:
-                tenant = tenant if tenant is not None else own.tenant
-                if workspace is None and own.workspace_kind != "scratch" and own.workspace_path:
-                    workspace = f"{own.workspace_kind}:{own.workspace_path}"
+        slug = self._board(board)  # a worker's follow-up inherits tenant and workspace (services)
         made = tasks.create(self.ctx, slug, title=title, actor=self.actor, body=redact(body),
                             assignee=assignee, parents=list(parents or ()), tenant=tenant,
                             priority=priority, triage=triage, idempotency_key=idempotency_key,
@@ -262,12 +244,6 @@ class Toolset:
         parent_ids = graph.edges(self.ctx, [made.task.id])[made.task.id]["parents"]
         return ok(task_id=made.task.id, status=made.task.status.value, created=made.created,
                   parents=parent_ids, task=_compact(made.task))
-
-    def _own_task(self, slug: str) -> Task | None:
-        try:
-            return tasks.get(self.ctx, slug, self.actor.worker_task or "")
-        except NotFound:
-            return None
 
     @guarded
     def kanban_link(

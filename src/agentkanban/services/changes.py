@@ -20,7 +20,7 @@ from ..store import tasks as store_tasks
 from . import moves
 from .base import Actor, Ctx
 from .common import clean_assignee, clean_body, clean_title, load
-from .transitions import move_in
+from .transitions import cards_in, move_in
 
 
 def assign_in(tx: Tx, board: str, task: Task, who: str | None, now: float,
@@ -77,6 +77,8 @@ class Update:
     summary: str | None = None
     metadata: dict[str, Any] | str | None = None
     block_reason: str | None = None
+    created_cards: list[str] | None = None  # with status=done, see transitions.complete
+    artifacts: list[str] | None = None
 
 
 def update(ctx: Ctx, board: str, task_id: str, change: Update, *, actor: Actor) -> Task:
@@ -84,7 +86,7 @@ def update(ctx: Ctx, board: str, task_id: str, change: Update, *, actor: Actor) 
     or not at all. Status goes through :func:`.moves.decide` like every other status change."""
     who = clean_assignee(change.assignee or None) if change.assignee is not None else None
     target = moves.api_target(change.status) if change.status is not None else None
-    handoff = (moves.handoff(change.result, change.summary, change.metadata)
+    handoff = (moves.handoff(change.result, change.summary, change.metadata, change.artifacts)
                if target is Status.DONE else None)
     edits = edit_values(change.title, change.body)
     now = ctx.now()
@@ -93,6 +95,8 @@ def update(ctx: Ctx, board: str, task_id: str, change: Update, *, actor: Actor) 
         if change.assignee is not None:
             assign_in(tx, board, task, who, now)
             task = load(tx.conn, board, task.id)
+        if handoff is not None and change.created_cards:
+            handoff = handoff.with_cards(cards_in(tx, board, change.created_cards))
         if target is not None and move_in(tx, board, task, target, actor, now, handoff=handoff,
                                           reason=change.block_reason):
             task = load(tx.conn, board, task.id)

@@ -77,6 +77,10 @@ class Handoff:
     def first_line(self) -> str | None:
         return self.summary.splitlines()[0][:400] if self.summary else None
 
+    def with_cards(self, card_ids: list[str]) -> Handoff:
+        """The follow-up tasks the worker created, checked to exist, as ``metadata.created_cards``."""
+        return Handoff(self.result, self.summary, {**(self.metadata or {}), "created_cards": card_ids})
+
 
 def parse_metadata(raw: str | dict[str, Any] | None) -> dict[str, Any] | None:
     """Metadata is a JSON object; a string is parsed, anything else is refused."""
@@ -92,9 +96,16 @@ def parse_metadata(raw: str | dict[str, Any] | None) -> dict[str, Any] | None:
     return raw
 
 
-def handoff(result: str | None, summary: str | None,
-            metadata: dict[str, Any] | str | None) -> Handoff:
+def handoff(result: str | None, summary: str | None, metadata: dict[str, Any] | str | None,
+            artifacts: Iterable[str] | None = None) -> Handoff:
+    """Check a completion's handoff; ``artifacts`` (paths or URLs of what was produced) are merged
+    into ``metadata.artifacts``, after any already there, without repeats."""
     meta = parse_metadata(metadata)
+    if artifacts:
+        meta = dict(meta or {})
+        prior = meta.get("artifacts")
+        kept = [str(a) for a in prior] if isinstance(prior, list) else []
+        meta["artifacts"] = list(dict.fromkeys([*kept, *(str(a) for a in artifacts)]))
     result = clean_body(result)
     summary = (summary or "").strip() or (result or "").strip() or None
     if summary and len(summary) > MAX_SUMMARY:

@@ -83,6 +83,8 @@ def create(
     title = clean_title(title)
     body = clean_body(body)
     assignee = clean_assignee(assignee)
+    if actor.is_worker and (tenant is None or (workspace is None and workspace_path is None)):
+        tenant, workspace = _inherit(ctx, board, actor, tenant, workspace, workspace_path)
     kind, wpath = parse_workspace(workspace, workspace_path)
     skill_list = _clean_skills(skills)
     key = (idempotency_key or "").strip() or None
@@ -127,6 +129,23 @@ def create(
             "tenant": tenant, "skills": skill_list or None,
         })
     return Created(task, True)
+
+
+def _inherit(ctx: Ctx, board: str, actor: Actor, tenant: str | None, workspace: str | None,
+             workspace_path: str | None) -> tuple[str | None, str | None]:
+    """A worker's follow-up task inherits what it does not say from the worker's own task: the
+    tenant (``""`` says "none"), and a ``dir`` or ``worktree`` workspace (a scratch one is the
+    worker's own and is never shared)."""
+    with ctx.store.read() as conn:
+        own = store_tasks.get(conn, actor.worker_task or "", board)
+    if own is None:
+        return tenant, workspace
+    if tenant is None:
+        tenant = own.tenant
+    if workspace is None and workspace_path is None and own.workspace_kind != "scratch" \
+            and own.workspace_path:
+        workspace = f"{own.workspace_kind}:{own.workspace_path}"
+    return tenant, workspace
 
 
 def edit(ctx: Ctx, board: str, task_id: str, *, title: str | None = None,

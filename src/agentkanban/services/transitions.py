@@ -6,7 +6,7 @@ from typing import Any
 
 from ..domain.models import Task
 from ..domain.statuses import DIRECT_TARGETS, Status
-from ..errors import InvalidTransition
+from ..errors import InvalidTransition, NotFound, UnknownCards, ValidationError
 from ..store import Tx
 from ..store import events as store_events
 from ..store import runs as store_runs
@@ -14,7 +14,16 @@ from ..store import subs as store_subs
 from ..store import tasks as store_tasks
 from . import moves
 from .base import Actor, Ctx
-from .common import check_worker, close_open_run, demote_children, load, promote, promote_children, transition
+from .common import (
+    check_worker,
+    close_open_run,
+    demote_children,
+    load,
+    promote,
+    promote_children,
+    resolve_in,
+    transition,
+)
 from .moves import MAX_SUMMARY, Move, parse_metadata
 
 __all__ = ["MAX_SUMMARY", "archive", "block", "complete", "parse_metadata", "promote_board",
@@ -91,15 +100,36 @@ def set_status(ctx: Ctx, board: str, task_id: str, to: str | Status, *, actor: A
 
 
 def complete(ctx: Ctx, board: str, task_id: str, *, actor: Actor, result: str | None = None,
-             summary: str | None = None, metadata: dict[str, Any] | str | None = None) -> Task:
-    """Finish a task with its structured handoff; children waiting only on it become ready."""
-    h = moves.handoff(result, summary, metadata)
+             summary: str | None = None, metadata: dict[str, Any] | str | None = None,
+             created_cards: list[str] | None = None, artifacts: list[str] | None = None) -> Task:
+    """Finish a task with its structured handoff; children waiting only on it become ready.
+
+    ``created_cards``: ids (or prefixes) of the follow-up tasks made while working on it, each
+    checked to exist on the board (:class:`UnknownCards` names those that do not);
+    ``artifacts``: paths or URLs of what was produced. Both land in the handoff's metadata.
+    """
+    h = moves.handoff(result, summary, metadata, artifacts)
     now = ctx.now()
     with ctx.store.write() as tx:
         task = load(tx.conn, board, task_id)
         check_worker(tx.conn, task, actor, "complete")
+        if created_cards:
+            h = h.with_cards(cards_in(tx, board, created_cards))
         apply(tx, board, task, moves.complete(task, actor, h, now), now)
         return load(tx.conn, board, task.id)
+
+
+def cards_in(tx: Tx, board: str, refs: list[str]) -> list[str]:
+    found, missing = [], []
+    for ref in refs:
+        try:
+            found.append(load(tx.conn, board, resolve_in(tx.conn, board, str(ref))).id)
+        except (NotFound, ValidationError):
+            missing.append(str(ref))
+    if missing:
+        raise UnknownCards(f"created_cards lists tasks that do not exist on board {board!r}: "
+                           f"{', '.join(missing)}", missing)
+    return found
 
 
 def block(ctx: Ctx, board: str, task_id: str, *, actor: Actor, reason: str | None = None) -> Task:

@@ -181,6 +181,12 @@ class UpdateTaskIn(_Body):
     block_reason: str | None = Field(None, description="With status=blocked.")
     summary: str | None = Field(None, description="With status=done: the handoff summary.")
     metadata: dict[str, Any] | None = Field(None, description="With status=done: structured handoff.")
+    created_cards: list[str] | None = Field(
+        None, description="With status=done: ids of follow-up tasks made for it (each must exist); "
+                          "kept in metadata.created_cards. Not in the seed.")
+    artifacts: list[str] | None = Field(
+        None, description="With status=done: paths or URLs produced; kept in metadata.artifacts. "
+                          "Not in the seed.")
 
 
 class TaskOnlyOut(BaseModel):

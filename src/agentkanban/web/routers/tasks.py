@@ -115,7 +115,8 @@ def update_task(request: Request, task_id: str, payload: s.UpdateTaskIn, board: 
     task = changes.update(ctx, slug, resolve_id(ctx, slug, task_id), changes.Update(
         status=payload.status, assignee=payload.assignee, priority=payload.priority,
         title=payload.title, body=payload.body, result=payload.result, summary=payload.summary,
-        metadata=payload.metadata, block_reason=payload.block_reason), actor=API_ACTOR)
+        metadata=payload.metadata, block_reason=payload.block_reason,
+        created_cards=payload.created_cards, artifacts=payload.artifacts), actor=API_ACTOR)
     return JSON({"task": views.task_json(task, ctx.now())})
 
 
