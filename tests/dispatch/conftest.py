@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from agentkanban.config import Settings, load_settings
-from agentkanban.dispatch import spawner
+from agentkanban.dispatch import Dispatcher, spawner
 from agentkanban.services import Actor, Ctx, open_ctx
 from agentkanban.services import boards as boards_svc
 from agentkanban.store import engine as store_engine
@@ -129,16 +129,26 @@ def kill_workers_of(home: Home) -> None:
 
 
 @pytest.fixture
-def khome(home: Path, db_url: str) -> Iterator[Home]:
+def khome(home: Path, db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Home]:
     h = Home(home, db_url)
     daemons: list[Daemon] = []
     h.daemons = daemons  # type: ignore[attr-defined]
+    made: list[Dispatcher] = []  # each dispatcher owns its children: reap them all afterwards
+    init = Dispatcher.__init__
+
+    def _init(self: Dispatcher, *args: Any, **kwargs: Any) -> None:
+        init(self, *args, **kwargs)
+        made.append(self)
+
+    monkeypatch.setattr(Dispatcher, "__init__", _init)
     try:
         yield h
     finally:
         for d in daemons:
             d.stop()
-        kill_workers_of(h)  # every worker of this home, whichever dispatcher object started it
+        kill_workers_of(h)
+        for dispatcher in made:
+            dispatcher.spawner.close()
         store_engine.close_all()
 
 

@@ -224,19 +224,19 @@ def test_reclaimed_attempt_stops_its_worker(khome, clock, user):
     _wait_exit(pid)
 
 
-def test_concurrent_ticks_in_one_process_do_not_overlap(khome, clock, user):
+def test_concurrent_ticks_of_one_dispatcher_do_not_overlap(khome, clock, user):
+    """One pass at a time per dispatcher; two dispatcher objects share no hidden state."""
     khome.configure({})
     ctx = fake_ctx(khome, clock)
-    from agentkanban.dispatch import dispatcher as mod
-
-    assert mod._TICK_LOCK.acquire(blocking=False)
+    d = Dispatcher(ctx)
+    d.lock_wait_seconds = 0.2
+    assert d._tick_lock.acquire(blocking=False)
     try:
-        d = Dispatcher(ctx)
-        d.lock_wait_seconds = 0.2
         assert d.tick().skipped_locked is True
+        assert Dispatcher(ctx).tick().skipped_locked is False
     finally:
-        mod._TICK_LOCK.release()
-    assert Dispatcher(ctx).tick().skipped_locked is False
+        d._tick_lock.release()
+    assert d.tick().skipped_locked is False
 
 
 def test_run_wakes_on_new_work_and_stops(khome, user):

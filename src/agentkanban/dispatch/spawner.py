@@ -107,6 +107,18 @@ class Spawner:
         with self._lock:
             return list(self._children.values())
 
+    def close(self, timeout: float = 10.0) -> None:
+        """Kill the children still running and reap them all (tests, and a process shutting down
+        that must not leave its workers behind)."""
+        with self._lock:
+            children = list(self._children.values())
+            self._children.clear()
+            self._exits.clear()
+        for child in children:
+            if child.proc.poll() is None:
+                child.proc.kill()
+            child.proc.wait(timeout)
+
 
 def run_command(argv: list[str], *, cwd: Path | None = None, timeout: float = 60.0) -> tuple[int, str]:
     """Run a short helper command (``git worktree add``) and return its status and output."""
