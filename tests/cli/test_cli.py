@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 from agentkanban.config import load_settings
-from agentkanban.services import open_ctx, runs
+from agentkanban.services import Actor, boards, open_ctx, runs, transitions
 
 
 def _create(kanban, *args: str) -> str:
@@ -101,7 +101,7 @@ def test_boards_commands(kanban) -> None:
     assert kanban("boards", "switch", "default").code == 0
     assert kanban("show", tid).code == 1
     assert kanban("--board", "proj", "show", tid).code == 0
-    assert kanban("boards", "rm", "default").code == 1
+    assert kanban("boards", "rm", "default").code == 2  # malformed input, as from the API (400)
     assert kanban("boards", "rm", "proj").code == 0
     assert kanban("boards", "rm", "proj", "--delete", "--yes").code == 0
     assert [b["slug"] for b in kanban("boards", "list", "--all", "--json").json()["boards"]] == ["default"]
@@ -186,3 +186,22 @@ def test_the_program_closes_its_connections(home) -> None:
     r = subprocess.run([sys.executable, "-m", "agentkanban", "show", "t_00000000"], env=env,
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 1 and not (home / "kanban.db-wal").exists()
+
+
+def test_gc_keeps_the_scratch_of_an_archived_task_whose_worker_is_alive(kanban, home, db_url) -> None:
+    tid = _create(kanban, "long goodbye", "--assignee", "coder")
+    ctx = open_ctx(load_settings({"KANBAN_HOME": str(home), "KANBAN_DATABASE_URL": db_url}))
+    claim = runs.claim(ctx, "default", tid, profile="coder", lock="t", ttl=60)
+    assert claim is not None
+    worker = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"],
+                              env={"KANBAN_RUN_ID": str(claim.run_id), "KANBAN_TASK_ID": tid})
+    try:
+        runs.set_worker(ctx, "default", tid, claim.run_id, pid=worker.pid)
+        transitions.archive(ctx, "default", tid, actor=Actor("user"))
+        folder = boards.workspaces_dir(ctx, "default") / tid
+        folder.mkdir(parents=True)
+        assert kanban("gc", "--json").json()["workspaces_removed"] == 0 and folder.is_dir()
+    finally:
+        worker.kill()
+        worker.wait()
+    assert kanban("gc", "--json").json()["workspaces_removed"] == 1 and not folder.exists()

@@ -62,3 +62,29 @@ def test_planner_statistics_are_refreshed_when_the_board_doubles_or_halves(ctx) 
         assert all(s.split()[0] == "5" for s in _stat_rows(ctx).values()) and _stat_rows(ctx)
     assert maintenance.refresh_stats_if_stale(ctx, 12) == 5  # less than half since
     assert maintenance.refresh_stats_if_stale(ctx, 3) == 3  # grew, but not past 100
+
+
+def test_gc_keeps_a_scratch_a_child_or_a_live_worker_still_needs(ctx, user) -> None:
+    """The reference system's data-loss bug: gc deleted an archived parent's scratch folder while
+    its child, still to run, was to read it."""
+    from agentkanban.services import tasks, transitions
+
+    parent = make(ctx, Status.READY, "parent")
+    child = tasks.create(ctx, BOARD, title="child", actor=user, parents=[parent.id]).task
+    busy = make(ctx, Status.ARCHIVED, "worker still exiting")
+    transitions.archive(ctx, BOARD, parent.id, actor=user)
+    root = boards.workspaces_dir(ctx, BOARD)
+    for t in (parent, busy):
+        (root / t.id).mkdir(parents=True)
+    asked: list[list[str]] = []
+
+    def live(ids: list[str]) -> set[str]:
+        asked.append(ids)
+        return {busy.id} & set(ids)
+
+    assert maintenance.gc(ctx, BOARD, live_workers=live)["workspaces_removed"] == 0
+    assert (root / parent.id).is_dir() and (root / busy.id).is_dir()
+    assert asked == [[busy.id]]  # a folder kept for its child needs no process check
+    transitions.complete(ctx, BOARD, child.id, actor=user)
+    assert maintenance.gc(ctx, BOARD, live_workers=live)["workspaces_removed"] == 1
+    assert not (root / parent.id).exists() and (root / busy.id).is_dir()

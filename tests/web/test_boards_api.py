@@ -54,6 +54,7 @@ def test_delete_board(api, ctx):
     assert {b["slug"]: b["archived"] for b in archived}["proj"] is True
     assert api.delete("/boards/gone", params={"delete": "true"}).json()["result"]["action"] == "deleted"
     assert_error(api.delete("/boards/default"), 400, "default")
+    assert_error(api.delete("/boards/default", params={"delete": "true"}), 400, "default")
     assert_error(api.delete("/boards/gone"), 404)
     assert_error(api.delete("/boards/-x-"), 400)
 

@@ -41,9 +41,13 @@ def current(app: App) -> None:
 @click.option("--json", "as_json", is_flag=True)
 @pass_app
 def gc(app: App, event_retention_days: int, log_retention_days: int, as_json: bool) -> None:
-    """Remove old events, stale logs and the scratch workspaces of archived tasks."""
+    """Remove old events, stale logs and the scratch workspaces of archived tasks (not while a
+    child task is open or a worker of the task is still alive)."""
+    from ..dispatch.workspaces import live_workers
+
     result = maintenance.gc(app.ctx, app.board, event_days=event_retention_days,
-                            log_days=log_retention_days)
+                            log_days=log_retention_days,
+                            live_workers=lambda ids: live_workers(app.ctx, ids))
     if as_json:
         emit_json(result)
     else:

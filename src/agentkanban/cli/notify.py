@@ -57,11 +57,7 @@ def _sub_line(s: Subscription) -> str:
 
 def _usable_platforms(app: App) -> set[str]:
     """Platforms a notifier started with this configuration can send to."""
-    out = set()
-    for name, p in app.settings.notify.platforms.items():
-        if (p.token is not None) if name in subs.CHAT_PLATFORMS else bool(p.url):
-            out.add(name)
-    return out
+    return subs.usable_platforms(app.ctx)
 
 
 def _delivery_line(d: Delivery, now: float, usable: set[str]) -> str:

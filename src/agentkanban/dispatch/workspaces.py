@@ -16,7 +16,7 @@ from ..errors import SpawnError
 from ..ids import TASK_ID_RE
 from ..services import Ctx, dispatching
 from ..services import boards as boards_svc
-from . import spawner
+from . import procs, spawner
 
 FINISHED = ("done", "archived")
 
@@ -92,3 +92,13 @@ def sweep(ctx: Ctx, board: str, *, min_age: float, busy_tasks: set[str]) -> list
         shutil.rmtree(path, ignore_errors=True)
         removed.append(name)
     return removed
+
+
+def live_workers(ctx: Ctx, task_ids: list[str]) -> set[str]:
+    """Those of ``task_ids`` whose last attempt's worker process is still alive on this machine
+    (an archived task's worker may still be shutting down, and writing to its folder)."""
+    if not task_ids:
+        return set()
+    last = dispatching.last_runs(ctx, task_ids)
+    return {tid for tid, run in last.items()
+            if run.worker_pid is not None and procs.worker_alive(run.worker_pid, run.id)}

@@ -20,6 +20,7 @@ from ..domain.models import Event
 from ..errors import NotifyError
 from ..services import Ctx, health
 from ..services import deliveries as svc
+from ..services.subs import platform_usable
 from . import format
 from .base import Adapter, Destination, install_log_redaction, log, redact
 from .discord import DiscordAdapter
@@ -40,18 +41,18 @@ def build_adapters(ctx: Ctx) -> dict[str, Adapter]:
     ns = ctx.settings.notify
     out: dict[str, Adapter] = {}
     for name, p in sorted(ns.platforms.items()):
-        adapter: Adapter | None = None
-        if name == "telegram" and p.token is not None:
-            adapter = TelegramAdapter(p, timeout=ns.timeout_seconds)
-        elif name == "discord" and p.token is not None:
-            adapter = DiscordAdapter(p, timeout=ns.timeout_seconds)
-        elif name == "slack" and p.token is not None:
-            adapter = SlackAdapter(p, timeout=ns.timeout_seconds)
-        elif name not in ("telegram", "discord", "slack") and p.url:
-            adapter = WebhookAdapter(name, p, timeout=ns.timeout_seconds, clock=ctx.now)
-        if adapter is None:
+        if not platform_usable(name, p):
             log.info("notify: platform %s is not usable (no token or url); its deliveries wait", name)
             continue
+        adapter: Adapter
+        if name == "telegram":
+            adapter = TelegramAdapter(p, timeout=ns.timeout_seconds)
+        elif name == "discord":
+            adapter = DiscordAdapter(p, timeout=ns.timeout_seconds)
+        elif name == "slack":
+            adapter = SlackAdapter(p, timeout=ns.timeout_seconds)
+        else:
+            adapter = WebhookAdapter(name, p, timeout=ns.timeout_seconds, clock=ctx.now)
         out[name] = adapter
     return out
 

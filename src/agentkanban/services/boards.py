@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..domain.models import Board
-from ..errors import Conflict, NotFound, ValidationError
+from ..errors import NotFound, ValidationError
 from ..store import boards as store_boards
 from ..store import tasks as store_tasks
 from .base import Ctx
@@ -159,8 +159,8 @@ def list_boards(ctx: Ctx, include_archived: bool = False) -> list[dict[str, Any]
 def remove(ctx: Ctx, slug: str, *, hard: bool = False) -> dict[str, Any]:
     """Archive a board (recoverable with ``boards create``) or delete it with all its tasks."""
     slug = normalize_slug(slug)
-    if slug == DEFAULT_BOARD:
-        raise Conflict("the default board can be neither archived nor deleted")
+    if slug == DEFAULT_BOARD:  # malformed input, as the seed answers it (400), from every surface
+        raise ValidationError("the default board can be neither archived nor deleted")
     get(ctx, slug)
     folder = ctx.board_dir(slug)
     with ctx.store.write() as tx:

@@ -60,6 +60,12 @@ def last_closed_runs(ctx: Ctx, task_ids: list[str]) -> dict[str, Run]:
         return store_runs.last_closed(conn, task_ids)
 
 
+def last_runs(ctx: Ctx, task_ids: list[str]) -> dict[str, Run]:
+    """The most recent attempt of each task, open or closed."""
+    with ctx.store.read() as conn:
+        return store_runs.last_of(conn, task_ids)
+
+
 def get_runs(ctx: Ctx, run_ids: list[int]) -> dict[int, Run]:
     with ctx.store.read() as conn:
         return store_runs.get_many(conn, run_ids)

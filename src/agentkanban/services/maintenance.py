@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from typing import Any
 
 from ..config import Settings
@@ -54,10 +55,19 @@ def schema_state(settings: Settings) -> tuple[str | None, str]:
     return migrate.current_revision(store), migrate.HEAD
 
 
-def gc(ctx: Ctx, board: str, *, event_days: int = 30, log_days: int = 30) -> dict[str, Any]:
+def _no_live_workers(task_ids: list[str]) -> set[str]:
+    return set()
+
+
+def gc(ctx: Ctx, board: str, *, event_days: int = 30, log_days: int = 30,
+       live_workers: Callable[[list[str]], set[str]] = _no_live_workers) -> dict[str, Any]:
     """Delete old events of finished tasks, old logs, and scratch folders of archived tasks.
 
-    Only folders directly inside this board's managed workspaces folder are ever removed.
+    Only folders directly inside this board's managed workspaces folder are ever removed, and
+    only under the checks the dispatcher's own sweep applies: a folder stays while a child of its
+    task is not yet done or archived (it may still read its parent's work), or while a worker
+    process of the task is alive (``live_workers``: which of the given tasks still have one; the
+    process inspection belongs to the dispatch layer, which ``kanban gc`` passes in).
     """
     now = ctx.now()
     with ctx.store.write() as tx:
@@ -66,12 +76,17 @@ def gc(ctx: Ctx, board: str, *, event_days: int = 30, log_days: int = 30) -> dic
     with ctx.store.read() as conn:
         archived = store_tasks.list_tasks(conn, board, statuses=[Status.ARCHIVED.value])
     root = boards.workspaces_dir(ctx, board)
-    n_ws = 0
-    for t in archived:
-        folder = root / t.id
-        if t.workspace_kind == "scratch" and folder.is_dir() and folder.parent == root:
-            shutil.rmtree(folder, ignore_errors=True)
-            n_ws += 1
+    candidates = [t.id for t in archived if t.workspace_kind == "scratch"
+                  and (root / t.id).is_dir() and not (root / t.id).is_symlink()
+                  and (root / t.id).parent == root]
+    if candidates:
+        with ctx.store.read() as conn:
+            needed = store_tasks.open_children(conn, candidates)
+        needed |= live_workers([c for c in candidates if c not in needed])
+        candidates = [c for c in candidates if c not in needed]
+    for tid in candidates:
+        shutil.rmtree(root / tid, ignore_errors=True)
+    n_ws = len(candidates)
     n_logs = 0
     logs = boards.logs_dir(ctx, board)
     if logs.is_dir():

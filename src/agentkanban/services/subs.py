@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..config import PlatformSettings
 from ..domain.models import Subscription
 from ..errors import ValidationError
 from ..store import subs as store_subs
@@ -51,14 +52,24 @@ def list_subs(ctx: Ctx, board: str, task_id: str | None = None) -> list[Subscrip
 CHAT_PLATFORMS = ("telegram", "discord", "slack")
 
 
+def platform_usable(name: str, platform: PlatformSettings) -> bool:
+    """The one rule for "can the notifier send to this platform": a chat platform needs its bot
+    token, any other (a webhook) its URL. The notifier builds adapters by it, the dashboard
+    offers home channels by it and ``kanban notify`` reports waiting deliveries by it."""
+    return platform.token is not None if name in CHAT_PLATFORMS else bool(platform.url)
+
+
+def usable_platforms(ctx: Ctx) -> set[str]:
+    return {name for name, p in ctx.settings.notify.platforms.items() if platform_usable(name, p)}
+
+
 def home_channels(ctx: Ctx) -> list[dict[str, str]]:
-    """Platforms that have both a bot token and a home channel, sorted by platform."""
+    """Usable platforms (:func:`platform_usable`) that have a home channel, sorted by platform."""
     out = []
     for name, p in sorted(ctx.settings.notify.platforms.items()):
         if p.home_channel is None or not p.home_channel.chat_id:
             continue
-        has_credential = p.token is not None if name in CHAT_PLATFORMS else bool(p.url or p.token)
-        if has_credential:
+        if platform_usable(name, p):
             out.append({"platform": name, "chat_id": p.home_channel.chat_id,
                         "thread_id": p.home_channel.thread_id or "",
                         "name": p.home_channel.name or "Home"})

@@ -124,6 +124,14 @@ def last_closed(conn: Connection, task_ids: list[str]) -> dict[str, Run]:
     return {r._mapping["task_id"]: to_run(r) for r in conn.execute(q)}
 
 
+def last_of(conn: Connection, task_ids: list[str]) -> dict[str, Run]:
+    """The most recent attempt of each task, open or closed."""
+    if not task_ids:
+        return {}
+    q = select(runs).where(runs.c.task_id.in_(task_ids)).order_by(runs.c.id)
+    return {r._mapping["task_id"]: to_run(r) for r in conn.execute(q)}
+
+
 def get_many(conn: Connection, run_ids: list[int]) -> dict[int, Run]:
     if not run_ids:
         return {}

@@ -6,7 +6,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
-from ...errors import ValidationError
 from ...services import boards
 from .. import schemas as s
 from ..deps import JSON, BoardQ, board_of, ctx_of
@@ -49,8 +48,6 @@ def delete_board(request: Request, slug: str, board: BoardQ = None,
                  delete: Annotated[bool, Query(description="Delete instead of archive")] = False) -> Any:
     ctx = ctx_of(request)
     board_of(ctx, board)
-    if boards.normalize_slug(slug) == boards.DEFAULT_BOARD:
-        raise ValidationError("the default board can be neither archived nor deleted")
     result = boards.remove(ctx, slug, hard=delete)
     return JSON({"result": result, "current": boards.current(ctx)})
 
