@@ -331,3 +331,19 @@ def test_values_the_database_cannot_hold_are_refused_not_500(api, ctx):
         assert_error(nul, 400, "refused a value")
     if not ctx.store.is_sqlite:
         assert_error(api.get("/tasks", params={"tenant": "\x00"}), 400)  # reads too
+
+
+def test_board_page_for_the_dashboard(api, ctx, user):
+    for i in range(3):
+        make_task(ctx, f"task {i}", assignee="" if i else "ann")
+    body = api.get("/board/page", params={"limit": 2}).json()
+    ready = next(c for c in body["columns"] if c["name"] == "ready")
+    assert (ready["count"], len(ready["tasks"]), ready["next_offset"]) == (3, 2, 2)
+    more = api.get("/board/page", params={"column": "ready", "offset": 2, "limit": 2}).json()
+    assert [c["name"] for c in more["columns"]] == ["ready"] and len(more["columns"][0]["tasks"]) == 1
+    unassigned = api.get("/board/page", params={"assignee": ""}).json()
+    assert sum(c["count"] for c in unassigned["columns"]) == 2
+    assert_error(api.get("/board/page", params={"limit": 0}), 422)
+    assert_error(api.get("/board/page", params={"offset": 1}), 400, "column")
+    assert_error(api.get("/board/page", params={"column": "nope"}), 400, "unknown status")
+    assert api.client.get("/api/board/page", headers={"authorization": ""}).status_code == 401

@@ -72,12 +72,19 @@ tasks = Table(
     Column("skills", Text),  # JSON array
     Column("result", Text),
     Index("ix_tasks_board_status_order", "board", "status", "priority", "created_at"),
+    # The dashboard's paged board reads a column's page as one index range, in the column's
+    # order, and stops at the page's end (store/board_page.py): newest first for done and
+    # archived; by priority then age (ix_tasks_board_status_page, below) for the others.
+    Index("ix_tasks_board_status_recent", "board", "status", "updated_at", "id"),
     Index("ix_tasks_board_assignee", "board", "assignee", "status"),
     Index("ix_tasks_board_tenant", "board", "tenant"),
     # The database, not a check-then-insert, makes a concurrent double create return one task.
     # Archived tasks free their key: the index is partial (PARTIAL_INDEXES below).
     _idempotency := Index("uq_tasks_board_idempotency", "board", "idempotency_key", unique=True),
 )
+
+Index("ix_tasks_board_status_page", tasks.c.board, tasks.c.status, tasks.c.priority.desc(),
+      tasks.c.created_at, tasks.c.id)
 
 task_links = Table(
     "task_links",

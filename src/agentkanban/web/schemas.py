@@ -94,6 +94,20 @@ class BoardOut(BaseModel):
     now: int
 
 
+class PageColumnOut(ColumnOut):
+    count: int = Field(description="Exact number of tasks in the column (with the filters).")
+    next_offset: int | None = Field(description="Pass as ?offset= with ?column= for the next page; "
+                                                "null at the end.")
+
+
+class BoardPageOut(BaseModel):
+    columns: list[PageColumnOut] = Field(description="Each column's page (one column with ?column=)")
+    tenants: list[str]
+    assignees: list[str] = Field(description="Assignees of tasks that are not archived.")
+    latest_event_id: int = Field(description="Pass as ?since= to the /events WebSocket.")
+    now: int
+
+
 class EventOut(BaseModel):
     id: int
     task_id: str

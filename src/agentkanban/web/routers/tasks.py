@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request
 
 from ...domain.models import TaskDetail
 from ...errors import NotFound, ValidationError
-from ...services import bulk, changes, comments, health, links, tasks, views
+from ...services import board_page, bulk, changes, comments, health, links, tasks, views
 from ...services.base import Ctx
 from ...services.common import resolve_id
 from .. import schemas as s
@@ -24,6 +24,29 @@ def get_board(request: Request, board: BoardQ = None,
     ctx = ctx_of(request)
     return JSON(views.board_view(ctx, board_of(ctx, board), tenant=tenant or None,
                                  include_archived=include_archived))
+
+
+@router.get("/board/page", response_model=s.BoardPageOut,
+            summary="The board a page per column (what the dashboard reads)",
+            description="Each column's first `limit` cards (done and archived newest first, the "
+                        "others by priority then age) with its exact `count`; `column` + `offset` "
+                        "read one column's next page. `q` (words, all must match id, title, body, "
+                        "assignee, tenant or result), `tenant` and `assignee` (\"\" for "
+                        "unassigned) filter in the database. Not in the seed.")
+def get_board_page(
+    request: Request, board: BoardQ = None,
+    limit: Annotated[int, Query(ge=1, le=board_page.MAX_LIMIT)] = board_page.DEFAULT_LIMIT,
+    column: Annotated[str | None, Query(description="Only this column")] = None,
+    offset: Annotated[int, Query(ge=0, description="With column: skip this many cards")] = 0,
+    q: Annotated[str | None, Query(description="Search words")] = None,
+    tenant: str | None = None,
+    assignee: Annotated[str | None, Query(description='"" for unassigned')] = None,
+    include_archived: bool = False,
+) -> Any:
+    ctx = ctx_of(request)
+    return JSON(board_page.page(ctx, board_of(ctx, board), limit=limit, column=column,
+                                offset=offset, q=q, tenant=tenant, assignee=assignee,
+                                include_archived=include_archived))
 
 
 @router.get("/tasks", response_model=s.TaskListOut, summary="List tasks with filters")

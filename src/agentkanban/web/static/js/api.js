@@ -29,7 +29,8 @@ function goLogin() {
 function withQuery(path, params) {
   const url = new URL(path, location.origin);
   for (const [k, v] of Object.entries(params || {})) {
-    if (v !== undefined && v !== null && v !== "") url.searchParams.set(k, String(v));
+    // "" is sent (assignee="" asks for unassigned tasks); leave a parameter out with undefined.
+    if (v !== undefined && v !== null) url.searchParams.set(k, String(v));
   }
   return url.pathname + url.search;
 }
@@ -76,6 +77,8 @@ export function detailOf(data) {
 
 export const api = {
   board: (opts) => request("GET", "/api/board", { query: opts }),
+  // The dashboard's board: each column's first page with exact counts; {column, offset} for more.
+  boardPage: (opts) => request("GET", "/api/board/page", { query: opts }),
   task: (id) => request("GET", `/api/tasks/${encodeURIComponent(id)}`),
   createTask: (body) => request("POST", "/api/tasks", { body }),
   patchTask: (id, body) => request("PATCH", `/api/tasks/${encodeURIComponent(id)}`, { body }),

@@ -1,6 +1,12 @@
-// Renders the columns from the last /board response, applying the toolbar's filters client-side.
+// Renders the columns from the last /board/page response. The server pages each column (search
+// and filters run there); a column's next page is fetched when the reader scrolls to its end.
+import { api } from "./api.js";
 import { cardFor, forgetMissing } from "./card.js";
 import { COLUMN_HELP, COLUMN_LABELS, el, state } from "./state.js";
+
+// Cards per column and request: the first load, and each page fetched on scroll.
+export const SERVER_PAGE = 100;
+const MAX_SERVER_PAGE = 500;
 
 const boardEl = () => document.getElementById("board");
 
@@ -14,6 +20,57 @@ let observer = null;
 
 export function resetPaging() {
   expanded.clear();
+}
+
+/** The query of GET /board/page for the current filters; undefined leaves a parameter out. */
+export function pageQuery(extra = {}) {
+  const f = state.filters;
+  return {
+    include_archived: state.showArchived ? "true" : undefined,
+    q: f.q || undefined,
+    tenant: f.tenant || undefined,
+    assignee: f.assignee === "__none__" ? "" : f.assignee || undefined,
+    ...extra,
+  };
+}
+
+/** How many cards to ask for per column on a reload: as deep as the reader has scrolled. */
+export function reloadDepth() {
+  let most = SERVER_PAGE;
+  for (const col of state.data?.columns || []) most = Math.max(most, col.tasks.length);
+  return Math.min(MAX_SERVER_PAGE, most);
+}
+
+const fetching = new Set();
+
+async function fetchMore(name) {
+  const col = state.data?.columns.find((c) => c.name === name);
+  if (!col || col.next_offset == null || fetching.has(name)) return;
+  fetching.add(name);
+  const data = state.data;
+  try {
+    const res = await api.boardPage(pageQuery({ column: name, offset: col.next_offset, limit: SERVER_PAGE }));
+    if (state.data !== data) return; // reloaded meanwhile: that load has its own pages
+    const got = res.columns[0];
+    const added = got.tasks.filter((t) => !state.tasks.has(t.id));
+    for (const t of added) state.tasks.set(t.id, t);
+    col.tasks.push(...added);
+    col.count = got.count;
+    col.next_offset = added.length ? got.next_offset : null;
+    col.extra = Math.max(0, col.count - col.tasks.length);
+    const p = pending.get(name);
+    if (p) {
+      p.tasks.push(...added.filter(matches));
+      p.extra = col.next_offset == null ? 0 : col.extra;
+    }
+  } catch {
+    // Left for the reader to retry: the button comes back enabled.
+    document.querySelector(`[data-more="${CSS.escape(name)}"]`)?.removeAttribute("disabled");
+    return;
+  } finally {
+    fetching.delete(name);
+  }
+  showMore(name);
 }
 
 function moreButton(name, left) {
@@ -31,10 +88,15 @@ export function showMore(name, upTo = 0) {
   list.parentNode?.querySelector(".col-more")?.remove();
   list.append(frag);
   expanded.set(name, want);
-  if (want < p.tasks.length) {
-    const btn = moreButton(name, p.tasks.length - want);
+  if (want < p.tasks.length || p.extra > 0) {
+    const btn = moreButton(name, p.tasks.length - want + (p.extra || 0));
     list.after(btn);
-    observer?.observe(btn);
+    if (want >= p.tasks.length) {
+      btn.disabled = true; // the next cards are on their way from the server
+      fetchMore(name);
+    } else {
+      observer?.observe(btn);
+    }
   } else {
     pending.delete(name);
   }
@@ -61,7 +123,11 @@ export function setData(data) {
   state.data = data;
   state.clockSkew = (data.now || Date.now() / 1000) - Date.now() / 1000;
   state.tasks = new Map();
-  for (const col of data.columns) for (const t of col.tasks) state.tasks.set(t.id, t);
+  for (const col of data.columns) {
+    for (const t of col.tasks) state.tasks.set(t.id, t);
+    // Cards of the column still on the server (the count is exact; patches keep this offset).
+    col.extra = Math.max(0, (col.count ?? col.tasks.length) - col.tasks.length);
+  }
   for (const id of [...state.selected]) if (!state.tasks.has(id)) state.selected.delete(id);
   forgetMissing(new Set(state.tasks.keys()));
 }
@@ -110,16 +176,16 @@ function columnHead(name, count, visibleIds) {
   );
 }
 
-function cardsInto(container, tasks, column, paged = false) {
+function cardsInto(container, tasks, column, paged = false, extra = 0) {
   const frag = document.createDocumentFragment();
   const limit = paged ? Math.max(FIRST_PAGE, expanded.get(column) || 0) : tasks.length;
   const shown = Math.min(limit, tasks.length);
   for (let i = 0; i < shown; i++) frag.append(cardFor(tasks[i], column));
   container.replaceChildren(frag);
-  if (shown < tasks.length) {
-    pending.set(column, { tasks, list: container });
+  if (shown < tasks.length || extra > 0) {
+    pending.set(column, { tasks, list: container, extra });
     expanded.set(column, shown);
-    const btn = moreButton(column, tasks.length - shown);
+    const btn = moreButton(column, tasks.length - shown + extra);
     container.after(btn); // outside the list: a list holds only its cards
     getObserver()?.observe(btn);
   } else {
@@ -132,7 +198,8 @@ function renderColumn(col, prevScroll) {
   const visible = col.tasks.filter(matches);
   const ids = visible.map((t) => t.id);
   const section = el("section", { class: `column col-${name}`, "data-status": name, "aria-labelledby": `col-${name}-title` });
-  section.append(columnHead(name, visible.length, ids));
+  const extra = col.next_offset == null ? 0 : col.extra || 0;
+  section.append(columnHead(name, visible.length + (col.extra || 0), ids));
   const body = el("div", { class: "col-body", "data-status": name });
   if (name === "running" && state.lanes && visible.length) {
     const lanes = new Map();
@@ -151,10 +218,10 @@ function renderColumn(col, prevScroll) {
       ordered.push(...tasks.map((t) => t.id));
     }
     ids.splice(0, ids.length, ...ordered);
-  } else if (visible.length) {
+  } else if (visible.length || extra) {
     const list = el("div", { class: "cards", role: "list", "aria-labelledby": `col-${name}-title` });
     body.append(list);
-    cardsInto(list, visible, name, true);
+    cardsInto(list, visible, name, true, extra);
   } else {
     body.append(el("p", { class: "empty" }, state.filters.q || state.filters.tenant || state.filters.assignee ? "no matching tasks" : "no tasks"));
   }
@@ -211,7 +278,8 @@ export function render() {
   // Marks for the render-time measurement: built and inserted, then painted on the next frame.
   performance.mark("board-rendered", { detail: { cards: shown } });
   requestAnimationFrame(() => setTimeout(() => performance.mark("board-painted", { detail: { cards: shown } }), 0));
-  const total = state.tasks.size;
+  const total = state.data.columns.reduce((n, c) => n + c.tasks.length + (c.extra || 0), 0);
+  shown += state.data.columns.reduce((n, c) => n + (c.extra || 0), 0);
   const counter = document.getElementById("board-count");
   counter.textContent = shown === total ? `${total} tasks` : `${shown} of ${total} tasks`;
 }

@@ -1,6 +1,6 @@
 // Wires the page together: loading, the toolbar, the board switcher, live updates and keys.
 import { api, getBoard, setBoard } from "./api.js";
-import { focusCard, paintSelection, render, resetPaging, setData, showMore } from "./board.js";
+import { focusCard, pageQuery, paintSelection, reloadDepth, render, resetPaging, setData, showMore } from "./board.js";
 import { openCreate, installCreate } from "./create.js";
 import { banner, prepareDialog, toast, ask } from "./dialogs.js";
 import { installDnd } from "./dnd.js";
@@ -55,7 +55,7 @@ export async function loadBoard({ waitFor = null } = {}) {
     let gone = false;
     const slug = getBoard();
     try {
-      const data = await api.board({ include_archived: state.showArchived ? "true" : undefined });
+      const data = await api.boardPage(pageQuery({ limit: reloadDepth() }));
       if (waitFor) await waitFor; // first load: the server's dashboard settings shape the render
       if (slug !== getBoard()) {
         reloadAgain = true; // the board was switched meanwhile: this answer is for the old one
@@ -262,14 +262,22 @@ function updateClear() {
   $("clear-filters").hidden = !(f.q || f.tenant || f.assignee);
 }
 
+// Search and filters run in the database: what is shown is filtered at once from what is
+// loaded, then the board is read again with the filters (exact counts, the columns' first pages).
+function refilter() {
+  render();
+  updateClear();
+  resetPaging();
+  loadBoard();
+}
+
 function installToolbar() {
   let searchTimer = 0;
   $("search").addEventListener("input", (e) => {
     clearTimeout(searchTimer);
     searchTimer = setTimeout(() => {
       state.filters.q = e.target.value.trim();
-      render();
-      updateClear();
+      refilter();
     }, 120);
   });
   $("search").addEventListener("keydown", (e) => {
@@ -278,8 +286,7 @@ function installToolbar() {
       if (e.target.value) {
         e.target.value = "";
         state.filters.q = "";
-        render();
-        updateClear();
+        refilter();
       } else {
         e.target.blur();
         focusCard(state.focusedId || "");
@@ -291,21 +298,18 @@ function installToolbar() {
   });
   $("filter-tenant").addEventListener("change", (e) => {
     state.filters.tenant = e.target.value;
-    render();
-    updateClear();
+    refilter();
   });
   $("filter-assignee").addEventListener("change", (e) => {
     state.filters.assignee = e.target.value;
-    render();
-    updateClear();
+    refilter();
   });
   $("clear-filters").addEventListener("click", () => {
     state.filters = { q: "", tenant: "", assignee: "" };
     $("search").value = "";
     $("filter-tenant").value = "";
     $("filter-assignee").value = "";
-    render();
-    updateClear();
+    refilter();
   });
   $("show-archived").addEventListener("change", (e) => {
     state.showArchived = e.target.checked;
@@ -497,8 +501,7 @@ async function start() {
   if (state.defaultTenant && !state.filters.tenant && (state.data?.tenants || []).includes(state.defaultTenant)) {
     state.filters.tenant = state.defaultTenant;
     $("filter-tenant").value = state.defaultTenant;
-    updateClear();
-    render();
+    refilter();
   }
   loadAssignees();
   const linked = decodeURIComponent(location.hash.slice(1));

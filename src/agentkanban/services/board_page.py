@@ -1,0 +1,78 @@
+"""The dashboard's board, a page per column (``GET /board/page``): what it costs does not grow
+with the board.
+
+``GET /board`` (the seed's, kept for its clients) returns every task. The dashboard reads this
+instead: each column's first page (done and archived newest first, the others by priority then
+age), the exact number of tasks in each column, and the next page of one column on request.
+Search and filters run in the database.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ..domain.statuses import BOARD_COLUMNS, Status, parse_status
+from ..errors import ValidationError
+from ..store import board_page as store_page
+from ..store import events as store_events
+from .base import Ctx
+from .views import _age, _link_tallies
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 500
+
+
+def page(ctx: Ctx, board: str, *, limit: int = DEFAULT_LIMIT, column: str | None = None,
+         offset: int = 0, tenant: str | None = None, assignee: str | None = None,
+         q: str | None = None, include_archived: bool = False) -> dict[str, Any]:
+    """Every column's first ``limit`` cards (or, with ``column``, that column's cards from
+    ``offset``), with exact counts and the offset of each column's next page (None at the end)."""
+    if not 1 <= limit <= MAX_LIMIT:
+        raise ValidationError(f"limit must be between 1 and {MAX_LIMIT}")
+    if offset < 0:
+        raise ValidationError("offset cannot be negative")
+    names = list(BOARD_COLUMNS) + (["archived"] if include_archived else [])
+    if column is not None:
+        name = parse_status(column).value
+        if name == Status.ARCHIVED.value and not include_archived:
+            include_archived = True
+        names = [name]
+    elif offset:
+        raise ValidationError("offset needs column: the next page is one column's")
+    filters = {"tenant": tenant or None, "assignee": assignee, "q": (q or "").strip() or None}
+    now = ctx.now()
+    with ctx.store.read() as conn:
+        counts = store_page.counts(conn, board, names, **filters)
+        pages = {n: store_page.column_rows(conn, board, n, offset=offset, limit=limit, **filters)
+                 for n in names}
+        ids = [row[keys.index("id")] for keys, rows in pages.values() for row in rows]
+        links = store_page.links_of(conn, ids)
+        comments = store_page.comment_counts(conn, ids)
+        tenants = store_page.distinct(conn, board, "tenant")
+        assignees = store_page.distinct(conn, board, "assignee", live_only=True)
+        latest = store_events.max_id(conn, board)
+    parents, children, done = _link_tallies(links)
+    columns = []
+    for name in names:
+        keys, rows = pages[name]
+        cards = [_card(dict(zip(keys, row, strict=True)), now, parents, children, done, comments)
+                 for row in rows]
+        end = offset + len(cards)
+        columns.append({"name": name, "tasks": cards, "count": counts[name],
+                        "next_offset": end if end < counts[name] else None})
+    return {"columns": columns, "tenants": tenants, "assignees": assignees,
+            "latest_event_id": latest, "now": int(now)}
+
+
+def _card(d: dict[str, Any], now: float, parents: dict[str, int], children: dict[str, int],
+          done: dict[str, int], comments: dict[str, int]) -> dict[str, Any]:
+    """The same card as ``GET /board``'s."""
+    tid = d["id"]
+    d["skills"] = json.loads(d["skills"]) if d["skills"] else []
+    d["age"] = _age(d["created_at"], d["started_at"], d["completed_at"], now)
+    n_parents, n_children = parents.get(tid, 0), children.get(tid, 0)
+    d["link_counts"] = {"parents": n_parents, "children": n_children}
+    d["comment_count"] = comments.get(tid, 0)
+    d["progress"] = {"done": done.get(tid, 0), "total": n_children} if n_children else None
+    return d

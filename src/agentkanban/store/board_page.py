@@ -1,0 +1,111 @@
+"""The dashboard's paged board: one page of one column, exact counts, and what the cards need.
+
+Each read is bounded by the page, not the board: a column's page is an index range in the
+column's order (``ix_tasks_board_status_page``, ``ix_tasks_board_status_recent``), the links and
+comment counts are read for the page's tasks only, and the tenant and assignee lists are read as
+a loose index scan (one index probe per distinct value). The counts per column are index-range
+counts; with a search they are exact too, at the price of reading the board's rows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, func, or_, select, text
+
+from ..domain.statuses import Status
+from .rows import plain_rows
+from .schema import comments, task_links, tasks
+
+# Done and archived read newest first (most recently finished or archived); the others in the
+# seed's board order, priority then age.
+RECENT_FIRST = frozenset({Status.DONE.value, Status.ARCHIVED.value})
+_CHILD = tasks.alias("pc")
+
+
+def _where(board: str, *, tenant: str | None, assignee: str | None, q: str | None) -> list[Any]:
+    conds: list[Any] = [tasks.c.board == board]
+    if tenant:
+        conds.append(tasks.c.tenant == tenant)
+    if assignee is not None:
+        conds.append(tasks.c.assignee == assignee if assignee else tasks.c.assignee.is_(None))
+    for word in (q or "").lower().split():
+        like = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        conds.append(or_(*(func.lower(c).like(like, escape="\\") for c in (
+            tasks.c.id, tasks.c.title, tasks.c.body, tasks.c.assignee, tasks.c.tenant,
+            tasks.c.result))))
+    return conds
+
+
+def column_rows(conn: Connection, board: str, status: str, *, offset: int, limit: int,
+                tenant: str | None = None, assignee: str | None = None,
+                q: str | None = None) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """One page of one column, in the column's order."""
+    order = ([tasks.c.updated_at.desc(), tasks.c.id.desc()] if status in RECENT_FIRST
+             else [tasks.c.priority.desc(), tasks.c.created_at, tasks.c.id])
+    stmt = (select(tasks).where(*_where(board, tenant=tenant, assignee=assignee, q=q),
+                                tasks.c.status == status)
+            .order_by(*order).offset(offset).limit(limit))
+    return plain_rows(conn.execute(stmt))
+
+
+def counts(conn: Connection, board: str, statuses: list[str], *, tenant: str | None = None,
+           assignee: str | None = None, q: str | None = None) -> dict[str, int]:
+    """Exact number of tasks per column (one index-range count each)."""
+    out = {}
+    where = _where(board, tenant=tenant, assignee=assignee, q=q)
+    for status in statuses:
+        stmt = select(func.count()).select_from(tasks).where(*where, tasks.c.status == status)
+        out[status] = int(conn.execute(stmt).scalar_one())
+    return out
+
+
+_IDS: Any = bindparam("b_ids", expanding=True)
+_LINKS = [
+    select(task_links.c.parent_id, task_links.c.child_id, _CHILD.c.status)
+    .join(_CHILD, _CHILD.c.id == task_links.c.child_id).where(side.in_(_IDS))
+    for side in (task_links.c.parent_id, task_links.c.child_id)
+]
+_COMMENTS = (select(comments.c.task_id, func.count()).where(comments.c.task_id.in_(_IDS))
+             .group_by(comments.c.task_id))
+
+
+def links_of(conn: Connection, ids: list[str]) -> list[tuple[str, str, str]]:
+    """``(parent, child, child_status)`` of every link with one of ``ids`` at either end."""
+    if not ids:
+        return []
+    out: set[tuple[str, str, str]] = set()
+    for stmt in _LINKS:
+        out.update((p, c, s) for p, c, s in conn.execute(stmt, {"b_ids": ids}))
+    return sorted(out)
+
+
+def comment_counts(conn: Connection, ids: list[str]) -> dict[str, int]:
+    if not ids:
+        return {}
+    return {tid: n for tid, n in conn.execute(_COMMENTS, {"b_ids": ids})}
+
+
+# A loose index scan: each step finds the next value with one probe of the (board, column) index,
+# so the cost is the number of distinct values, not the number of tasks.
+_DISTINCT = """
+WITH RECURSIVE d(v) AS (
+    SELECT min({col}) FROM tasks WHERE board = :board AND {col} IS NOT NULL
+    UNION ALL
+    SELECT (SELECT min({col}) FROM tasks WHERE board = :board AND {col} > d.v)
+    FROM d WHERE d.v IS NOT NULL
+)
+SELECT v FROM d WHERE v IS NOT NULL {live} LIMIT :most
+"""
+_LIVE = ("AND EXISTS (SELECT 1 FROM tasks WHERE board = :board AND {col} = d.v "
+         "AND status != 'archived')")
+_DISTINCT_SQL = {(col, live): text(_DISTINCT.format(col=col, live=_LIVE.format(col=col) if live else ""))
+                 for col in ("tenant", "assignee") for live in (False, True)}
+
+
+def distinct(conn: Connection, board: str, column: str, *, live_only: bool = False,
+             most: int = 1000) -> list[str]:
+    """The distinct non-null values of ``column`` (tenant or assignee) on the board, in order;
+    ``live_only`` keeps the values some non-archived task has."""
+    stmt = _DISTINCT_SQL[(column, live_only)]
+    return [v for (v,) in conn.execute(stmt, {"board": board, "most": most})]
