@@ -16,7 +16,17 @@ from sqlalchemy import event
 
 from agentkanban.config import load_settings
 from agentkanban.dispatch import Dispatcher
-from agentkanban.services import Actor, Ctx, bulk, changes, links, open_ctx, runs, tasks, transitions
+from agentkanban.services import (
+    Actor,
+    Ctx,
+    bulk,
+    changes,
+    links,
+    open_ctx,
+    runs,
+    tasks,
+    transitions,
+)
 from agentkanban.store import engine as store_engine
 
 from .helpers import BOARD
@@ -64,8 +74,10 @@ def _board(tmp_path: Path, clock: Any, waiting: int, name: str) -> tuple[Ctx, di
             root = tasks.create(ctx, BOARD, title=f"root{i}", actor=user, triage=True).task.id
         tasks.create(ctx, BOARD, title=f"w{i}", actor=user, parents=[root])
     ids = {k: tasks.create(ctx, BOARD, title=k, actor=user, assignee="coder").task.id
-           for k in ("done1", "done2", "claim", "patch", "bulk1", "bulk2", "lparent", "lchild")}
+           for k in ("done1", "done2", "claim", "patch", "bulk1", "bulk2", "lparent", "lchild",
+                     "blocked")}
     transitions.set_status(ctx, BOARD, ids["lchild"], "todo", actor=user)
+    transitions.block(ctx, BOARD, ids["blocked"], actor=user, reason="r")
     ids["root"] = root
     return ctx, ids
 
@@ -85,6 +97,7 @@ def _operations(ctx: Ctx, ids: dict[str, str]) -> dict[str, Callable[[], Any]]:
         "link": lambda: links.link(ctx, BOARD, ids["lparent"], ids["lchild"]),
         "unlink": lambda: links.unlink(ctx, BOARD, ids["lparent"], ids["lchild"]),
         "archive": lambda: transitions.archive(ctx, BOARD, ids["done2"], actor=user),
+        "unblock": lambda: transitions.unblock(ctx, BOARD, ids["blocked"], actor=user),
         "bulk": lambda: bulk.apply(ctx, BOARD, [ids["bulk1"], ids["bulk2"]],
                                    bulk.Change(status="done"), actor=user),
         "idle dispatcher pass": dispatcher.tick,
