@@ -65,7 +65,7 @@ def test_two_thousand_tasks_render_under_a_second(page, server):
     # Scrolling a long column renders the rest of it.
     col = page.locator('.col-body[data-status="ready"]')
     ready_total = int(page.locator('.column[data-status="ready"] .col-count').inner_text())
-    for _ in range(40):
+    for _ in range(200):  # each step may fetch the column's next page from the server
         col.evaluate("b => b.scrollTop = b.scrollHeight")
         page.wait_for_timeout(50)
         if col.locator(".card").count() == ready_total:
@@ -84,9 +84,14 @@ def test_two_thousand_tasks_render_under_a_second(page, server):
     all_ms = page.evaluate(
         """() => new Promise((done) => {
             const t0 = performance.now();
-            let more;
-            while ((more = document.querySelector('.col-more'))) more.click();
-            requestAnimationFrame(() => setTimeout(() => done(performance.now() - t0), 0));
+            const step = () => {
+                // Click every enabled "more"; a disabled one is fetching its column's next page.
+                let more;
+                while ((more = document.querySelector('.col-more:not([disabled])'))) more.click();
+                if (document.querySelector('.col-more')) return setTimeout(step, 10);
+                requestAnimationFrame(() => setTimeout(() => done(performance.now() - t0), 0));
+            };
+            step();
         })"""
     )
     assert page.locator(".card").count() == N
@@ -105,15 +110,15 @@ def test_two_thousand_tasks_render_under_a_second(page, server):
         f"{os.cpu_count()} CPU cores shared with the server (load average {os.getloadavg()[0]:.1f} "
         "at the time: the machine runs other work too, so figures vary from run to run).\n\n"
         "| measurement | ms |\n|---|---:|\n"
-        f"| page load to the board painted (HTML, modules, `/api/boards`, `/api/board`, DOM), median of 3 | {load_ms:.0f} |\n"
-        f"| Refresh: `/api/board` fetched again and the board re-rendered, median of 3 | {refresh_ms:.0f} |\n"
-        f"| search filter applied (in memory) | {max(filter_ms, 0):.0f} |\n"
+        f"| page load to the board painted (HTML, modules, `/api/boards`, `/api/board/page`, DOM), median of 3 | {load_ms:.0f} |\n"
+        f"| Refresh: `/api/board/page` fetched again and the board re-rendered, median of 3 | {refresh_ms:.0f} |\n"
+        f"| search filter applied to the loaded cards (then read again from the server) | {max(filter_ms, 0):.0f} |\n"
         f"| for comparison: expanding every column so all {N:,} cards are in the page | {all_ms:.0f} |\n\n"
-        f"On load {rendered_first} cards are in the page (up to 60 per column; a column renders\n"
-        "200 more each time it is scrolled near its end, and every count, filter, selection and keyboard\n"
-        "move works on all 2,000). Cards are built from a cloned template into a DocumentFragment, cached\n"
+        f"On load {rendered_first} cards are in the page (the server sends each column's first 100\n"
+        "with its exact count; up to 60 per column are rendered and 200 more each time a column is\n"
+        "scrolled near its end, its next page fetched from the server as needed). Cards are built from a cloned template into a DocumentFragment, cached\n"
         "by id and rebuilt only when what they show changes; off-screen cards skip layout and paint\n"
-        "(`content-visibility`). The time includes the server building the 2,000-task `/api/board`\n"
+        "(`content-visibility`). The time includes the server building the `/api/board/page`\n"
         "answer.\n"
     )
     assert load_ms < 1000, f"2,000-task board took {load_ms:.0f} ms to paint"
