@@ -3,22 +3,26 @@
 from __future__ import annotations
 
 from ..domain import events as ev
-from ..errors import ValidationError
+from ..domain.models import Task
+from ..errors import NotFound, ValidationError
+from ..store import Tx, dialect
 from ..store import events as store_events
 from ..store import links as store_links
 from ..store import tasks as store_tasks
 from .base import Ctx
-from .common import load, promote
+from .common import promote, resolve_in
 
 
 def link(ctx: Ctx, board: str, parent_id: str, child_id: str) -> bool:
     """Add a link; a ready child whose new parent is not done goes back to todo."""
-    if parent_id == child_id:
-        raise ValidationError(f"a task cannot depend on itself ({parent_id})")
     now = ctx.now()
     with ctx.store.write() as tx:
-        parent = load(tx.conn, board, parent_id)
-        child = load(tx.conn, board, child_id)
+        # Two links made at once could each pass the cycle check and together close a cycle.
+        dialect.lock_key(tx.conn, "links", board)
+        parent = _known(tx, board, parent_id, "parent")
+        child = _known(tx, board, child_id, "child")
+        if parent.id == child.id:
+            raise ValidationError(f"a task cannot depend on itself ({parent.id})")
         if store_tasks.is_ancestor(tx.conn, child.id, parent.id):
             raise ValidationError(
                 f"linking {parent.id} -> {child.id} would make a cycle ({child.id} already "
@@ -33,12 +37,26 @@ def link(ctx: Ctx, board: str, parent_id: str, child_id: str) -> bool:
         return True
 
 
+def _known(tx: Tx, board: str, task_id: str, role: str) -> Task:
+    """A link names two tasks of the board; an unknown one is a bad request (400), as in the seed."""
+    try:
+        task = store_tasks.get(tx.conn, resolve_in(tx.conn, board, task_id), board)
+    except NotFound:
+        task = None
+    if task is None:
+        raise ValidationError(f"unknown {role} task {task_id!r} on board {board!r}")
+    return task
+
+
 def unlink(ctx: Ctx, board: str, parent_id: str, child_id: str) -> bool:
-    """Remove a link; a child no longer waiting on anything is promoted."""
+    """Remove a link; a child no longer waiting on anything is promoted. False when there was no
+    such link (unknown tasks included)."""
     now = ctx.now()
     with ctx.store.write() as tx:
-        parent = load(tx.conn, board, parent_id)
-        child = load(tx.conn, board, child_id)
+        try:
+            parent, child = _known(tx, board, parent_id, "parent"), _known(tx, board, child_id, "child")
+        except ValidationError:
+            return False
         if not store_links.remove(tx.conn, parent.id, child.id):
             return False
         store_events.append(tx, board=board, task_id=child.id, kind=ev.UNLINKED, now=now,

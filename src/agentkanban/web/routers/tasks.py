@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 
 from ...domain.models import TaskDetail
-from ...errors import NotFound, ValidationError
+from ...errors import ValidationError
 from ...services import bulk, comments, health, links, tasks, views
 from ...services.base import Ctx
 from ...services.common import resolve_id
@@ -142,7 +142,7 @@ def add_comment(request: Request, task_id: str, payload: s.CommentIn, board: Boa
 def add_link(request: Request, payload: s.LinkIn, board: BoardQ = None) -> Any:
     ctx = ctx_of(request)
     slug = board_of(ctx, board)
-    links.link(ctx, slug, resolve_id(ctx, slug, payload.parent_id), resolve_id(ctx, slug, payload.child_id))
+    links.link(ctx, slug, payload.parent_id, payload.child_id)
     return JSON({"ok": True})
 
 
@@ -151,11 +151,7 @@ def add_link(request: Request, payload: s.LinkIn, board: BoardQ = None) -> Any:
 def delete_link(request: Request, parent_id: str, child_id: str, board: BoardQ = None) -> Any:
     ctx = ctx_of(request)
     slug = board_of(ctx, board)
-    try:
-        ok = links.unlink(ctx, slug, resolve_id(ctx, slug, parent_id), resolve_id(ctx, slug, child_id))
-    except NotFound:
-        ok = False
-    return JSON({"ok": ok})
+    return JSON({"ok": links.unlink(ctx, slug, parent_id, child_id)})
 
 
 @router.post("/tasks/bulk", response_model=s.BulkOut, summary="Apply one change to many tasks",
