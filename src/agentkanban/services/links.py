@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..domain import events as ev
 from ..domain.models import Task
 from ..errors import NotFound, ValidationError
-from ..store import Tx, dialect
+from ..store import Tx
 from ..store import events as store_events
 from ..store import links as store_links
 from ..store import tasks as store_tasks
@@ -18,7 +18,7 @@ def link(ctx: Ctx, board: str, parent_id: str, child_id: str) -> bool:
     now = ctx.now()
     with ctx.store.write() as tx:
         # Two links made at once could each pass the cycle check and together close a cycle.
-        dialect.lock_key(tx.conn, "links", board)
+        store_tasks.lock_statuses(tx.conn, board)
         parent = _known(tx, board, parent_id, "parent")
         child = _known(tx, board, child_id, "child")
         if parent.id == child.id:
@@ -53,6 +53,7 @@ def unlink(ctx: Ctx, board: str, parent_id: str, child_id: str) -> bool:
     such link (unknown tasks included)."""
     now = ctx.now()
     with ctx.store.write() as tx:
+        store_tasks.lock_statuses(tx.conn, board)
         try:
             parent, child = _known(tx, board, parent_id, "parent"), _known(tx, board, child_id, "child")
         except ValidationError:

@@ -112,6 +112,8 @@ def create(
             existing = store_tasks.by_idempotency_key(tx.conn, board, key)
             if existing is not None:
                 return Created(existing, False)
+        if parent_ids:
+            store_tasks.lock_statuses(tx.conn, board)  # the parents' statuses decide the new one
         found = store_tasks.get_many(tx.conn, board, parent_ids)
         missing = [pid for pid in parent_ids if pid not in found]
         if missing:

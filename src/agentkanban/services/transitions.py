@@ -55,6 +55,7 @@ def set_status(ctx: Ctx, board: str, task_id: str, to: str | Status, *, actor: A
             "triage, todo or ready")
     now = ctx.now()
     with ctx.store.write() as tx:
+        store_tasks.lock_statuses(tx.conn, board)
         task = load(tx.conn, board, task_id)
         waiting = _waiting(tx, task) if target is Status.READY and task.status is not target else []
         move = moves.direct(task, target, actor, waiting)
@@ -70,6 +71,7 @@ def complete(ctx: Ctx, board: str, task_id: str, *, actor: Actor, result: str | 
     h = moves.handoff(result, summary, metadata)
     now = ctx.now()
     with ctx.store.write() as tx:
+        store_tasks.lock_statuses(tx.conn, board)
         task = load(tx.conn, board, task_id)
         check_worker(tx.conn, task, actor, "complete")
         apply(tx, board, task, moves.complete(task, actor, h, now), now)
@@ -79,6 +81,7 @@ def complete(ctx: Ctx, board: str, task_id: str, *, actor: Actor, result: str | 
 def block(ctx: Ctx, board: str, task_id: str, *, actor: Actor, reason: str | None = None) -> Task:
     now = ctx.now()
     with ctx.store.write() as tx:
+        store_tasks.lock_statuses(tx.conn, board)
         task = load(tx.conn, board, task_id)
         check_worker(tx.conn, task, actor, "block")
         apply(tx, board, task, moves.block(task, actor, reason), now)
@@ -89,6 +92,7 @@ def unblock(ctx: Ctx, board: str, task_id: str, *, actor: Actor) -> Task:
     """Blocked -> ready, or todo while a parent is not done. Resets the failure counter."""
     now = ctx.now()
     with ctx.store.write() as tx:
+        store_tasks.lock_statuses(tx.conn, board)
         task = load(tx.conn, board, task_id)
         waiting = task.status is Status.BLOCKED and bool(_waiting(tx, task))
         apply(tx, board, task, moves.unblock(task, actor, waiting), now)
@@ -99,6 +103,7 @@ def archive(ctx: Ctx, board: str, task_id: str, *, actor: Actor) -> Task:
     """Archive from any status; an open attempt ends as reclaimed; children stop waiting on it."""
     now = ctx.now()
     with ctx.store.write() as tx:
+        store_tasks.lock_statuses(tx.conn, board)
         task = load(tx.conn, board, task_id)
         apply(tx, board, task, moves.archive(task, actor), now)
         return load(tx.conn, board, task.id)
@@ -107,4 +112,5 @@ def archive(ctx: Ctx, board: str, task_id: str, *, actor: Actor) -> Task:
 def promote_board(ctx: Ctx, board: str) -> list[str]:
     """Promote every todo task whose parents are all done or archived."""
     with ctx.store.write() as tx:
+        store_tasks.lock_statuses(tx.conn, board)
         return promote(tx, board, ctx.now())

@@ -164,8 +164,22 @@ def _blocked_by_parent(child: Any) -> Any:
     )
 
 
+def lock_statuses(conn: Connection, board: str) -> None:
+    """Changes that look at or change other tasks' statuses (promotion, demotion, a parent check,
+    a cycle check) are decided one at a time per board on PostgreSQL; SQLite's writers are one at
+    a time anyway. Take it first in the transaction, before any task row is locked.
+
+    Without it two writers can each miss the other's change: completing the two parents of one
+    child at once, each sees the other parent still running and nobody promotes the child. With
+    it the second waits, and its deciding statements (new snapshots) see the first's commit.
+    Writes of one task alone (a heartbeat, a comment, a claim, an edit) do not take it.
+    """
+    dialect.lock_key(conn, "statuses", board)
+
+
 def promote_ready(conn: Connection, board: str, now: float) -> list[str]:
     """Move every ``todo`` task whose parents are all done or archived to ``ready``, in one UPDATE."""
+    lock_statuses(conn, board)  # normally held already; taken here so no caller can forget
     res = conn.execute(
         update(tasks)
         .where(tasks.c.board == board, tasks.c.status == Status.TODO.value,
@@ -178,6 +192,8 @@ def promote_ready(conn: Connection, board: str, now: float) -> list[str]:
 
 def demote_ready_children(conn: Connection, parent_id: str, now: float) -> list[str]:
     """Children of ``parent_id`` that are ``ready`` but now wait on a parent go back to ``todo``."""
+    if dialect.locks_rows(conn):
+        lock_statuses(conn, conn.execute(select(tasks.c.board).where(tasks.c.id == parent_id)).scalar_one())
     child = tasks
     res = conn.execute(
         update(child)
