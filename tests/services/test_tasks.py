@@ -49,7 +49,7 @@ def test_idempotency_key_returns_the_same_task(ctx, user) -> None:
 @pytest.mark.parametrize("kwargs,message", [
     ({"title": "   "}, "title cannot be empty"),
     ({"title": "x" * 501}, "too long"),
-    ({"title": "x", "parents": ["t_00000000"]}, "not found"),
+    ({"title": "x", "parents": ["t_00000000"]}, "unknown parent"),
     ({"title": "x", "workspace": "dir:relative/path"}, "absolute"),
     ({"title": "x", "workspace": "worktree"}, "absolute path"),
     ({"title": "x", "workspace": "cloud:/x"}, "unknown workspace"),

@@ -1,4 +1,5 @@
-"""Eight processes hammer one SQLite board; nothing is lost and no invariant breaks."""
+"""Eight processes hammer one board (SQLite, and PostgreSQL whose writers run side by side);
+nothing is lost and no invariant breaks."""
 
 from __future__ import annotations
 
@@ -54,9 +55,9 @@ def _hammer(home: str, url: str, seed: int, out: str) -> None:
 
 
 @pytest.mark.slow
-def test_eight_processes_lose_nothing(tmp_path: Path) -> None:
+def test_eight_processes_lose_nothing(tmp_path: Path, db_url: str) -> None:
     home = tmp_path / "home"
-    url = f"sqlite:///{home / 'kanban.db'}"
+    url = db_url
     ctx = open_ctx(load_settings({"KANBAN_HOME": str(home), "KANBAN_DATABASE_URL": url}))
     spawn = mp.get_context("spawn")
     outs = [tmp_path / f"out{i}.json" for i in range(PROCS)]

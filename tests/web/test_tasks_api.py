@@ -134,7 +134,7 @@ def test_create_task_idempotency_key(api):
 def test_create_task_errors(api, ctx):
     assert_error(api.post("/tasks", json={"title": "   "}), 400, "title")
     assert_error(api.post("/tasks", json={"body": "no title"}), 422, "title")
-    assert_error(api.post("/tasks", json={"title": "t", "parents": ["t_ffffffff"]}), 404)
+    assert_error(api.post("/tasks", json={"title": "t", "parents": ["t_ffffffff"]}), 400, "unknown parent")
     assert_error(api.post("/tasks", json={"title": "t", "workspace_kind": "dir"}), 400, "absolute")
     assert_error(api.post("/tasks", json={"title": "t", "workspace_kind": "dir",
                                           "workspace_path": "rel/path"}), 400, "absolute")
@@ -233,7 +233,7 @@ def test_links(api, ctx):
     assert api.get(f"/tasks/{b}").json()["task"]["status"] == "todo"
     assert_error(api.post("/links", json={"parent_id": b, "child_id": a}), 400, "cycle")
     assert_error(api.post("/links", json={"parent_id": a, "child_id": a}), 400, "itself")
-    assert_error(api.post("/links", json={"parent_id": a, "child_id": "t_ffffffff"}), 404)
+    assert_error(api.post("/links", json={"parent_id": a, "child_id": "t_ffffffff"}), 400, "unknown child")
     assert api.delete("/links", params={"parent_id": a, "child_id": b}).json() == {"ok": True}
     assert api.get(f"/tasks/{b}").json()["task"]["status"] == "ready"
     assert api.delete("/links", params={"parent_id": a, "child_id": b}).json() == {"ok": False}
@@ -244,7 +244,7 @@ def test_links(api, ctx):
 def test_links_board_scope(api, ctx):
     make_board(ctx, "proj")
     a, b = make_task(ctx, "a", board="proj"), make_task(ctx, "b", board="proj")
-    assert_error(api.post("/links", json={"parent_id": a, "child_id": b}), 404)
+    assert_error(api.post("/links", json={"parent_id": a, "child_id": b}), 400, "unknown")
     assert api.post("/links", json={"parent_id": a, "child_id": b}, params={"board": "proj"}).json()["ok"]
     assert_error(api.post("/links", json={"parent_id": a, "child_id": b}, params={"board": "x y"}), 400)
 

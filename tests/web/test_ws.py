@@ -180,3 +180,27 @@ def test_event_from_the_kanban_cli(live, token, settings):
         batch = json.loads(ws.recv(timeout=10))
     [event] = batch["events"]
     assert event["kind"] == "created" and batch["cursor"] == event["id"]
+
+
+def test_since_is_exclusive_even_when_the_hub_has_not_read_that_far(live, ctx, settings, token):
+    """A client that read ``latest_event_id`` (N) before the hub fetched event N, and opens the
+    socket with ``since=N``, must never receive N or anything older."""
+    with ws_connect(live, token, since=event_svc.latest_id(ctx)) as watcher:
+        for _ in range(3):
+            write_from_another_process(settings, 1)  # the hub learns of it only when it next looks
+            n = event_svc.latest_id(ctx)
+            with ws_connect(live, token, since=n) as ws:
+                assert [e["id"] for e in quiet(ws, 0.4) if e["id"] <= n] == []
+                make_task(ctx, "after")
+                assert [e["id"] > n for e in receive(ws, 1)] == [True]
+        assert_in_order(receive(watcher, 6))
+
+
+def test_a_cursor_ahead_of_the_window_never_moves_back(ctx):
+    from agentkanban.web.ws import EventHub
+
+    hub = EventHub(ctx)
+    hub.ids, hub.items = [4, 5], [{"id": 4, "board": "default"}, {"id": 5, "board": "default"}]
+    hub.floor, hub.head = 3, 5
+    assert hub.slice(3, None) == (5, hub.items)
+    assert hub.slice(9, None) == (9, [])  # not (5, []): id 6..9 must not be sent later

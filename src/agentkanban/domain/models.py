@@ -64,10 +64,23 @@ class Task:
         d = {name: getattr(self, name) for name in TASK_FIELDS}
         d["status"] = self.status.value
         d["skills"] = list(self.skills)
-        return d
+        return whole_seconds(d, TASK_TIMES)
 
 
 TASK_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Task))
+# Stored with sub-second precision (ordering, durations); shown as whole epoch seconds, as the
+# seed's API does, in every JSON shape (API, CLI --json, MCP).
+TASK_TIMES: tuple[str, ...] = ("created_at", "updated_at", "started_at", "completed_at",
+                               "last_heartbeat_at", "claim_expires")
+
+
+def whole_seconds(d: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
+    """Truncate the timestamps ``keys`` of ``d`` to whole epoch seconds, in place."""
+    for k in keys:
+        v = d.get(k)
+        if v is not None:
+            d[k] = int(v)
+    return d
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +103,8 @@ class Run:
     step_key: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return whole_seconds(asdict(self), ("claim_expires", "last_heartbeat_at", "started_at",
+                                            "ended_at"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +116,7 @@ class Comment:
     created_at: float
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return whole_seconds(asdict(self), ("created_at",))
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +136,7 @@ class Event:
             "run_id": self.run_id,
             "kind": self.kind,
             "payload": self.payload,
-            "created_at": self.created_at,
+            "created_at": int(self.created_at),
             "board": self.board,
         }
 
@@ -142,7 +156,7 @@ class Board:
         return self.archived_at is not None
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
+        d = whole_seconds(asdict(self), ("created_at", "archived_at"))
         d["archived"] = self.archived
         return d
 
@@ -157,7 +171,7 @@ class Subscription:
     created_at: float
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return whole_seconds(asdict(self), ("created_at",))
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,7 +195,7 @@ class Delivery:
     kind: str | None = None  # the event's kind, when the store joined it in
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return whole_seconds(asdict(self), ("next_attempt_at", "sent_at", "created_at"))
 
 
 @dataclass(frozen=True, slots=True)

@@ -64,6 +64,7 @@ def apply(ctx: Ctx, board: str, refs: list[str], change: Change, *, actor: Actor
     steps = _Steps.of(change)
     now = ctx.now()
     with ctx.store.write() as tx:
+        store_tasks.lock_statuses(tx.conn, board)
         plan = _Plan(tx, board, now, actor)
         resolved = [plan.resolve(ref) for ref in refs]
         plan.load([r for r in resolved if not isinstance(r, Outcome)], graph=steps.needs_graph,

@@ -114,18 +114,21 @@ def _shifted(tx: Tx, board: str, ids: list[str], now: float, kind: str,
 def promote_children(tx: Tx, board: str, parent_ids: list[str], now: float) -> list[str]:
     """Waiting children of tasks that just finished, whose parents are now all done, become
     ready (with their events). Looks only at those parents' children."""
+    store_tasks.lock_statuses(tx.conn, board)  # normally held since the start of the transaction
     return _shifted(tx, board, store_tasks.promote_children(tx.conn, parent_ids, now), now,
                     ev.PROMOTED, None)
 
 
 def promote_tasks(tx: Tx, board: str, task_ids: list[str], now: float) -> list[str]:
     """Those of ``task_ids`` that wait in todo with every parent done become ready."""
+    store_tasks.lock_statuses(tx.conn, board)
     return _shifted(tx, board, store_tasks.promote_ids(tx.conn, task_ids, now), now,
                     ev.PROMOTED, None)
 
 
 def demote_children(tx: Tx, board: str, parent_id: str, now: float, reason: str) -> list[str]:
     """Ready children of ``parent_id`` that now wait on a parent go back to todo."""
+    store_tasks.lock_statuses(tx.conn, board)
     return _shifted(tx, board, store_tasks.demote_ready_children(tx.conn, parent_id, now), now,
                     ev.STATUS, {"status": "todo", "reason": reason})
 
@@ -133,6 +136,7 @@ def demote_children(tx: Tx, board: str, parent_id: str, now: float, reason: str)
 def promote(tx: Tx, board: str, now: float) -> list[str]:
     """The operator's sweep (``kanban promote``): every todo task of the board whose parents are
     all done, parked ones included. No write path runs it; its cost grows with the board."""
+    store_tasks.lock_statuses(tx.conn, board)
     return _shifted(tx, board, store_tasks.promote_ready(tx.conn, board, now), now, ev.PROMOTED, None)
 
 

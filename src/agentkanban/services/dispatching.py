@@ -13,6 +13,7 @@ from ..domain.models import Run, Task
 from ..domain.statuses import Status
 from ..errors import Conflict
 from ..store import boards as store_boards
+from ..store import dialect
 from ..store import events as store_events
 from ..store import runs as store_runs
 from ..store import tasks as store_tasks
@@ -82,11 +83,18 @@ def claim_capped(ctx: Ctx, board: str, task_id: str, *, profile: str, lock: str,
                  board_cap: int | None = None) -> Claim | None:
     """:func:`runs.claim`, refused when the profile or the board is already at its cap.
 
-    The caps are counted inside the claiming transaction, and write transactions are serialised
-    on both backends, so two dispatchers can never together exceed a cap.
+    The caps are counted inside the claiming transaction while it holds the cap's lock (SQLite:
+    the write lock; PostgreSQL: a lock per board and per profile), so two dispatchers can never
+    together exceed a cap. A task another dispatcher is claiming right now is skipped, not waited on.
     """
     with ctx.store.write() as tx:
-        # Read the clock once the write lock is held: an attempt that ended just before must
+        if not store_tasks.lock_unless_taken(tx.conn, task_id):
+            return None
+        if board_cap is not None:
+            dialect.lock_key(tx.conn, "cap", "board", board)
+        if profile_cap is not None:
+            dialect.lock_key(tx.conn, "cap", "profile", profile)
+        # Read the clock once the locks are held: an attempt that ended just before must
         # never look as if it overlapped this one in the run history.
         now = ctx.now()
         if profile_cap is not None and store_runs.running_count(tx.conn, profile=profile) >= profile_cap:

@@ -10,9 +10,10 @@ from .. import gcpause
 from ..domain import events as ev
 from ..domain.models import WORKSPACE_KINDS, Task, TaskDetail
 from ..domain.statuses import PARENT_SATISFIED, Status
-from ..errors import Conflict, ValidationError
+from ..errors import Conflict, NotFound, ValidationError
 from ..ids import new_task_id
 from ..store import comments as store_comments
+from ..store import dialect
 from ..store import events as store_events
 from ..store import links as store_links
 from ..store import runs as store_runs
@@ -22,7 +23,7 @@ from ..store.rows import dumps
 from ..store.schema import tasks as t
 from . import changes
 from .base import Actor, Ctx
-from .common import clean_assignee, clean_body, clean_title, load, not_found, resolve_id
+from .common import clean_assignee, clean_body, clean_title, load, resolve_id
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,18 @@ def _clean_skills(skills: list[str] | tuple[str, ...] | None) -> list[str]:
     return out
 
 
+def _unknown_parent(board: str, ref: str) -> ValidationError:
+    # A bad request (400), as in the seed: the parent list is part of the new task's description.
+    return ValidationError(f"unknown parent task {ref!r} on board {board!r}")
+
+
+def _parent_id(ctx: Ctx, board: str, ref: str) -> str:
+    try:
+        return resolve_id(ctx, board, ref)
+    except NotFound:
+        raise _unknown_parent(board, ref) from None
+
+
 def create(
     ctx: Ctx,
     board: str,
@@ -93,17 +106,20 @@ def create(
     if max_retries is not None and max_retries < 1:
         raise ValidationError("max retries must be at least 1")
     tenant = (tenant or "").strip() or None
-    parent_ids = [resolve_id(ctx, board, p) for p in dict.fromkeys(parents)]
+    parent_ids = [_parent_id(ctx, board, p) for p in dict.fromkeys(parents)]
     now = ctx.now()
     with ctx.store.write() as tx:
         if key:
+            dialect.lock_key(tx.conn, "idempotency", board, key)  # two creates with one key: one task
             existing = store_tasks.by_idempotency_key(tx.conn, board, key)
             if existing is not None:
                 return Created(existing, False)
+        if parent_ids:
+            store_tasks.lock_statuses(tx.conn, board)  # the parents' statuses decide the new one
         found = store_tasks.get_many(tx.conn, board, parent_ids)
         missing = [pid for pid in parent_ids if pid not in found]
         if missing:
-            raise not_found(board, missing[0])
+            raise _unknown_parent(board, missing[0])
         parent_tasks = [found[pid] for pid in parent_ids]
         if triage:
             status = Status.TRIAGE

@@ -90,6 +90,7 @@ def set_status(ctx: Ctx, board: str, task_id: str, to: str | Status, *, actor: A
             "triage, todo or ready")
     now = ctx.now()
     with ctx.store.write() as tx:
+        store_tasks.lock_statuses(tx.conn, board)
         task = load(tx.conn, board, task_id)
         waiting = waiting_on(tx, task) if moves.needs_parents(task, target) else []
         move = moves.direct(task, target, actor, waiting)
@@ -111,6 +112,7 @@ def complete(ctx: Ctx, board: str, task_id: str, *, actor: Actor, result: str | 
     h = moves.handoff(result, summary, metadata, artifacts)
     now = ctx.now()
     with ctx.store.write() as tx:
+        store_tasks.lock_statuses(tx.conn, board)
         task = load(tx.conn, board, task_id)
         check_worker(tx.conn, task, actor, "complete")
         if created_cards:
@@ -135,6 +137,7 @@ def cards_in(tx: Tx, board: str, refs: list[str]) -> list[str]:
 def block(ctx: Ctx, board: str, task_id: str, *, actor: Actor, reason: str | None = None) -> Task:
     now = ctx.now()
     with ctx.store.write() as tx:
+        store_tasks.lock_statuses(tx.conn, board)
         task = load(tx.conn, board, task_id)
         check_worker(tx.conn, task, actor, "block")
         apply(tx, board, task, moves.block(task, actor, reason), now)
@@ -145,6 +148,7 @@ def unblock(ctx: Ctx, board: str, task_id: str, *, actor: Actor) -> Task:
     """Blocked -> ready, or todo while a parent is not done. Resets the failure counter."""
     now = ctx.now()
     with ctx.store.write() as tx:
+        store_tasks.lock_statuses(tx.conn, board)
         task = load(tx.conn, board, task_id)
         waiting = task.status is Status.BLOCKED and bool(waiting_on(tx, task))
         apply(tx, board, task, moves.unblock(task, actor, waiting), now)
@@ -155,6 +159,7 @@ def archive(ctx: Ctx, board: str, task_id: str, *, actor: Actor) -> Task:
     """Archive from any status; an open attempt ends as reclaimed; children stop waiting on it."""
     now = ctx.now()
     with ctx.store.write() as tx:
+        store_tasks.lock_statuses(tx.conn, board)
         task = load(tx.conn, board, task_id)
         apply(tx, board, task, moves.archive(task, actor), now)
         return load(tx.conn, board, task.id)
@@ -163,4 +168,5 @@ def archive(ctx: Ctx, board: str, task_id: str, *, actor: Actor) -> Task:
 def promote_board(ctx: Ctx, board: str) -> list[str]:
     """Promote every todo task whose parents are all done or archived."""
     with ctx.store.write() as tx:
+        store_tasks.lock_statuses(tx.conn, board)
         return promote(tx, board, ctx.now())

@@ -7,7 +7,7 @@ from operator import itemgetter
 from typing import Any
 
 from .. import gcpause
-from ..domain.models import Task
+from ..domain.models import TASK_TIMES, Task, whole_seconds
 from ..domain.statuses import BOARD_COLUMNS, Status
 from ..store import events as store_events
 from ..store import tasks as store_tasks
@@ -26,12 +26,13 @@ def _age(created: float, started: float | None, completed: float | None,
 
 
 def add_age(d: dict[str, Any], now: float) -> dict[str, Any]:
+    """A task row as a dict, in the API's shape: derived ages, timestamps in whole seconds."""
     d["age"] = _age(d["created_at"], d["started_at"], d["completed_at"], now)
-    return d
+    return whole_seconds(d, TASK_TIMES)
 
 
 def task_json(task: Task, now: float) -> dict[str, Any]:
-    """The API shape of a task: every field plus derived ages."""
+    """The API shape of a task: every field (timestamps in whole seconds) plus derived ages."""
     d = task.to_dict()
     d["age"] = _age(task.created_at, task.started_at, task.completed_at, now)
     return d
@@ -75,6 +76,7 @@ def board_view(ctx: Ctx, board: str, *, tenant: str | None = None,
         parents, children, done = _link_tallies(links)
         no_links = {"parents": 0, "children": 0}
         loads = json.loads
+        times = [k for k in TASK_TIMES if k in keys]
         _sort_rows(keys, rows)
         for row in rows:
             d = dict(zip(keys, row, strict=False))  # same length by construction; strict costs ~10 %
@@ -82,6 +84,9 @@ def board_view(ctx: Ctx, board: str, *, tenant: str | None = None,
             skills = d["skills"]
             d["skills"] = loads(skills) if skills and skills != "[]" else []
             d["age"] = _age(d["created_at"], d["started_at"], d["completed_at"], now)
+            for k in times:
+                if d[k] is not None:
+                    d[k] = int(d[k])
             n_parents, n_children = parents.get(tid, 0), children.get(tid, 0)
             d["link_counts"] = ({"parents": n_parents, "children": n_children}
                                 if n_parents or n_children else no_links)
@@ -102,14 +107,14 @@ def stats(ctx: Ctx, board: str) -> dict[str, Any]:
     with ctx.store.read() as conn:
         rows = store_tasks.counts_by(conn, board, "status", "assignee")
         oldest = store_tasks.oldest_ready_created(conn, board)
-    by_status: dict[str, int] = {s.value: 0 for s in Status if s is not Status.ARCHIVED}
+    by_status: dict[str, int] = {}  # only the statuses present, as the seed answers
     by_assignee: dict[str, dict[str, int]] = {}
     for status, assignee, n in rows:
         by_status[status] = by_status.get(status, 0) + n
         if assignee:
             by_assignee.setdefault(assignee, {})[status] = n
     return {
-        "by_status": by_status,
+        "by_status": {s.value: by_status[s.value] for s in Status if s.value in by_status},
         "by_assignee": by_assignee,
         "oldest_ready_age_seconds": int(now - oldest) if oldest is not None else None,
         "now": int(now),

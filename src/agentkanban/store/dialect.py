@@ -14,16 +14,36 @@ def is_sqlite(conn: Connection) -> bool:
     return conn.dialect.name == "sqlite"
 
 
-def begin_write(conn: Connection) -> None:
-    """Called first in every write transaction.
+def locks_rows(conn: Connection) -> bool:
+    """Whether reads in this transaction should lock the rows they read (``FOR UPDATE``).
 
-    SQLite already serialises writers (``BEGIN IMMEDIATE``). On PostgreSQL, event ids come from a
-    sequence and are handed out before commit, so two concurrent writers could commit ids out of
-    order and a reader following the cursor would skip the later-committed, lower id. Taking one
-    transaction-scoped advisory lock first makes id order equal commit order.
+    SQLite serialises writers for the whole transaction (``BEGIN IMMEDIATE``), so nothing is
+    needed there. PostgreSQL runs writers side by side: a write transaction locks the task rows it
+    decides on, so two writers of the same task queue up instead of deciding on the same state.
+    """
+    return conn.dialect.name == "postgresql" and not conn.get_execution_options().get("kanban_readonly")
+
+
+def lock_event_order(conn: Connection) -> None:
+    """Called just before a transaction writes its events, as the last thing before its commit.
+
+    On PostgreSQL event ids come from a sequence and are handed out before commit, so two
+    concurrent writers could commit ids out of order and a reader following the cursor would skip
+    the later-committed, lower id. Every transaction takes this one advisory lock just before it
+    draws its event ids and keeps it to its commit, so id order equals commit order, while the
+    rest of each transaction runs alongside the others. SQLite serialises writers already.
     """
     if conn.dialect.name == "postgresql":
         conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_EVENT_LOG_LOCK})")
+
+
+def lock_key(conn: Connection, *parts: str) -> None:
+    """Serialise, on PostgreSQL, the transactions that decide on the same thing (a cap, a board's
+    links, an idempotency key), until the holder commits. A no-op on SQLite, whose writers are
+    already one at a time. Always take several keys in the same order (board before profile)."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("SELECT pg_advisory_xact_lock(hashtextextended(%(k)s, 0))",
+                             {"k": "kanban:" + ":".join(parts)})
 
 
 def refresh_stats(conn: Connection) -> None:

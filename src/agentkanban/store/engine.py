@@ -20,7 +20,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, exc
 
 from ..domain.models import Event
 from ..errors import Conflict, StorageError, ValidationError
-from . import dialect, schema
+from . import schema
 
 Listener = Callable[[list[Event]], None]
 
@@ -58,10 +58,13 @@ def _configure_sqlite(engine: Engine, synchronous: str) -> None:
 
 @dataclass
 class Tx:
-    """One write transaction: the connection plus what to publish after commit."""
+    """One write transaction: the connection, the events queued in it (written just before the
+    commit, see :mod:`.events`), and what to publish after the commit."""
 
     conn: Connection
     events: list[Event] = field(default_factory=list)
+    pending: list[Any] = field(default_factory=list)
+    before_commit: list[Callable[[Tx], None]] = field(default_factory=list)
 
 
 class Store:
@@ -111,9 +114,10 @@ class Store:
     def write(self) -> Iterator[Tx]:
         try:
             with self.engine.begin() as conn:
-                dialect.begin_write(conn)
                 tx = Tx(conn)
                 yield tx
+                for hook in tx.before_commit:
+                    hook(tx)
         except exc.OperationalError as err:
             raise StorageError(_describe(err)) from err
         except exc.IntegrityError as err:

@@ -5,49 +5,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import BigInteger, Connection, Float, String, bindparam, func, insert, literal, select
+from sqlalchemy import Connection, bindparam, func, insert, select
 
 from ..domain.events import NOTIFY_KINDS
 from ..domain.models import Event
+from . import dialect
 from .engine import Tx
 from .rows import dumps, to_event
 from .schema import deliveries, events, notify_subs
 
-_INSERT = insert(events).returning(events.c.id)
-# What every subscriber of a task is owed for one event. Built once (see store.tasks); the bind
-# types matter on PostgreSQL, which cannot infer a type for a parameter in a SELECT list.
-_OWE = insert(deliveries).from_select(
-    ["event_id", "board", "task_id", "platform", "chat_id", "thread_id", "status", "attempts",
-     "next_attempt_at", "created_at"],
-    select(bindparam("b_event", type_=BigInteger), bindparam("b_board", type_=String),
-           notify_subs.c.task_id, notify_subs.c.platform, notify_subs.c.chat_id,
-           notify_subs.c.thread_id, literal("pending"), literal(0),
-           bindparam("b_now", type_=Float), bindparam("b_now", type_=Float))
-    .where(notify_subs.c.task_id == bindparam("b_task")),
-)
-
-
-def append(
-    tx: Tx,
-    *,
-    board: str,
-    task_id: str,
-    kind: str,
-    now: float,
-    payload: dict[str, Any] | None = None,
-    run_id: int | None = None,
-) -> Event:
-    """Append one event; if it is one people hear about, owe a delivery to every subscriber."""
-    event_id = tx.conn.execute(_INSERT, {
-        "board": board, "task_id": task_id, "run_id": run_id, "kind": kind,
-        "payload": dumps(payload), "created_at": now}).scalar_one()
-    if kind in NOTIFY_KINDS:
-        tx.conn.execute(_OWE, {"b_event": event_id, "b_board": board, "b_now": now,
-                               "b_task": task_id})
-    ev = Event(id=event_id, board=board, task_id=task_id, run_id=run_id, kind=kind,
-               payload=payload, created_at=now)
-    tx.events.append(ev)
-    return ev
+# Not ``sort_by_parameter_order``: on SQLite that makes SQLAlchemy insert one row per statement.
+# A multi-row INSERT numbers its rows in the order given (the table autoincrements, PostgreSQL
+# draws from a sequence row by row), so the ids returned, sorted, line up with the rows.
+_INSERT_MANY = insert(events).returning(events.c.id)
+_SUBS_OF = select(notify_subs.c.task_id, notify_subs.c.platform, notify_subs.c.chat_id,
+                  notify_subs.c.thread_id).where(
+    notify_subs.c.task_id.in_(bindparam("b_ids", expanding=True)))
 
 
 @dataclass(frozen=True)
@@ -62,41 +35,63 @@ class NewEvent:
     owes: bool = True
 
 
-# Not ``sort_by_parameter_order``: on SQLite that makes SQLAlchemy insert one row per statement.
-# A multi-row INSERT numbers its rows in the order given (the table autoincrements, PostgreSQL
-# draws from a sequence row by row), so the ids returned, sorted, line up with the rows.
-_INSERT_MANY = insert(events).returning(events.c.id)
-_SUBS_OF = select(notify_subs.c.task_id, notify_subs.c.platform, notify_subs.c.chat_id,
-                  notify_subs.c.thread_id).where(
-    notify_subs.c.task_id.in_(bindparam("b_ids", expanding=True)))
+@dataclass(frozen=True)
+class _Pending:
+    board: str
+    now: float
+    row: NewEvent
+    owed_to: tuple[tuple[str, str, str], ...]  # (platform, chat, thread) of each subscriber
 
 
-def append_many(tx: Tx, *, board: str, now: float, rows: list[NewEvent]) -> list[Event]:
-    """:func:`append` for a batch, in order: one multi-row INSERT, and one for the deliveries
-    the batch owes (same rule: an event people hear about, to every subscriber of its task)."""
+def append(tx: Tx, *, board: str, task_id: str, kind: str, now: float,
+           payload: dict[str, Any] | None = None, run_id: int | None = None) -> None:
+    """Append one event; if it is one people hear about, owe a delivery to every subscriber."""
+    append_many(tx, board=board, now=now,
+                rows=[NewEvent(task_id=task_id, kind=kind, payload=payload, run_id=run_id)])
+
+
+def append_many(tx: Tx, *, board: str, now: float, rows: list[NewEvent]) -> None:
+    """Queue events, in order, to be written when the transaction commits.
+
+    Who is owed a delivery is decided now, from the subscriptions as they stand at this point of
+    the transaction (a completion is owed to the subscribers its own transaction then removes).
+    The rows themselves are written by :func:`_flush` just before the commit, so on PostgreSQL
+    the lock that keeps event ids in commit order is held only for that last moment.
+    """
     if not rows:
-        return []
+        return
+    subs: dict[str, list[tuple[str, str, str]]] = {}
+    owing = sorted({r.task_id for r in rows if r.owes and r.kind in NOTIFY_KINDS})
+    for i in range(0, len(owing), 2000):
+        for tid, platform, chat, thread in tx.conn.execute(_SUBS_OF, {"b_ids": owing[i:i + 2000]}):
+            subs.setdefault(tid, []).append((platform, chat, thread))
+    if not tx.pending:
+        tx.before_commit.append(_flush)
+    tx.pending.extend(
+        _Pending(board, now, r, tuple(subs.get(r.task_id, ())) if r.owes and r.kind in NOTIFY_KINDS
+                 else ()) for r in rows)
+
+
+def _flush(tx: Tx) -> None:
+    """Write the queued events (one multi-row INSERT) and the deliveries they owe."""
+    pending, tx.pending = tx.pending, []
+    if not pending:
+        return
+    dialect.lock_event_order(tx.conn)
     ids = sorted(tx.conn.execute(_INSERT_MANY, [
-        {"board": board, "task_id": r.task_id, "run_id": r.run_id, "kind": r.kind,
-         "payload": dumps(r.payload), "created_at": now} for r in rows]).scalars())
-    out = [Event(id=i, board=board, task_id=r.task_id, run_id=r.run_id, kind=r.kind,
-                 payload=r.payload, created_at=now) for i, r in zip(ids, rows, strict=True)]
-    owed = [e for e, r in zip(out, rows, strict=True) if r.owes and r.kind in NOTIFY_KINDS]
-    if owed:
-        subs: dict[str, list[tuple[str, str, str]]] = {}
-        task_ids = sorted({e.task_id for e in owed})
-        for i in range(0, len(task_ids), 2000):
-            for tid, platform, chat, thread in tx.conn.execute(
-                    _SUBS_OF, {"b_ids": task_ids[i:i + 2000]}):
-                subs.setdefault(tid, []).append((platform, chat, thread))
-        owe = [{"event_id": e.id, "board": board, "task_id": e.task_id, "platform": platform,
-                "chat_id": chat, "thread_id": thread, "status": "pending", "attempts": 0,
-                "next_attempt_at": now, "created_at": now}
-               for e in owed for platform, chat, thread in subs.get(e.task_id, ())]
-        if owe:
-            tx.conn.execute(insert(deliveries), owe)
-    tx.events.extend(out)
-    return out
+        {"board": p.board, "task_id": p.row.task_id, "run_id": p.row.run_id, "kind": p.row.kind,
+         "payload": dumps(p.row.payload), "created_at": p.now} for p in pending]).scalars())
+    owe: list[dict[str, Any]] = []
+    for event_id, p in zip(ids, pending, strict=True):
+        tx.events.append(Event(id=event_id, board=p.board, task_id=p.row.task_id,
+                               run_id=p.row.run_id, kind=p.row.kind, payload=p.row.payload,
+                               created_at=p.now))
+        owe += [{"event_id": event_id, "board": p.board, "task_id": p.row.task_id,
+                 "platform": platform, "chat_id": chat, "thread_id": thread, "status": "pending",
+                 "attempts": 0, "next_attempt_at": p.now, "created_at": p.now}
+                for platform, chat, thread in p.owed_to]
+    if owe:
+        tx.conn.execute(insert(deliveries), owe)
 
 
 def for_task(conn: Connection, task_id: str, limit: int = 50) -> list[Event]:

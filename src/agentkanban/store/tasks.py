@@ -8,6 +8,7 @@ from sqlalchemy import Connection, bindparam, exists, func, insert, literal, sel
 
 from ..domain.models import Task
 from ..domain.statuses import PARENT_SATISFIED, Status
+from . import dialect
 from .rows import plain_rows, task_dicts, to_task, to_tasks
 from .schema import comments, task_links, tasks
 
@@ -26,22 +27,42 @@ _BY_ID_ON_BOARD = _BY_ID.where(tasks.c.board == bindparam("b_board"))
 _MANY_ON_BOARD = select(tasks).where(tasks.c.id.in_(bindparam("b_ids", expanding=True)),
                                      tasks.c.board == bindparam("b_board"))
 _EXISTS = select(literal(1)).where(tasks.c.id == bindparam("b_id"))
+# In a write transaction on PostgreSQL the rows a decision is made on are locked (see
+# dialect.locks_rows); many at once in id order, so two writers never wait on each other in a ring.
+_BY_ID_LOCKED = _BY_ID.with_for_update()
+_BY_ID_ON_BOARD_LOCKED = _BY_ID_ON_BOARD.with_for_update()
+_MANY_ON_BOARD_LOCKED = _MANY_ON_BOARD.order_by(tasks.c.id).with_for_update()
+_SKIP_IF_LOCKED = (select(tasks.c.id).where(tasks.c.id == bindparam("b_id"))
+                   .with_for_update(skip_locked=True))
 _INSERT_RETURNING = insert(tasks).returning(*tasks.c)
 
 
 def get(conn: Connection, task_id: str, board: str | None = None) -> Task | None:
+    lock = dialect.locks_rows(conn)
     if board is None:
-        row = conn.execute(_BY_ID, {"b_id": task_id}).first()
+        row = conn.execute(_BY_ID_LOCKED if lock else _BY_ID, {"b_id": task_id}).first()
     else:
-        row = conn.execute(_BY_ID_ON_BOARD, {"b_id": task_id, "b_board": board}).first()
+        row = conn.execute(_BY_ID_ON_BOARD_LOCKED if lock else _BY_ID_ON_BOARD,
+                           {"b_id": task_id, "b_board": board}).first()
     return to_task(row) if row else None
+
+
+def lock_unless_taken(conn: Connection, task_id: str) -> bool:
+    """For a claim: lock the task's row, or say False at once when another writer holds it
+    (``FOR UPDATE SKIP LOCKED``: a second dispatcher moves on instead of queueing behind the first).
+    Always True on SQLite, where the transaction already excludes every other writer."""
+    if not dialect.locks_rows(conn):
+        return True
+    return conn.execute(_SKIP_IF_LOCKED, {"b_id": task_id}).first() is not None
 
 
 def get_many(conn: Connection, board: str, task_ids: list[str]) -> dict[str, Task]:
     """The tasks of ``board`` among ``task_ids``, by id (unknown ids are simply absent)."""
     out: dict[str, Task] = {}
+    task_ids = sorted(set(task_ids))
+    stmt = _MANY_ON_BOARD_LOCKED if dialect.locks_rows(conn) else _MANY_ON_BOARD
     for i in range(0, len(task_ids), CHUNK):
-        rows = conn.execute(_MANY_ON_BOARD, {"b_ids": task_ids[i:i + CHUNK], "b_board": board})
+        rows = conn.execute(stmt, {"b_ids": task_ids[i:i + CHUNK], "b_board": board})
         out.update((t.id, t) for t in to_tasks(rows.all()))
     return out
 
@@ -141,6 +162,19 @@ def _blocked_by_parent(child: Any) -> Any:
         select(literal(1)).select_from(task_links.join(parent, parent.c.id == task_links.c.parent_id))
         .where(task_links.c.child_id == child.c.id, parent.c.status.not_in(_SATISFIED))
     )
+
+
+def lock_statuses(conn: Connection, board: str) -> None:
+    """Changes that look at or change other tasks' statuses (promotion, demotion, a parent check,
+    a cycle check) are decided one at a time per board on PostgreSQL; SQLite's writers are one at
+    a time anyway. Take it first in the transaction, before any task row is locked.
+
+    Without it two writers can each miss the other's change: completing the two parents of one
+    child at once, each sees the other parent still running and nobody promotes the child. With
+    it the second waits, and its deciding statements (new snapshots) see the first's commit.
+    Writes of one task alone (a heartbeat, a comment, a claim, an edit) do not take it.
+    """
+    dialect.lock_key(conn, "statuses", board)
 
 
 def promote_ready(conn: Connection, board: str, now: float) -> list[str]:

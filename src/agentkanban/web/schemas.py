@@ -20,6 +20,10 @@ Priority = Annotated[int, Field(ge=-1_000_000_000, le=1_000_000_000)]
 Seconds = Annotated[int, Field(ge=1, le=1_000_000_000)]
 
 
+# Timestamps are whole epoch seconds, as in the seed (stored with sub-second precision).
+Epoch = Annotated[int, Field(description="Unix time in whole seconds")]
+
+
 # -- errors ---------------------------------------------------------------------------------------
 class ErrorOut(BaseModel):
     """Every error has this one shape."""
@@ -44,10 +48,10 @@ class TaskOut(BaseModel):
     priority: int
     tenant: str | None
     created_by: str | None
-    created_at: float
-    updated_at: float
-    started_at: float | None
-    completed_at: float | None
+    created_at: Epoch
+    updated_at: Epoch
+    started_at: Epoch | None
+    completed_at: Epoch | None
     workspace_kind: str
     workspace_path: str | None
     idempotency_key: str | None
@@ -55,11 +59,11 @@ class TaskOut(BaseModel):
     last_failure_error: str | None
     max_runtime_seconds: int | None
     max_retries: int | None
-    last_heartbeat_at: float | None
+    last_heartbeat_at: Epoch | None
     current_run_id: int | None
     worker_pid: int | None
     claim_lock: str | None
-    claim_expires: float | None
+    claim_expires: Epoch | None
     skills: list[str]
     result: str | None
     age: Age
@@ -114,7 +118,7 @@ class EventOut(BaseModel):
     run_id: int | None
     kind: str
     payload: dict[str, Any] | None
-    created_at: float
+    created_at: Epoch
     board: str
 
 
@@ -123,7 +127,7 @@ class CommentOut(BaseModel):
     task_id: str
     author: str
     body: str
-    created_at: float
+    created_at: Epoch
 
 
 class RunOut(BaseModel):
@@ -132,12 +136,12 @@ class RunOut(BaseModel):
     profile: str | None
     status: str
     claim_lock: str | None
-    claim_expires: float | None
+    claim_expires: Epoch | None
     worker_pid: int | None
     max_runtime_seconds: int | None
-    last_heartbeat_at: float | None
-    started_at: float
-    ended_at: float | None
+    last_heartbeat_at: Epoch | None
+    started_at: Epoch
+    ended_at: Epoch | None
     outcome: str | None
     summary: str | None
     metadata: dict[str, Any] | None
@@ -331,8 +335,8 @@ class BoardMetaOut(BaseModel):
     description: str
     icon: str
     color: str
-    created_at: float
-    archived_at: float | None
+    created_at: Epoch
+    archived_at: Epoch | None
     archived: bool
 
 

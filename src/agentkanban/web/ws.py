@@ -9,8 +9,9 @@ that window with its own cursor and board filter, so an idle connection costs no
 the window catches up from the database first, then joins the window at the exact id it reached,
 so a client that reconnects with the last ``cursor`` it saw loses nothing and sees nothing twice.
 
-Event ids are handed out in commit order (SQLite serialises writers; on PostgreSQL every write
-takes one advisory lock first), so "every id above the cursor" is a complete answer.
+Event ids are handed out in commit order (SQLite serialises writers; on PostgreSQL a transaction
+takes one advisory lock just before it writes its events, and keeps it to its commit), so "every id
+above the cursor" is a complete answer.
 """
 
 from __future__ import annotations
@@ -151,12 +152,14 @@ class EventHub:
         return self._ready
 
     def slice(self, pos: int, board: str | None) -> tuple[int, list[dict[str, Any]]]:
-        """Events in the window above ``pos`` (for ``board``); the new position is the head."""
+        """Events in the window above ``pos`` (for ``board``); the new position is the head, or
+        ``pos`` itself when the client is ahead of the hub (it read a newer id elsewhere, e.g.
+        ``latest_event_id`` from the board, before the hub fetched it): a cursor never moves back."""
         start = bisect.bisect_right(self.ids, pos)
         items = self.items[start:]
         if board is not None:
             items = [e for e in items if e["board"] == board]
-        return self.head, items
+        return max(self.head, pos), items
 
     def wake(self) -> None:
         self._wake.set()

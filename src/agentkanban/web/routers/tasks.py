@@ -158,7 +158,7 @@ def add_comment(request: Request, task_id: str, payload: s.CommentIn, board: Boa
 def add_link(request: Request, payload: s.LinkIn, board: BoardQ = None) -> Any:
     ctx = ctx_of(request)
     slug = board_of(ctx, board)
-    links.link(ctx, slug, resolve_id(ctx, slug, payload.parent_id), resolve_id(ctx, slug, payload.child_id))
+    links.link(ctx, slug, payload.parent_id, payload.child_id)
     return JSON({"ok": True})
 
 
@@ -167,11 +167,7 @@ def add_link(request: Request, payload: s.LinkIn, board: BoardQ = None) -> Any:
 def delete_link(request: Request, parent_id: str, child_id: str, board: BoardQ = None) -> Any:
     ctx = ctx_of(request)
     slug = board_of(ctx, board)
-    try:
-        ok = links.unlink(ctx, slug, resolve_id(ctx, slug, parent_id), resolve_id(ctx, slug, child_id))
-    except NotFound:
-        ok = False
-    return JSON({"ok": ok})
+    return JSON({"ok": links.unlink(ctx, slug, parent_id, child_id)})
 
 
 @router.post("/tasks/bulk", response_model=s.BulkOut, summary="Apply one change to many tasks",

@@ -423,7 +423,7 @@ function comments(data, now) {
 
 function runHistory(runs, now) {
   if (!runs.length) return section("Run history", el("p", { class: "muted" }, "Never run."));
-  const sorted = [...runs].sort((a, b) => b.started_at - a.started_at);
+  const sorted = [...runs].sort((a, b) => b.started_at - a.started_at || b.id - a.id); // whole seconds tie
   const shown = showAllRuns ? sorted : sorted.slice(0, 3);
   const list = el("ol", { class: "runs" });
   for (const r of shown) {
