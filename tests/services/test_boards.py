@@ -42,7 +42,7 @@ def test_boards_are_isolated(ctx, user) -> None:
     assert tasks.list_tasks(ctx, "b") == []
     assert views.board_view(ctx, "b")["columns"][2]["tasks"] == []
     assert views.stats(ctx, "a")["by_status"]["ready"] == 1
-    assert views.stats(ctx, "b")["by_status"]["ready"] == 0
+    assert views.stats(ctx, "b")["by_status"] == {}  # only the statuses present
     listed = {b["slug"]: b["total"] for b in boards.list_boards(ctx)}
     assert listed == {"default": 0, "a": 1, "b": 0}
     tb = tasks.create(ctx, "b", title="in b", actor=user).task

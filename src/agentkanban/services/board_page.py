@@ -17,7 +17,7 @@ from ..errors import ValidationError
 from ..store import board_page as store_page
 from ..store import events as store_events
 from .base import Ctx
-from .views import _age, _link_tallies
+from .views import _link_tallies, add_age
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
@@ -70,7 +70,7 @@ def _card(d: dict[str, Any], now: float, parents: dict[str, int], children: dict
     """The same card as ``GET /board``'s."""
     tid = d["id"]
     d["skills"] = json.loads(d["skills"]) if d["skills"] else []
-    d["age"] = _age(d["created_at"], d["started_at"], d["completed_at"], now)
+    add_age(d, now)
     n_parents, n_children = parents.get(tid, 0), children.get(tid, 0)
     d["link_counts"] = {"parents": n_parents, "children": n_children}
     d["comment_count"] = comments.get(tid, 0)

@@ -91,6 +91,8 @@ def update(ctx: Ctx, board: str, task_id: str, change: Update, *, actor: Actor) 
     edits = edit_values(change.title, change.body)
     now = ctx.now()
     with ctx.store.write() as tx:
+        if target is not None:  # a status change may promote or demote other tasks
+            store_tasks.lock_statuses(tx.conn, board)
         task = load(tx.conn, board, task_id)
         if change.assignee is not None:
             assign_in(tx, board, task, who, now)

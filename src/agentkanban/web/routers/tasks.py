@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 
 from ...domain.models import TaskDetail
-from ...errors import NotFound, ValidationError
+from ...errors import ValidationError
 from ...services import board_page, bulk, changes, comments, health, links, tasks, views
 from ...services.base import Ctx
 from ...services.common import resolve_id
