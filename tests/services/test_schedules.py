@@ -40,7 +40,7 @@ def run_until(ctx, clock, end: float, *, dispatchers: int = 1) -> None:
             continue
         barrier = threading.Barrier(dispatchers)
 
-        def one() -> None:
+        def one(barrier: threading.Barrier = barrier) -> None:
             barrier.wait()
             schedules.fire_due(ctx)
 

@@ -9,6 +9,7 @@ Everything comes from the database (or from what the loops record there), so one
 - ``kanban_ready_to_running_seconds``: how long a task waited to be claimed (histogram, counted
   by the serving process from the event log since it started)
 - ``kanban_oldest_ready_age_seconds{board}``: age of the oldest ready task (gauge)
+- ``kanban_running_over_max_runtime{board}``: open attempts past their maximum runtime (gauge)
 - ``kanban_dispatcher_passes_total``, ``kanban_dispatch_pass_seconds``: the dispatcher's passes
 - ``kanban_notifier_backlog{platform}``, ``kanban_notifier_failures{platform}``: deliveries
   owed, and failed for good or failing now
@@ -96,6 +97,7 @@ def families(ctx: Ctx, latency: LatencyTracker) -> list[Any]:
         durations = store.attempt_durations(conn, DURATION_BUCKETS)
         oldest = store.oldest_ready(conn)
         owed = store.deliveries_by(conn)
+        over = store.over_runtime(conn, now)
     g = GaugeMetricFamily("kanban_tasks", "Tasks by board and status", labels=["board", "status"])
     for board, counts in sorted(by_status.items()):
         for status, n in sorted(counts.items()):
@@ -119,6 +121,11 @@ def families(ctx: Ctx, latency: LatencyTracker) -> list[Any]:
                           labels=["board"])
     for board, since in sorted(oldest):
         g.add_metric([board], max(0.0, now - since))
+    out.append(g)
+    g = GaugeMetricFamily("kanban_running_over_max_runtime", "Open attempts past their maximum runtime",
+                          labels=["board"])
+    for board, n in sorted(over):
+        g.add_metric([board], n)
     out.append(g)
     out += _delivery_families(owed)
     out += _loop_families(ctx)

@@ -31,6 +31,15 @@ def oldest_ready(conn: Connection) -> list[tuple[str, float]]:
     return [(b, t) for b, t in conn.execute(q)]
 
 
+def over_runtime(conn: Connection, now: float) -> list[tuple[str, int]]:
+    """Open attempts past their maximum runtime, by board."""
+    q = (select(runs.c.board, func.count())
+         .where(runs.c.ended_at.is_(None), runs.c.max_runtime_seconds.is_not(None),
+                runs.c.started_at + runs.c.max_runtime_seconds < now)
+         .group_by(runs.c.board))
+    return [(b, n) for b, n in conn.execute(q)]
+
+
 def deliveries_by(conn: Connection) -> list[tuple[str, str, int, int]]:
     """(platform, status, count, count with an error) for unfinished and failed deliveries."""
     q = (select(deliveries.c.platform, deliveries.c.status, func.count(),
