@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from ..services import maintenance
@@ -43,7 +45,7 @@ def check(app: App, as_json: bool) -> None:
         click.echo(f"{'ok' if report['ok'] else 'PROBLEMS FOUND'}: {report['tasks']} tasks, "
                    f"{report['links']} links checked")
     if not report["ok"]:
-        raise click.exceptions.Exit(1)
+        sys.exit(1)
 
 
 @click.command("gc")

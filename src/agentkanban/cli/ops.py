@@ -38,7 +38,7 @@ def status(app: App, as_json: bool) -> None:
             click.echo(f"{name + ':':<11} {state} ({_age(info)})")
         click.echo(f"status:     {report['status']}")
     if not report["ok"]:
-        raise click.exceptions.Exit(1)
+        sys.exit(1)
 
 
 @click.command("doctor")
@@ -66,7 +66,7 @@ def doctor(app: App, as_json: bool, repair: bool) -> None:
         else:
             _print(left)
     if left:
-        raise click.exceptions.Exit(1)
+        sys.exit(1)
 
 
 def _print(findings: list[dict[str, Any]]) -> None:
@@ -88,7 +88,7 @@ def backup(app: App, path: Path) -> None:
     if not result["done"]:
         click.echo("PostgreSQL: take the backup with the server's own tool:", err=True)
         click.echo(result["command"])
-        raise click.exceptions.Exit(1)
+        sys.exit(1)
     click.echo(f"backed up to {result['path']} ({result['bytes']} bytes, revision {result['revision']})")
 
 
@@ -103,7 +103,7 @@ def restore(app: App, path: Path) -> None:
     if not result["done"]:
         click.echo("PostgreSQL: restore with the server's own tool into an empty database:", err=True)
         click.echo(result["command"])
-        raise click.exceptions.Exit(1)
+        sys.exit(1)
     click.echo(f"restored {path} to {result['path']} (revision {result['revision']})")
     click.echo("run `kanban db check` to confirm, then start `kanban serve`")
 

@@ -1,7 +1,8 @@
 """Export and import: a self-describing, versioned JSONL stream of boards and everything on them.
 
 Line 1 is ``{"kind": "header", "format": "agentkanban", "version": 1}``; then one record per line
-(``board``, ``task``, ``link``, ``comment``, ``run``, ``event``, ``subscription``); the last line is
+(``board``, ``task``, ``link``, ``comment``, ``run``, ``event`` (whose own kind is ``event``),
+``subscription``); the last line is
 ``{"kind": "end", "counts": {...}}``, so a truncated file is told from a complete one. Nothing
 machine-local is written: no worker pids, run tokens, leases or absolute workspace paths (a task
 that worked in a directory comes back with a scratch workspace), and a running task is exported
@@ -36,7 +37,7 @@ REQUIRED = {"board": ("slug", "name", "created_at"),
             "task": ("id", "board", "title", "status", "created_at", "updated_at"),
             "link": ("parent_id", "child_id"), "comment": ("task_id", "author", "body", "created_at"),
             "run": ("ref", "task_id", "board", "status", "started_at"),
-            "event": ("board", "task_id", "kind", "created_at"),
+            "event": ("board", "task_id", "event", "created_at"),
             "subscription": ("task_id", "platform", "chat_id", "created_at")}
 STATUSES = {s.value for s in Status}
 
@@ -83,7 +84,7 @@ def _record(kind: str, row: dict[str, Any], refs: dict[int, int]) -> dict[str, A
                        outcome="reclaimed", error="exported while running")
         return rec
     if kind == "event":
-        return {"board": row["board"], "task_id": row["task_id"], "kind": row["kind"],
+        return {"board": row["board"], "task_id": row["task_id"], "event": row["kind"],
                 "payload": _loads(row["payload"]), "created_at": row["created_at"],
                 "run_ref": refs.get(row["run_id"]) if row["run_id"] is not None else None}
     if kind == "comment":
@@ -161,10 +162,13 @@ def import_stream(ctx: Ctx, lines: Iterable[str], *, board: str | None = None) -
         new_boards = []
         for b in data["board"] or ([{"slug": target, "name": target, "created_at": ctx.now()}] if target else []):
             slug = on(b["slug"])
+            row = ({k: b.get(k) for k in BOARD_FIELDS} | {"slug": slug} |
+                   {k: b.get(k) or "" for k in ("description", "icon", "color")})
             if slug not in have:
                 have.add(slug)
-                new_boards.append({k: b.get(k) for k in BOARD_FIELDS} | {"slug": slug} |
-                                  {k: b.get(k) or "" for k in ("description", "icon", "color")})
+                new_boards.append(row)
+            elif not target and transfer.board_is_empty(tx.conn, slug):
+                transfer.set_board(tx.conn, slug, row)  # an empty board takes the file's name and dates
         transfer.insert_many(tx.conn, "board", new_boards)
         _insert_records(tx.conn, data, remap, on)
     return {"boards": sorted({on(b["slug"]) for b in data["board"]}), "tasks": len(data["task"]),
@@ -205,7 +209,7 @@ def _insert_records(conn: Any, data: dict[str, list[dict[str, Any]]], remap: dic
         row["metadata"] = db_dumps(r.get("metadata"))
         run_ids[r["ref"]] = transfer.insert_returning_id(conn, "run", row)
     transfer.insert_many(conn, "event", [
-        {"board": on(e["board"]), "task_id": tid(e["task_id"]), "kind": e["kind"],
+        {"board": on(e["board"]), "task_id": tid(e["task_id"]), "kind": e["event"],
          "payload": db_dumps(e.get("payload")), "created_at": e["created_at"],
          "run_id": run_ids.get(e["run_ref"]) if e.get("run_ref") is not None else None}
         for e in data["event"]])

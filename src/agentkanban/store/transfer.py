@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Table, insert, select
+from sqlalchemy import Connection, Table, insert, select, update
 
 from .schema import boards, comments, events, notify_subs, runs, task_links, tasks
 
@@ -63,3 +63,11 @@ def keys_with_prefix(conn: Connection, board: str, prefix: str) -> dict[str, str
         tasks.c.board == board, tasks.c.idempotency_key.like(prefix.replace("%", r"\%") + "%",
                                                              escape="\\"))
     return {k: i for k, i in conn.execute(q)}
+
+
+def board_is_empty(conn: Connection, slug: str) -> bool:
+    return conn.execute(select(tasks.c.id).where(tasks.c.board == slug).limit(1)).first() is None
+
+
+def set_board(conn: Connection, slug: str, values: dict[str, Any]) -> None:
+    conn.execute(update(boards).where(boards.c.slug == slug).values(**values))
