@@ -102,11 +102,13 @@ def populate(ctx) -> None:
     links.link  # noqa: B018 - links made above through --parent
 
 
-def test_export_import_round_trip_sqlite_to_postgres(kanban, home, tmp_path, pg_url):
-    sqlite_url = f"sqlite:///{tmp_path / 'src.db'}"
-    src = open_ctx(load_settings({"KANBAN_HOME": str(home), "KANBAN_DATABASE_URL": sqlite_url}))
+def test_export_import_round_trip_across_backends(kanban, home, tmp_path, db_url, pg_url):
+    """From this run's backend to the other one and back out: the same stream, byte for byte."""
+    src_url = db_url
+    other_url = pg_url if db_url.startswith("sqlite") else f"sqlite:///{tmp_path / 'dst.db'}"
+    src = open_ctx(load_settings({"KANBAN_HOME": str(home), "KANBAN_DATABASE_URL": src_url}))
     populate(src)
-    r1 = kanban("export", env={"KANBAN_DATABASE_URL": sqlite_url})
+    r1 = kanban("export")
     assert r1.code == 0, r1.err
     lines = r1.out.splitlines()
     assert json.loads(lines[0]) == {"kind": "header", "format": "agentkanban", "version": 1}
@@ -115,9 +117,9 @@ def test_export_import_round_trip_sqlite_to_postgres(kanban, home, tmp_path, pg_
         assert secret not in r1.out
     dump = tmp_path / "all.jsonl"
     dump.write_text(r1.out)
-    pg_home = tmp_path / "pg-home"
+    pg_home = tmp_path / "other-home"
     pg_home.mkdir()
-    env = {"KANBAN_HOME": str(pg_home), "KANBAN_DATABASE_URL": pg_url}
+    env = {"KANBAN_HOME": str(pg_home), "KANBAN_DATABASE_URL": other_url}
     r = kanban("import", str(dump), "--json", env=env)
     assert r.code == 0, r.err
     assert r.json()["tasks"] == 4 and r.json()["renamed"] == {}
