@@ -151,6 +151,8 @@ def test_export_import_round_trip_across_backends(kanban, home, tmp_path, db_url
     (lambda ls: ['{"kind": "task", "id": "t_00000000"}'] + ls[1:], "line 1: not an agentkanban export"),
     (lambda ls: ls[:2] + ['{"kind": "gizmo"}'] + ls[2:], "line 3: unknown record kind 'gizmo'"),
     (lambda ls: [ls[0], *ls[1:-1][::-1][:2], ls[-1]], "the end record counts"),
+    (lambda ls: [""], "the file is empty"),
+    (lambda ls: ["", *ls[:2], '{"kind": "task", "id": "t_1"}', *ls[2:]], "line 4: task record lacks 'board'"),
 ])
 def test_bad_jsonl_names_the_line_and_imports_nothing(kanban, home, db_url, tmp_path, mutate, message):
     ctx = open_ctx(load_settings({"KANBAN_HOME": str(home), "KANBAN_DATABASE_URL": db_url}))

@@ -143,10 +143,10 @@ def import_cmd(app: App, path: Path, source: str | None, target: str | None, as_
         from ..services import export as svc
 
         if str(path) == "-":
-            result = svc.import_stream(app.ctx, (ln for ln in sys.stdin if ln.strip()), board=target)
+            result = svc.import_stream(app.ctx, sys.stdin, board=target)
         else:
             with open(path, encoding="utf-8") as f:
-                result = svc.import_stream(app.ctx, (ln for ln in f if ln.strip()), board=target)
+                result = svc.import_stream(app.ctx, f, board=target)
     if as_json:
         emit_json(result)
     else:

@@ -97,8 +97,10 @@ def _record(kind: str, row: dict[str, Any], refs: dict[int, int]) -> dict[str, A
 def parse(lines: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
     """Check the whole stream before anything is written; errors name the line."""
     out: dict[str, list[dict[str, Any]]] = {k: [] for k in KINDS}
-    n, ended = 0, None
+    n, ended, header = 0, None, False
     for n, raw in enumerate(lines, 1):
+        if not raw.strip():
+            continue
         if ended is not None:
             raise ValidationError(f"line {n}: data after the end record (line {ended})")
         try:
@@ -107,13 +109,14 @@ def parse(lines: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
             raise ValidationError(f"line {n}: not JSON ({err.msg}); is the file truncated or not an "
                                   "agentkanban export?") from None
         kind = rec.get("kind") if isinstance(rec, dict) else None
-        if n == 1:
+        if not header:
             if kind != "header" or rec.get("format") != FORMAT:
-                raise ValidationError("line 1: not an agentkanban export (no header record); "
+                raise ValidationError(f"line {n}: not an agentkanban export (no header record); "
                                       "to bring tasks from another tool use `kanban import --from`")
             if rec.get("version") != VERSION:
-                raise ValidationError(f"line 1: export format version {rec.get('version')!r}; this "
+                raise ValidationError(f"line {n}: export format version {rec.get('version')!r}; this "
                                       f"version of kanban reads version {VERSION}")
+            header = True
             continue
         if kind == "end":
             ended = n
@@ -127,8 +130,8 @@ def parse(lines: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
         if kind == "task" and rec["status"] not in STATUSES:
             raise ValidationError(f"line {n}: task status {rec['status']!r} is not one of ours")
         out[kind].append(rec)
-    if n == 0:
-        raise ValidationError("line 1: the file is empty")
+    if not header:
+        raise ValidationError("the file is empty; give a file made by `kanban export`")
     if ended is None:
         raise ValidationError(f"truncated: the file ends at line {n} without its end record; "
                               "export again or copy the whole file")
@@ -154,6 +157,9 @@ def import_stream(ctx: Ctx, lines: Iterable[str], *, board: str | None = None) -
     target = normalize_slug(board) if board else None
     if target and len(slugs) > 1:
         raise ValidationError(f"--board: the file holds {len(slugs)} boards; import it without --board")
+    orphans = sorted({t["board"] for t in data["task"]} - slugs)
+    if orphans and not target:
+        raise ValidationError(f"tasks name board {orphans[0]!r}, which has no board record in the file")
     with ctx.store.write() as tx:
         taken = transfer.existing_ids(tx.conn, [t["id"] for t in data["task"]])
         remap = {t["id"]: _fresh(tx.conn) if t["id"] in taken else t["id"] for t in data["task"]}
