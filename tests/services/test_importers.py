@@ -121,3 +121,17 @@ def test_backlog_md_bad_file_names_it_and_imports_nothing(ctx, tmp_path, text, m
     from agentkanban.services import boards
 
     assert [b["slug"] for b in boards.list_boards(ctx)] == ["default"]
+
+
+def test_vibe_kanban_before_the_workspaces_refactor(ctx, tmp_path) -> None:
+    path = tmp_path / "db.sqlite"
+    conn = sqlite3.connect(path)
+    conn.executescript((FIXTURES / "vibe_kanban_2025.sql").read_text())
+    conn.close()
+    assert importers.run(ctx, "vibe-kanban", path)["added"] == 2
+    found = by_title(ctx, "docs-site")
+    page, shots = found["Write the install page"], found["Screenshots for the install page"]
+    assert (page.status, shots.status) == (Status.DONE, Status.TRIAGE)
+    assert tasks.show(ctx, "docs-site", shots.id).parents == [page.id]
+    assert [(r.profile, r.outcome) for r in runs_svc.list_runs(ctx, "docs-site", page.id)] == [
+        ("gemini", "reclaimed"), ("gemini", "completed")]
