@@ -90,7 +90,7 @@ def test_backlog_md_folder(ctx, tmp_path) -> None:
     pick = found["Pick a PDF library"]
     assert pick.assignee == "claude" and "Subtask of TASK-2." in (pick.body or "")
     assert found["Project skeleton"].status is Status.DONE
-    assert found["Loyalty points"].status is Status.TRIAGE
+    assert (found["Loyalty points"].status, found["Loyalty points"].assignee) == (Status.TRIAGE, "alice")
     assert found["Old XML export"].status is Status.ARCHIVED
     assert "Architecture" not in found
     (project / "backlog" / "tasks" / "task-4 - New.md").write_text(

@@ -1,8 +1,9 @@
 """A Backlog.md project's ``backlog/`` folder: markdown tasks with YAML front matter.
 
 Read against Backlog.md's published format (its ``src/markdown`` serializer and its own
-``backlog/`` folder): ``tasks/<id> - <Title>.md`` (active), ``drafts/`` (drafts),
-``completed/`` and ``archive/tasks/``; front matter ``id``, ``title``, ``status`` (one of
+``backlog/`` folder): ``tasks/<id> - <Title>.md`` (active; files ``<prefix>-*.md``, the prefix from ``config.yml``,
+default ``task``), ``drafts/`` (``draft-*.md``), ``completed/``, ``archive/tasks/`` and
+``archive/drafts/``; front matter ``id``, ``title``, ``status`` (one of
 ``statuses`` in ``config.yml``, default ``To Do``, ``In Progress``, ``Done``: the last one is
 done), ``assignee`` (a list, ``@name``), ``created_date``/``updated_date`` (``YYYY-MM-DD HH:MM``),
 ``labels``, ``dependencies`` (task ids), ``parent_task_id``, ``priority`` (high/medium/low). The body
@@ -23,9 +24,11 @@ from ...domain.statuses import Status
 from ...errors import ValidationError
 from .common import Item, Project
 
-FOLDERS = (("tasks", None), ("drafts", Status.TRIAGE), ("completed", Status.DONE),
-           ("archive/tasks", Status.ARCHIVED))
+# (folder, status it forces, file prefix: None for the configured task prefix)
+FOLDERS = (("tasks", None, None), ("drafts", Status.TRIAGE, "draft"), ("completed", Status.DONE, None),
+           ("archive/tasks", Status.ARCHIVED, None), ("archive/drafts", Status.ARCHIVED, "draft"))
 PRIORITY = {"high": 2, "medium": 1, "low": 0}
+_PEOPLE = re.compile(r"^(\s*(?:assignee|reporter):\s*)(.+?)\s*$")
 _MARKER = re.compile(r"^[ \t]*<!-- (?:SECTION:[A-Z_]+|AC|DOD|COMMENTS?):(?:BEGIN|END) -->[ \t]*\n?", re.M)
 
 
@@ -44,10 +47,15 @@ def read(path: Path) -> list[Project]:
     config = _yaml_file(root / "config.yml") if (root / "config.yml").is_file() else {}
     statuses = config.get("statuses") or ["To Do", "In Progress", "Done"]
     name = str(config.get("project_name") or root.resolve().parent.name or "backlog")
+    prefixes = config.get("prefixes") if isinstance(config.get("prefixes"), dict) else {}
+    task_prefix = str(prefixes.get("task") or config.get("task_prefix") or "task").lower()
     items = []
-    for folder, forced in FOLDERS:
-        for f in sorted((root / folder).glob("*.md")) if (root / folder).is_dir() else []:
-            items.append(_item(f, forced, [str(s) for s in statuses]))
+    for folder, forced, prefix in FOLDERS:
+        # As Backlog.md loads them: "<prefix>-*.md" (its readme.md files are not tasks).
+        pattern = f"{(prefix or task_prefix)}-"
+        files = sorted(f for f in (root / folder).glob("*.md") if f.name.lower().startswith(pattern)) \
+            if (root / folder).is_dir() else []
+        items += [_item(f, forced, [str(s) for s in statuses]) for f in files]
     return [Project(name=name, items=items)]
 
 
@@ -61,6 +69,27 @@ def _yaml_file(path: Path) -> dict[str, Any]:
     return data
 
 
+def _quote_handles(front: str) -> str:
+    """Backlog.md accepts ``assignee: @alice`` and ``assignee: [@bob, carol]``, which YAML does not
+    (``@`` cannot start a plain scalar): quote such handles before parsing, as Backlog.md does."""
+
+    def q(value: str) -> str:
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"' if value.startswith("@") else value
+
+    out = []
+    for line in front.split("\n"):
+        m = _PEOPLE.match(line)
+        if m:
+            value = m.group(2)
+            if value.startswith("[") and value.endswith("]"):
+                value = "[" + ", ".join(q(v.strip()) for v in value[1:-1].split(",") if v.strip()) + "]"
+            else:
+                value = q(value)
+            line = m.group(1) + value
+        out.append(line)
+    return "\n".join(out)
+
+
 def _split(path: Path) -> tuple[dict[str, Any], str]:
     try:
         text = path.read_text(encoding="utf-8").replace("\r\n", "\n")
@@ -70,7 +99,7 @@ def _split(path: Path) -> tuple[dict[str, Any], str]:
     if not m:
         raise ValidationError(f"{path.name}: no front matter (a task file starts with ---)")
     try:
-        meta = yaml.safe_load(m.group(1))
+        meta = yaml.safe_load(_quote_handles(m.group(1)))
     except yaml.YAMLError as err:
         raise ValidationError(f"{path.name}: front matter is not valid YAML ({err})") from None
     if not isinstance(meta, dict):
