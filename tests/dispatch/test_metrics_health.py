@@ -99,3 +99,18 @@ def test_healthz_turns_503_when_the_dispatcher_thread_dies(khome) -> None:
         assert body["ok"] is False and body["status"] == "failing"
         assert body["dispatcher"]["alive"] is False and body["dispatcher"]["thread_alive"] is False
         assert body["database"] is True
+
+
+def test_extra_metric_sources_are_scraped(khome) -> None:
+    from prometheus_client.core import CounterMetricFamily
+
+    def usage(ctx):  # what a usage module would add
+        c = CounterMetricFamily("kanban_usage_tokens", "Tokens used", labels=["profile"])
+        c.add_metric(["coder"], 42)
+        yield c
+
+    app = create_app(khome.configure({}), ctx=khome.ctx)
+    app.state.metric_sources.append(usage)
+    with TestClient(app, base_url="http://127.0.0.1") as client:
+        client.headers["authorization"] = f"Bearer {app.state.token}"
+        assert value(scrape(client), "kanban_usage_tokens_total", profile="coder") == 42

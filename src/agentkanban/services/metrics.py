@@ -15,7 +15,8 @@ Everything comes from the database (or from what the loops record there), so one
   owed, and failed for good or failing now
 - ``kanban_loop_up{loop}``, ``kanban_loop_last_pass_age_seconds{loop}``: liveness
 
-Cost and usage families are added through ``extra`` sources (see :func:`render`).
+Cost and usage families are added through ``extra`` sources (see :func:`render`); the server
+passes ``app.state.metric_sources``, a list any module may append a source to.
 """
 
 from __future__ import annotations

@@ -19,6 +19,8 @@ router = APIRouter(tags=["ops"])
 def add_metrics_route(app: FastAPI, *, public: bool) -> None:
     """``GET /metrics`` (outside ``/api``, where scrapers look); the token unless ``serve.metrics_public``."""
     app.state.latency = metrics.LatencyTracker()
+    # More families (usage, costs): append ``fn(ctx) -> iterable of metric families`` here.
+    app.state.metric_sources = []
 
     @app.get("/metrics", tags=["ops"], response_class=Response,
              responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format"},
@@ -30,7 +32,8 @@ def add_metrics_route(app: FastAPI, *, public: bool) -> None:
             return JSON({"detail": "missing or wrong token: send `Authorization: Bearer <token>`, "
                                    "or set serve.metrics_public"}, status_code=401,
                         headers={"www-authenticate": "Bearer"})
-        body, content_type = metrics.render(ctx_of(request), request.app.state.latency)
+        body, content_type = metrics.render(ctx_of(request), request.app.state.latency,
+                                            request.app.state.metric_sources)
         return Response(body, media_type=content_type)
 
 
