@@ -47,7 +47,8 @@ def read(path: Path) -> list[Project]:
     config = _yaml_file(root / "config.yml") if (root / "config.yml").is_file() else {}
     statuses = config.get("statuses") or ["To Do", "In Progress", "Done"]
     name = str(config.get("project_name") or root.resolve().parent.name or "backlog")
-    prefixes = config.get("prefixes") if isinstance(config.get("prefixes"), dict) else {}
+    raw_prefixes = config.get("prefixes")
+    prefixes: dict[str, Any] = raw_prefixes if isinstance(raw_prefixes, dict) else {}
     task_prefix = str(prefixes.get("task") or config.get("task_prefix") or "task").lower()
     items = []
     for folder, forced, prefix in FOLDERS:
