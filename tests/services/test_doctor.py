@@ -48,12 +48,15 @@ def fail(ctx, task_id: str, error: str) -> None:
 
 
 def test_healthy_board_reports_nothing(dctx, clock) -> None:
+    from agentkanban.services import health
+
     make(dctx, Status.READY)
     make(dctx, Status.DONE)
     running = make(dctx, Status.RUNNING)
     blocked = make(dctx, Status.BLOCKED)
     clock.advance(3600)
     transitions.complete(dctx, BOARD, running.id, actor=Actor("user"), summary="ok")
+    health.record_dispatcher_tick(dctx)  # a dispatcher is running
     assert blocked and doctor.diagnose(dctx) == []
     assert integrity.check(dctx)["ok"] is True
 
@@ -89,14 +92,14 @@ def test_doctor_finds_each_problem_and_repairs_the_safe_ones(dctx, clock, user) 
         "stuck_running": {stuck.id}, "blocked_unattended": {quiet.id},
         "ready_unassigned": {unassigned.id}, "ready_unknown_profile": {ghost.id},
         "repeated_failure": {flaky.id}, "delivery_failing": {None},
-        "orphan_workspace": {"t_deadbeef", gone.id},
+        "orphan_workspace": {"t_deadbeef", gone.id}, "dispatcher_down": {None},
     }
     result = doctor.repair(dctx)
     assert codes(result["repaired"]) == {"stuck_running": {stuck.id},
                                          "orphan_workspace": {"t_deadbeef", gone.id}}
     assert set(codes(result["needs_person"])) == {"blocked_unattended", "ready_unassigned",
                                                   "ready_unknown_profile", "repeated_failure",
-                                                  "delivery_failing"}
+                                                  "delivery_failing", "dispatcher_down"}
     assert tasks.get(dctx, BOARD, stuck.id).status is Status.READY
     reclaimed = [e for e in events.since(dctx, 0, board=BOARD) if e.task_id == stuck.id
                  and e.kind == "reclaimed"]

@@ -19,7 +19,7 @@ from ..store import events as store_events
 from ..store import integrity as store
 from ..store import tasks as store_tasks
 from . import boards as boards_svc
-from . import integrity, runs
+from . import health, integrity, runs
 from .base import Actor, Ctx
 
 DAY = 86400.0
@@ -56,6 +56,13 @@ def diagnose(ctx: Ctx, board: str | None = None) -> list[dict[str, Any]]:
                                 f"running, but its lease expired {int(now - (t['claim_expires'] or 0))}s ago "
                                 "and no dispatcher has reaped it (is one running?)",
                                 "reclaim it: `kanban reclaim ID` (or `kanban doctor --repair`)", True))
+    waiting = [tid for tid, b, a in ready if mine(b) and a and a in profiles]
+    loop = health.dispatcher_status(ctx)
+    if waiting and not (loop and loop["alive"]):
+        since = "has never run" if loop is None else f"last passed {int(loop['age_seconds'])}s ago"
+        out.append(_finding("dispatcher_down", board, None,
+                            f"{len(waiting)} ready task(s) for configured profiles, but the dispatcher {since}",
+                            "start `kanban serve` or `kanban daemon` (see `kanban status`)"))
     for task_id, b, assignee in ready:
         if not mine(b):
             continue

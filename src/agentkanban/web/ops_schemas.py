@@ -52,7 +52,7 @@ class SchedulesOut(BaseModel):
 
 
 class Finding(BaseModel):
-    code: str = Field(description="stuck_running, ready_unassigned, ready_unknown_profile, "
+    code: str = Field(description="dispatcher_down, stuck_running, ready_unassigned, ready_unknown_profile, "
                                   "repeated_failure, blocked_unattended, delivery_failing, "
                                   "orphan_workspace or integrity")
     board: str | None
