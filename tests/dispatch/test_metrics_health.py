@@ -45,7 +45,15 @@ def test_metrics_move_as_tasks_run(khome, user) -> None:
         ids = [tasks.create(ctx, BOARD, title=f"job {i}", actor=user, assignee="coder").task.id
                for i in range(2)]
         flaky = tasks.create(ctx, BOARD, title="flaky", actor=user, assignee="flaky").task.id
+        from agentkanban.services import schedules
+
+        s = schedules.add(ctx, BOARD, title="nightly", cron="0 3 * * *")
+        schedules.add(ctx, BOARD, title="weekly", cron="0 3 * * MON")
+        schedules.set_paused(ctx, BOARD, s["id"], True)
         mid = scrape(client)
+        assert value(mid, "kanban_schedules", board=BOARD, state="active") == 1
+        assert value(mid, "kanban_schedules", board=BOARD, state="paused") == 1
+        assert value(mid, "kanban_schedule_skipped_total", board=BOARD) == 0
         assert value(mid, "kanban_tasks", board=BOARD, status="ready") == 3
         assert value(mid, "kanban_oldest_ready_age_seconds", board=BOARD) >= 0
         dispatcher = Dispatcher(ctx)

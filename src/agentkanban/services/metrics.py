@@ -11,6 +11,7 @@ Everything comes from the database (or from what the loops record there), so one
 - ``kanban_oldest_ready_age_seconds{board}``: age of the oldest ready task (gauge)
 - ``kanban_running_over_max_runtime{board}``: open attempts past their maximum runtime (gauge)
 - ``kanban_dispatcher_passes_total``, ``kanban_dispatch_pass_seconds``: the dispatcher's passes
+- ``kanban_schedules{board,state}``, ``kanban_schedule_skipped_total{board}``: recurring work
 - ``kanban_notifier_backlog{platform}``, ``kanban_notifier_failures{platform}``: deliveries
   owed, and failed for good or failing now
 - ``kanban_loop_up{loop}``, ``kanban_loop_last_pass_age_seconds{loop}``: liveness
@@ -99,6 +100,7 @@ def families(ctx: Ctx, latency: LatencyTracker) -> list[Any]:
         oldest = store.oldest_ready(conn)
         owed = store.deliveries_by(conn)
         over = store.over_runtime(conn, now)
+        scheduled = store.schedule_counts(conn)
     g = GaugeMetricFamily("kanban_tasks", "Tasks by board and status", labels=["board", "status"])
     for board, counts in sorted(by_status.items()):
         for status, n in sorted(counts.items()):
@@ -128,6 +130,16 @@ def families(ctx: Ctx, latency: LatencyTracker) -> list[Any]:
     for board, n in sorted(over):
         g.add_metric([board], n)
     out.append(g)
+    g = GaugeMetricFamily("kanban_schedules", "Recurring schedules", labels=["board", "state"])
+    skipped = CounterMetricFamily("kanban_schedule_skipped", "Occurrences skipped while the previous "
+                                  "task was open", labels=["board"])
+    per_board: dict[str, int] = {}
+    for board, paused, n, skips in sorted(scheduled):
+        g.add_metric([board, "paused" if paused else "active"], n)
+        per_board[board] = per_board.get(board, 0) + skips
+    for board, skips in sorted(per_board.items()):
+        skipped.add_metric([board], skips)
+    out += [g, skipped]
     out += _delivery_families(owed)
     out += _loop_families(ctx)
     return out

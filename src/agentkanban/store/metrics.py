@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, case, func, select
 
-from .schema import deliveries, events, runs, tasks
+from .schema import deliveries, events, runs, schedules, tasks
 
 
 def runs_ended(conn: Connection) -> list[tuple[str | None, str | None, int]]:
@@ -63,3 +63,10 @@ def claim_latencies(conn: Connection, after_id: int, limit: int = 5000) -> list[
          .where(events.c.id > after_id, events.c.kind == "claimed")
          .order_by(events.c.id).limit(limit))
     return [(i, float(d or 0.0)) for i, d in conn.execute(q)]
+
+
+def schedule_counts(conn: Connection) -> list[tuple[str, int, int, int]]:
+    """(board, paused, count, occurrences skipped while the previous task was open)."""
+    q = (select(schedules.c.board, schedules.c.paused, func.count(), func.sum(schedules.c.skipped))
+         .group_by(schedules.c.board, schedules.c.paused))
+    return [(b, int(p), n, int(s or 0)) for b, p, n, s in conn.execute(q)]
