@@ -15,14 +15,16 @@ def sqlite_path(store: Store) -> Path | None:
     return Path(db) if db and db != ":memory:" else None
 
 
-def copy_online(store: Store, target: Path, pages_per_step: int = 1024) -> None:
-    """A consistent copy while writers carry on: the backup API restarts a step when the source
-    changes under it, and the last step runs inside one read snapshot."""
+def copy_online(store: Store, target: Path) -> None:
+    """A consistent copy while writers carry on: one backup step copies every page inside one
+    read snapshot. In WAL mode that snapshot does not block writers, and one step never restarts
+    (copying in several steps would restart whenever a write lands between them, forever under a
+    steady stream of writes)."""
     with store.engine.connect() as conn:
         source = conn.connection.driver_connection
         dest = sqlite3.connect(target)
         try:
-            source.backup(dest, pages=pages_per_step)  # type: ignore[union-attr]
+            source.backup(dest, pages=-1)  # type: ignore[union-attr]
             dest.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
         finally:
             dest.close()
