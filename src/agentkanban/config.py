@@ -119,6 +119,7 @@ class ServeSettings:
     allowed_hosts: list[str] = field(default_factory=list)
     dispatch: bool = True
     notify: bool = True
+    metrics_public: bool = False  # serve /metrics without the token (for a scraper on a trusted network)
 
 
 @dataclass(frozen=True, slots=True)

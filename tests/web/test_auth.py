@@ -43,12 +43,12 @@ def api_routes(app):
 
 def _fill(path: str) -> str:
     return path.replace("{task_id}", "t_ffffffff").replace("{platform}", "telegram").replace(
-        "{slug}", "default")
+        "{slug}", "default").replace("{schedule_id}", "s_ffffffff")
 
 
 def test_every_api_route_needs_the_token(app, anon, token):
     routes = list(api_routes(app))
-    assert len(routes) == 2 * 22
+    assert len(routes) == 2 * 30
     for method, path in routes:
         for headers in ({}, {"authorization": "Bearer wrong"}, {"authorization": f"Basic {token}"}):
             resp = anon.request(method, _fill(path), headers=headers)
@@ -131,7 +131,8 @@ def test_allowed_hosts_are_accepted(home, db_url):
 
 
 def test_healthz_is_open(anon, ctx):
-    assert anon.get("/healthz").json() == {"ok": True, "database": True, "dispatcher": None}
+    assert anon.get("/healthz").json() == {"ok": True, "database": True, "dispatcher": None,
+                                           "notifier": None, "status": "ok"}
     health.record_dispatcher_tick(ctx, {"spawned": 0})
     body = anon.get("/healthz").json()["dispatcher"]
     assert body["alive"] is True and body["age_seconds"] == 0 and body["last_tick"] > 0

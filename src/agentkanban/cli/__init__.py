@@ -57,6 +57,13 @@ COMMANDS: dict[str, str] = {
     "mcp": "agentkanban.cli.agent:mcp_cmd",
     "instructions": "agentkanban.cli.agent:instructions",
     "serve": "agentkanban.cli.serve:serve",
+    "status": "agentkanban.cli.ops:status",
+    "doctor": "agentkanban.cli.ops:doctor",
+    "backup": "agentkanban.cli.ops:backup",
+    "restore": "agentkanban.cli.ops:restore",
+    "export": "agentkanban.cli.ops:export",
+    "import": "agentkanban.cli.ops:import_cmd",
+    "schedule": "agentkanban.cli.schedule:schedule",
 }
 
 

@@ -1,6 +1,8 @@
-"""Database and housekeeping commands: ``db upgrade``, ``db current``, ``gc``."""
+"""Database and housekeeping commands: ``db upgrade``, ``db current``, ``db check``, ``gc``."""
 
 from __future__ import annotations
+
+import sys
 
 import click
 
@@ -31,6 +33,25 @@ def current(app: App) -> None:
         click.echo(f"{rev} (behind {head}; run `kanban db upgrade`)")
     else:
         click.echo(rev)
+
+
+@db.command("check")
+@click.option("--json", "as_json", is_flag=True)
+@pass_app
+def check(app: App, as_json: bool) -> None:
+    """The backend's integrity check plus the board's invariants; exit 1 on any problem."""
+    from ..services import integrity
+
+    report = integrity.check(app.ctx)
+    if as_json:
+        emit_json(report)
+    else:
+        for line in [*report["backend"], *report["problems"]]:
+            click.echo(line)
+        click.echo(f"{'ok' if report['ok'] else 'PROBLEMS FOUND'}: {report['tasks']} tasks, "
+                   f"{report['links']} links checked")
+    if not report["ok"]:
+        sys.exit(1)
 
 
 @click.command("gc")

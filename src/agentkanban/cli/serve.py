@@ -90,6 +90,8 @@ def serve(app: App, host: str | None, port: int | None, no_dispatch: bool, no_no
         from ..notify.notifier import Notifier
 
         loops.append(_start_loop(Notifier(ctx), "notifier"))
+    # /healthz answers 503 when a loop this server started has died or stopped passing.
+    web.state.loops = {t.name.removeprefix("kanban-"): t.is_alive for _, t in loops}
     click.echo(f"kanban serve: listening on {url_host(host)}:{actual}")
     # The one place the token is shown: a link that logs the browser in (as Jupyter does).
     click.echo(f"kanban serve: open http://{url_host(host)}:{actual}/?token={source.token}", err=False)

@@ -20,7 +20,7 @@ from ..config import Profile
 from ..domain.models import OUTCOME_RATE_LIMITED, OUTCOME_SPAWN_FAILED, Event
 from ..domain.statuses import Status
 from ..errors import KanbanError
-from ..services import Ctx, dispatching, health, maintenance, runs
+from ..services import Ctx, dispatching, health, maintenance, metrics, runs, schedules
 from ..services import boards as boards_svc
 from ..services import events as events_svc
 from ..services.runs import Claim
@@ -88,6 +88,7 @@ class Dispatcher:
         self._last_sweep = 0.0
         self._stats_taken_at: int | None = None  # tasks counted when statistics were last taken
         self._warned: set[tuple[str, str]] = set()
+        self._passes = metrics.Histogram(metrics.PASS_BUCKETS)  # reported with each tick, for /metrics
 
     # -- the loop -------------------------------------------------------------------------------
     def run(self) -> None:
@@ -144,8 +145,11 @@ class Dispatcher:
         if not self._tick_lock.acquire(timeout=self.lock_wait_seconds):
             result.skipped_locked = True
             return result
+        started = time.perf_counter()
         try:
             self.spawner.collect_exits()
+            if not dry_run and board is None:
+                self._fire_schedules()
             slugs = [boards_svc.normalize_slug(board)] if board else dispatching.active_boards(self.ctx)
             result.boards = slugs
             budget = [max_spawn] if max_spawn is not None else None
@@ -161,10 +165,21 @@ class Dispatcher:
                     "host": procs.HOST, "pid": os.getpid(), "spawned": len(result.spawned),
                     "running": len(self.spawner.running_children()),
                     "stranded": [*result.skipped_unassigned[:20],
-                                 *[d["id"] for d in result.skipped_nonspawnable[:20]]]})
+                                 *[d["id"] for d in result.skipped_nonspawnable[:20]]],
+                    **self._pass_info(started)})
         finally:
             self._tick_lock.release()
         return result
+
+    def _fire_schedules(self) -> None:
+        try:
+            schedules.fire_due(self.ctx)  # recurring work: one task per occurrence
+        except KanbanError as err:
+            log.error("firing schedules failed: %s", err)
+
+    def _pass_info(self, started: float) -> dict[str, Any]:
+        self._passes.observe(time.perf_counter() - started)
+        return self._passes.as_info("pass")
 
     def _pass_board(self, board: str, result: DispatchResult, dry_run: bool,
                     budget: list[int] | None) -> None:

@@ -62,3 +62,37 @@ def database_ok(ctx: Ctx) -> bool:
         return True
     except Exception:
         return False
+
+
+LOOPS = ("dispatcher", "notifier")
+
+
+def report(ctx: Ctx, expected: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Liveness of the database and of each background loop, for ``/healthz`` and ``kanban status``.
+
+    ``expected`` names the loops that should be running, each mapped to a callable that says
+    whether its thread is still alive in this process (or None when it runs elsewhere). A loop
+    that should run is down when its thread died or its last pass is older than the bound; then
+    ``ok`` is False (``/healthz`` answers 503). A loop that started and has not passed yet is up.
+    """
+    expected = expected or {}
+    db = database_ok(ctx)
+    out: dict[str, Any] = {"ok": db, "database": db}
+    for name in LOOPS:
+        status = (dispatcher_status(ctx) if name == "dispatcher" else notifier_status(ctx)) if db else None
+        probe = expected.get(name)
+        thread_alive = probe() if callable(probe) else None
+        info: dict[str, Any] | None = None
+        if status is not None:
+            info = {k: status[k] for k in ("last_tick", "age_seconds", "alive")}
+        if name in expected:
+            alive = thread_alive is not False and (status["alive"] if status else thread_alive is True)
+            info = {**(info or {"last_tick": None, "age_seconds": None}), "alive": alive,
+                    "expected": True}
+            if thread_alive is not None:
+                info["thread_alive"] = thread_alive
+            if not alive:
+                out["ok"] = False
+        out[name] = info
+    out["status"] = "ok" if out["ok"] else "failing"
+    return out

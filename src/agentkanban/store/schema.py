@@ -196,6 +196,30 @@ kv = Table(
 )
 
 
+# Recurring work: each occurrence of ``cron`` (in ``tz``) creates one task from ``template``.
+# ``last_occurrence`` is the cursor every dispatcher advances with a compare-and-set.
+schedules = Table(
+    "schedules",
+    metadata,
+    Column("id", String(16), primary_key=True),
+    Column("board", String(64), ForeignKey("boards.slug", ondelete="CASCADE"), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("cron", String(128), nullable=False),
+    Column("tz", String(64), nullable=False, server_default="UTC"),
+    Column("catch_up", String(16), nullable=False, server_default="latest"),
+    Column("skip_if_open", Integer, nullable=False, server_default="0"),
+    Column("template", Text, nullable=False),  # JSON: the create options of each task
+    Column("paused", Integer, nullable=False, server_default="0"),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    Column("last_occurrence", Float),
+    Column("next_at", Float),
+    Column("last_task_id", String(16)),
+    Column("skipped", Integer, nullable=False, server_default="0"),
+    Index("ix_schedules_next", "paused", "next_at"),
+)
+
+
 # Partial indexes and their WHERE. SQLAlchemy spells that per backend (``sqlite_where=``,
 # ``postgresql_where=``) and imports a dialect to check an option named after it, so spelling both
 # on the Index would load the PostgreSQL dialect into every SQLite process (~25 ms of each `kanban`

@@ -40,6 +40,7 @@ from .auth import COOKIE_NAME, HostGuard, TokenSource, load_token, token_matches
 from .deps import JSON
 from .guard import Guard
 from .routers import boards, meta, tasks
+from .routers import ops as ops_routes
 from .ws import EventHub, parse_ws_board, serve_connection
 
 log = logging.getLogger(__name__)
@@ -111,13 +112,14 @@ def create_app(settings: Settings, *, ctx: Ctx | None = None, token: TokenSource
     app.state.dispatcher = dispatcher
     app.state.dispatcher_lock = threading.Lock()
     for prefix in API_PREFIXES:
-        for r in (tasks.router, meta.router, boards.router):
+        for r in (tasks.router, meta.router, boards.router, ops_routes.router):
             app.include_router(r, prefix=prefix, responses=ERROR_RESPONSES,
                                include_in_schema=prefix == "/api")
         app.add_api_websocket_route(prefix + "/events", _events_endpoint)
     # A route, not a mount: a mount would answer /mcp with a redirect to /mcp/.
     app.router.routes.append(Route(MCP_PATH, mcp))
     _add_auth_routes(app, source.token)
+    ops_routes.add_metrics_route(app, public=settings.serve.metrics_public)
     _add_pages(app)
     _add_error_handlers(app)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
@@ -174,17 +176,13 @@ def _add_auth_routes(app: FastAPI, token: str) -> None:
 
 def _add_pages(app: FastAPI) -> None:
     @app.get("/healthz", response_model=s.HealthOut, tags=["health"],
-             responses={503: {"model": s.HealthOut, "description": "The database does not answer"}},
-             summary="Does the database answer, and when did the dispatcher last tick (no token)")
+             responses={503: {"model": s.HealthOut, "description": "The database does not answer, or a "
+                                                                   "loop this server runs is down"}},
+             summary="Do the database, the dispatcher and the notifier answer (no token)")
     def healthz(request: Request) -> Any:
         ctx: Ctx = request.app.state.ctx
-        ok = health.database_ok(ctx)
-        dispatcher = None
-        if ok:
-            status = health.dispatcher_status(ctx)
-            if status is not None:
-                dispatcher = {k: status[k] for k in ("last_tick", "age_seconds", "alive")}
-        return JSON({"ok": ok, "database": ok, "dispatcher": dispatcher}, status_code=200 if ok else 503)
+        report = health.report(ctx, getattr(request.app.state, "loops", None))
+        return JSON(report, status_code=200 if report["ok"] else 503)
 
     @app.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
     async def index(request: Request) -> Any:

@@ -401,3 +401,6 @@ class HealthOut(BaseModel):
     database: bool
     dispatcher: dict[str, Any] | None = Field(
         description="Last dispatcher tick: last_tick, age_seconds, alive; null if it never ticked.")
+    notifier: dict[str, Any] | None = Field(
+        default=None, description="The notifier's last pass, as for the dispatcher.")
+    status: str = Field(default="ok", description="ok, or failing when ok is false.")

@@ -97,4 +97,10 @@ export const api = {
   createBoard: (body) => request("POST", "/api/boards", { body, boardScoped: false }),
   archiveBoard: (slug) => request("DELETE", `/api/boards/${encodeURIComponent(slug)}`, { boardScoped: false }),
   logout: () => request("POST", "/api/auth/logout", { boardScoped: false }),
+  doctor: () => request("GET", "/api/doctor"),
+  repair: () => request("POST", "/api/doctor/repair"),
+  schedules: () => request("GET", "/api/schedules"),
+  addSchedule: (body) => request("POST", "/api/schedules", { body }),
+  pauseSchedule: (id, pause) => request("POST", `/api/schedules/${encodeURIComponent(id)}/${pause ? "pause" : "resume"}`),
+  removeSchedule: (id) => request("DELETE", `/api/schedules/${encodeURIComponent(id)}`),
 };

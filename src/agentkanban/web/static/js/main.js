@@ -9,6 +9,7 @@ import { installKeys } from "./keys.js";
 import { LiveFeed } from "./live.js";
 import { setMarkdownEnabled } from "./markdown.js";
 import { moveTasks, reportBulk } from "./moves.js";
+import { installOps } from "./ops.js";
 import { MAX_PATCH, markFullLoad, patchTasks, patchable } from "./patch.js";
 import { clearSelection, installSelection, selectAll } from "./select.js";
 import { el, on, state } from "./state.js";
@@ -484,6 +485,7 @@ async function start() {
   installCreate(() => loadBoard());
   installSelection({ open: openDrawer, updateBulkBar });
   installDnd($("board"), (ids, to) => moveTasks(ids, to));
+  installOps();
   installKeys({ openCreate, openDrawer, closeDrawer, isDrawerOpen: isOpen, updateBulkBar, reload: loadBoard });
   const slug = localStorage.getItem(BOARD_KEY) || "default";
   setBoard(slug);
