@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .costsconfig import Budgets, Price, Provider, usage_format
 from .errors import ValidationError
 from .typedconfig import Secret, checks, validate
 
@@ -56,12 +57,18 @@ def _sqlite_synchronous(value: Any) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Profile:
-    """A named worker command. ``{task_id}``, ``{board}``, ``{workspace}``, ``{run_id}`` are filled in."""
+    """A named worker command. ``{task_id}``, ``{board}``, ``{workspace}``, ``{run_id}`` are filled in
+    (and ``{session_id}`` in ``resume_command``)."""
 
     command: list[str] = field(metadata=checks(min_length=1))
     env: dict[str, str] = field(default_factory=dict)
     max_concurrency: int = field(default=1, metadata=checks(ge=1))
     max_runtime: int | None = field(default=None, metadata=checks(parse=_optional_duration))
+    # Used instead of ``command`` when an earlier attempt of the task under this profile left a
+    # session id (see docs/costs.md).
+    resume_command: list[str] | None = field(default=None, metadata=checks(min_length=1))
+    usage_from: str | None = field(default=None, metadata=checks(parse=usage_format))
+    model: str | None = None  # priced with ``prices`` when the agent's output names no model
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +151,9 @@ class Settings:
     notify: NotifySettings = field(default_factory=NotifySettings)
     dashboard: DashboardSettings = field(default_factory=DashboardSettings)
     serve: ServeSettings = field(default_factory=ServeSettings)
+    budgets: Budgets = field(default_factory=Budgets)
+    providers: dict[str, Provider] = field(default_factory=dict)
+    prices: dict[str, Price] = field(default_factory=dict)
     worker: WorkerEnv | None = None
 
 

@@ -1,0 +1,206 @@
+"""The one rule on spending and shared accounts that the dispatcher consults before each claim.
+
+:func:`gate` reads, once per pass over a board, what each profile and the board spent today and
+this month (UTC), which providers are cooling down after a rate limit, and which ready tasks are
+over their own ``max_cost_usd``. :meth:`Gate.refuse` then says, for one assignee, why no attempt
+may start now (or None). A running attempt is never stopped here; its usage counts when reported.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from ..costsconfig import Limit
+from ..domain import events as ev
+from ..domain.models import OUTCOME_RATE_LIMITED
+from ..store import events as store_events
+from ..store import kv as store_kv
+from ..store import subs as store_subs
+from ..store import usage as store_usage
+from ..store.schema import deliveries, runs, task_limits, tasks
+from .base import Actor, Ctx
+from .usage import TOKEN_FIELDS, day_of
+
+BUDGET = "budget"
+COOLDOWN = "provider_cooldown"
+PROVIDER_CAP = "provider_max_concurrency"
+SYSTEM = Actor("budget")
+
+
+@dataclass
+class Spend:
+    today_usd: float = 0.0
+    today_tokens: int = 0
+    month_usd: float = 0.0
+    month_tokens: int = 0
+
+
+def _rollover(now: float, monthly: bool) -> str:
+    d = datetime.fromtimestamp(now, tz=UTC)
+    nxt = (d.replace(day=28) + timedelta(days=4)).replace(day=1) if monthly else d + timedelta(days=1)
+    return nxt.strftime("%Y-%m-%d 00:00 UTC")
+
+
+def over(limit: Limit | None, spend: Spend, now: float) -> tuple[str, str] | None:
+    """``(key, reason)`` of the first limit ``spend`` has reached; None while under all. The key
+    names the limit and its window (a new window or a new limit is a new key)."""
+    if limit is None:
+        return None
+    today = day_of(now)
+    checks = (("daily", "usd", limit.daily_usd, spend.today_usd),
+              ("monthly", "usd", limit.monthly_usd, spend.month_usd),
+              ("daily", "tokens", limit.daily_tokens, spend.today_tokens),
+              ("monthly", "tokens", limit.monthly_tokens, spend.month_tokens))
+    for window, unit, cap, used in checks:
+        if cap is not None and used >= cap:
+            amount = f"${used:,.2f} of ${cap:,.2f}" if unit == "usd" else f"{used:,} of {cap:,} tokens"
+            key = f"{window}:{unit}:{cap}:{today if window == 'daily' else today[:7]}"
+            return key, (f"{window} budget reached ({amount}); dispatch resumes at "
+                         f"{_rollover(now, window == 'monthly')} or when the limit is raised")
+    return None
+
+
+def _spend(rows: list[dict[str, Any]], key: str, today: str) -> dict[str, Spend]:
+    out: dict[str, Spend] = {}
+    for r in rows:
+        s = out.setdefault((r[key] or "").lower(), Spend())
+        tokens = sum(int(r[f] or 0) for f in TOKEN_FIELDS)
+        s.month_usd += float(r["cost_usd"] or 0)
+        s.month_tokens += tokens
+        if r["day"] == today:
+            s.today_usd += float(r["cost_usd"] or 0)
+            s.today_tokens += tokens
+    return out
+
+
+@dataclass(frozen=True)
+class Refusal:
+    kind: str  # budget | provider_cooldown | provider_max_concurrency
+    reason: str
+    key: str | None = None  # for a budget: which limit in which window (one notification each)
+
+
+@dataclass
+class Gate:
+    board_reason: Refusal | None = None
+    profile_reasons: dict[str, Refusal] = field(default_factory=dict)  # profile -> budget
+    cooldowns: dict[str, str] = field(default_factory=dict)  # profile -> provider cool-down reason
+    caps: dict[str, tuple[str, int]] = field(default_factory=dict)  # profile -> (provider, cap)
+    running: dict[str, int] = field(default_factory=dict)  # provider -> open attempts
+    over_limit: dict[str, str] = field(default_factory=dict)  # task id -> why it is blocked
+
+    def refuse(self, assignee: str) -> Refusal | None:
+        """Why no new attempt may start for ``assignee`` now; None when one may."""
+        if self.board_reason:
+            return self.board_reason
+        if assignee in self.profile_reasons:
+            return self.profile_reasons[assignee]
+        if assignee in self.cooldowns:
+            return Refusal(COOLDOWN, self.cooldowns[assignee])
+        if assignee in self.caps:
+            provider, cap = self.caps[assignee]
+            if self.running.get(provider, 0) >= cap:
+                return Refusal(PROVIDER_CAP, f"provider {provider} is at its max_concurrency of {cap}")
+        return None
+
+    def started(self, assignee: str) -> None:
+        if assignee in self.caps:
+            provider = self.caps[assignee][0]
+            self.running[provider] = self.running.get(provider, 0) + 1
+
+
+def _providers(ctx: Ctx) -> dict[str, tuple[str, list[str], int | None]]:
+    """profile -> (provider, its profiles, its cap), names folded to lower case."""
+    out = {}
+    for name, p in ctx.settings.providers.items():
+        members = [m.strip().lower() for m in p.profiles]
+        for m in members:
+            out[m] = (name, members, p.max_concurrency)
+    return out
+
+
+def gate(ctx: Ctx, board: str, open_by_profile: dict[str, int]) -> Gate:
+    now = ctx.now()
+    today = day_of(now)
+    s = ctx.settings
+    g = Gate()
+    provs = _providers(ctx)
+    cooldown = s.dispatch.rate_limit_cooldown_seconds
+    with ctx.store.read() as conn:
+        if s.budgets.profiles or s.budgets.boards:
+            first = today[:8] + "01"
+            by_profile = _spend(store_usage.report(conn, ["profile", "day"], since_day=first), "profile", today)
+            by_board = _spend(store_usage.report(conn, ["board", "day"], board=board, since_day=first),
+                              "board", today)
+            g.board_reason = _scoped("board", board, over(s.budgets.boards.get(board),
+                                                           by_board.get(board, Spend()), now))
+            for name, limit in s.budgets.profiles.items():
+                key = name.strip().lower()
+                refusal = _scoped("profile", key, over(limit, by_profile.get(key, Spend()), now))
+                if refusal:
+                    g.profile_reasons[key] = refusal
+        for provider, members, cap in {v[0]: v for v in provs.values()}.values():
+            if cap is not None:
+                g.running[provider] = sum(open_by_profile.get(m, 0) for m in members)
+                for m in members:
+                    g.caps[m] = (provider, cap)
+            if cooldown:
+                last = conn.execute(
+                    select(runs.c.task_id, runs.c.profile, runs.c.ended_at)
+                    .where(runs.c.profile.in_(members), runs.c.outcome == OUTCOME_RATE_LIMITED,
+                           runs.c.ended_at > now - cooldown)
+                    .order_by(runs.c.ended_at.desc()).limit(1)).first()
+                if last is not None:
+                    until = datetime.fromtimestamp(last.ended_at + cooldown, tz=UTC).strftime("%H:%M:%S UTC")
+                    for m in members:
+                        g.cooldowns[m] = (f"provider {provider} is cooling down after a rate limit "
+                                          f"(task {last.task_id}, profile {last.profile}) until {until}")
+        g.over_limit = _over_task_limits(conn, board)
+    return g
+
+
+def _scoped(kind: str, name: str, hit: tuple[str, str] | None) -> Refusal | None:
+    if hit is None:
+        return None
+    return Refusal(BUDGET, f"{kind} {name}: {hit[1]}", f"budget:{kind}:{name[:40]}:{hit[0]}")
+
+
+def _over_task_limits(conn: Any, board: str) -> dict[str, str]:
+    q = (select(task_limits.c.task_id, task_limits.c.max_cost_usd)
+         .join(tasks, tasks.c.id == task_limits.c.task_id)
+         .where(tasks.c.board == board, tasks.c.status == "ready"))
+    limits = {r.task_id: float(r.max_cost_usd) for r in conn.execute(q)}
+    costs = store_usage.task_costs(conn, list(limits))
+    return {tid: f"task cost limit reached: spent ${costs.get(tid, 0):,.2f} of its "
+                 f"max_cost_usd ${cap:,.2f}; raise the limit and unblock it to go on"
+            for tid, cap in limits.items() if costs.get(tid, 0) >= cap}
+
+
+def announce(ctx: Ctx, board: str, refusal: Refusal, task_ids: list[str]) -> bool:
+    """One notification per reached limit and window: an event on the first waiting task, owed
+    to every chat subscribed to any task it holds back. False when already announced."""
+    if not task_ids or refusal.key is None:
+        return False
+    now = ctx.now()
+    key, reason = refusal.key, refusal.reason
+    with ctx.store.write() as tx:
+        if store_kv.get(tx.conn, key) is not None:
+            return False
+        store_kv.put(tx.conn, key, board, now)
+        event = store_events.append(tx, board=board, task_id=task_ids[0], kind=ev.BUDGET_REACHED,
+                                    now=now, payload={"reason": reason, "waiting": len(task_ids)})
+        seen = {(x.platform, x.chat_id, x.thread_id) for x in store_subs.for_task(tx.conn, task_ids[0])}
+        for tid in task_ids[1:50]:
+            for sub in store_subs.for_task(tx.conn, tid):
+                dest = (sub.platform, sub.chat_id, sub.thread_id)
+                if dest not in seen:
+                    seen.add(dest)
+                    tx.conn.execute(deliveries.insert().values(
+                        event_id=event.id, board=board, task_id=task_ids[0], platform=sub.platform,
+                        chat_id=sub.chat_id, thread_id=sub.thread_id, status="pending", attempts=0,
+                        next_attempt_at=now, created_at=now))
+    return True
