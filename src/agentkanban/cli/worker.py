@@ -92,12 +92,17 @@ def daemon(app: App, interval: float | None, verbose: bool) -> None:
 @click.command("heartbeat")
 @click.argument("task_id", required=False)
 @click.option("--note", default=None, help="What the worker is doing (shown in the task history).")
+@click.option("--data", default=None, metavar="JSON",
+              help="Checkpoint data (JSON) kept with the attempt and shown to later attempts.")
 @pass_app
-def heartbeat(app: App, task_id: str | None, note: str | None) -> None:
-    """Say the worker is alive and extend its lease (inside a worker the id defaults to its task)."""
+def heartbeat(app: App, task_id: str | None, note: str | None, data: str | None) -> None:
+    """Say the worker is alive and extend its lease (inside a worker the id defaults to its task).
+
+    A --note or --data is also the attempt's checkpoint: a retry's context shows the latest."""
     from ..services import runs
 
-    task = runs.heartbeat(app.ctx, app.board, app.task_id(task_id), actor=app.actor, note=note)
+    task = runs.heartbeat(app.ctx, app.board, app.task_id(task_id), actor=app.actor, note=note,
+                          data=data)
     click.echo(f"{task.id}: lease extended until {_clock(task.claim_expires)}")
 
 

@@ -19,6 +19,7 @@ from ..domain import events as ev
 from ..domain.models import OUTCOME_RATE_LIMITED
 from ..store import events as store_events
 from ..store import kv as store_kv
+from ..store import runs as store_runs
 from ..store import subs as store_subs
 from ..store import usage as store_usage
 from ..store.schema import deliveries, runs, task_limits, tasks
@@ -204,3 +205,26 @@ def announce(ctx: Ctx, board: str, refusal: Refusal, task_ids: list[str]) -> boo
                         chat_id=sub.chat_id, thread_id=sub.thread_id, status="pending", attempts=0,
                         next_attempt_at=now, created_at=now))
     return True
+
+
+def why_waiting(ctx: Ctx, board: str, task: Any) -> str | None:
+    """Why the dispatcher would not start this ready task now (a budget or its provider)."""
+    if getattr(task, "status", None) is None or task.status.value != "ready" or not task.assignee:
+        return None
+    with ctx.store.read() as conn:
+        by_profile, _by_board = store_runs.open_counts(conn)
+    g = gate(ctx, board, by_profile)
+    if task.id in g.over_limit:
+        return g.over_limit[task.id]
+    refusal = g.refuse(task.assignee)
+    return refusal.reason if refusal else None
+
+
+def held_scopes(ctx: Ctx, board: str) -> dict[str, Any]:
+    """For the board header and cards: the board's hold and each held profile's reason."""
+    with ctx.store.read() as conn:
+        by_profile, _by_board = store_runs.open_counts(conn)
+    g = gate(ctx, board, by_profile)
+    profiles = {p: r.reason for p, r in g.profile_reasons.items()}
+    profiles.update({p: r for p, r in g.cooldowns.items() if p not in profiles})
+    return {"board": g.board_reason.reason if g.board_reason else None, "profiles": profiles}

@@ -66,6 +66,12 @@ def build(ctx: Ctx, board: str, task_id: str) -> str:
     out.append(f"Workspace: {task.workspace_kind} @ {task.workspace_path or '(unresolved)'}")
     if task.max_runtime_seconds:
         out.append(f"Max runtime: {task.max_runtime_seconds}s")
+    if task.status is Status.READY:
+        from .budgets import why_waiting
+
+        waiting = why_waiting(ctx, board, task)
+        if waiting:
+            out.append(f"Waiting: {waiting}")
     if parent_ids:
         out.append("Parents: " + ", ".join(f"{p.id} ({p.status.value})" for p in parents))
     out += ["", "## Body", _cap(task.body, BODY_CAP) if task.body else "(no body)"]

@@ -18,8 +18,10 @@ from ..store import links as store_links
 from ..store import runs as store_runs
 from ..store import subs as store_subs
 from ..store import tasks as store_tasks
+from ..store import usage as store_usage
 from ..store.rows import dumps
 from ..store.schema import tasks as t
+from . import usage
 from .base import Actor, Ctx
 from .common import clean_assignee, clean_body, clean_title, load, not_found, resolve_id
 from .moves import assign_refused
@@ -79,6 +81,7 @@ def create(
     skills: list[str] | None = None,
     workspace: str | None = None,
     workspace_path: str | None = None,
+    max_cost_usd: float | None = None,
 ) -> Created:
     title = clean_title(title)
     body = clean_body(body)
@@ -91,6 +94,7 @@ def create(
     if max_retries is not None and max_retries < 1:
         raise ValidationError("max retries must be at least 1")
     tenant = (tenant or "").strip() or None
+    cost_cap = None if max_cost_usd is None else usage.clean_limit(max_cost_usd)
     parent_ids = [resolve_id(ctx, board, p) for p in dict.fromkeys(parents)]
     now = ctx.now()
     with ctx.store.write() as tx:
@@ -122,6 +126,8 @@ def create(
         }
         task = store_tasks.insert_task(tx.conn, values)
         store_links.add_parents(tx.conn, parent_ids, task_id)
+        if cost_cap is not None:
+            store_usage.set_limit(tx.conn, task_id, cost_cap)
         store_events.append(tx, board=board, task_id=task_id, kind=ev.CREATED, now=now, payload={
             "assignee": assignee, "status": status.value, "parents": parent_ids,
             "tenant": tenant, "skills": skill_list or None,
@@ -130,8 +136,13 @@ def create(
 
 
 def edit(ctx: Ctx, board: str, task_id: str, *, title: str | None = None,
-         body: str | None = None, result: str | None = None) -> Task:
+         body: str | None = None, result: str | None = None,
+         max_cost_usd: float | str | None = None) -> Task:
+    """``max_cost_usd``: a positive number sets the task's cost limit, 0 or ``"none"`` clears it."""
     values: dict[str, Any] = {}
+    clear_cap = (isinstance(max_cost_usd, str) and max_cost_usd.strip().lower() in ("none", "", "0")) or \
+        (isinstance(max_cost_usd, (int, float)) and max_cost_usd == 0)
+    cost_cap = None if max_cost_usd is None or clear_cap else usage.clean_limit(max_cost_usd)
     if title is not None:
         values["title"] = clean_title(title)
     if body is not None:
@@ -145,6 +156,8 @@ def edit(ctx: Ctx, board: str, task_id: str, *, title: str | None = None,
             store_tasks.set_fields(tx.conn, task.id, {**values, "updated_at": now})
             store_events.append(tx, board=board, task_id=task.id, kind=ev.EDITED, now=now,
                                 payload={"fields": sorted(values)})
+        if cost_cap is not None or clear_cap:
+            usage.set_task_limit_in_tx(tx, board, task.id, cost_cap, now)
         return load(tx.conn, board, task.id)
 
 

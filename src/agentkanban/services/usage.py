@@ -177,3 +177,24 @@ def spent_today(ctx: Ctx, board: str | None = None) -> dict[str, Any]:
     with ctx.store.read() as conn:
         total = store_usage.report(conn, [], board=board, since_day=today, until_day=today)[0]
     return {"day": today, **_tidy(total)}
+
+
+def clean_limit(value: Any) -> float:
+    cost = clean_cost(value)
+    if cost is None or cost <= 0:
+        raise ValidationError(f"max cost must be a positive number of dollars, got {value!r}")
+    return cost
+
+
+def set_task_limit_in_tx(tx: Tx, board: str, task_id: str, max_cost_usd: float | None, now: float) -> None:
+    from ..domain import events as ev
+    from ..store import events as store_events
+
+    store_usage.set_limit(tx.conn, task_id, max_cost_usd)
+    store_events.append(tx, board=board, task_id=task_id, kind=ev.EDITED, now=now,
+                        payload={"fields": ["max_cost_usd"], "max_cost_usd": max_cost_usd})
+
+
+def task_limit(ctx: Ctx, task_id: str) -> float | None:
+    with ctx.store.read() as conn:
+        return store_usage.limits(conn, [task_id]).get(task_id)

@@ -161,6 +161,8 @@ class CreateTaskIn(_Body):
     idempotency_key: str | None = None
     max_runtime_seconds: Seconds | None = None
     skills: list[str] | None = None
+    max_cost_usd: float | None = Field(None, gt=0, le=100_000,
+                                       description="Spending limit over all attempts, in dollars.")
 
 
 class CreateTaskOut(BaseModel):
@@ -181,6 +183,8 @@ class UpdateTaskIn(_Body):
     block_reason: str | None = Field(None, description="With status=blocked.")
     summary: str | None = Field(None, description="With status=done: the handoff summary.")
     metadata: dict[str, Any] | None = Field(None, description="With status=done: structured handoff.")
+    max_cost_usd: float | None = Field(None, ge=0, le=100_000,
+                                       description="Set the task's spending limit in dollars; 0 clears it.")
 
 
 class TaskOnlyOut(BaseModel):

@@ -78,6 +78,7 @@ def create_task(request: Request, payload: s.CreateTaskIn, board: BoardQ = None)
         parents=payload.parents, tenant=payload.tenant, priority=payload.priority, triage=payload.triage,
         idempotency_key=payload.idempotency_key, max_runtime_seconds=payload.max_runtime_seconds,
         skills=payload.skills, workspace=payload.workspace_kind, workspace_path=payload.workspace_path,
+        max_cost_usd=payload.max_cost_usd,
     ).task
     out: dict[str, Any] = {"task": views.task_json(task, ctx.now())}
     if task.status.value == "ready" and task.assignee:
@@ -122,8 +123,9 @@ def update_task(request: Request, task_id: str, payload: s.UpdateTaskIn, board: 
                             reason=payload.block_reason)
     if payload.priority is not None:
         task = tasks.reprioritize(ctx, slug, tid, payload.priority)
-    if payload.title is not None or payload.body is not None:
-        task = tasks.edit(ctx, slug, tid, title=payload.title, body=payload.body)
+    if payload.title is not None or payload.body is not None or payload.max_cost_usd is not None:
+        task = tasks.edit(ctx, slug, tid, title=payload.title, body=payload.body,
+                          max_cost_usd=payload.max_cost_usd)
     return JSON({"task": views.task_json(task, ctx.now())})
 
 
