@@ -36,13 +36,17 @@ class Parsed:
 
 
 def _objects(text: str) -> Iterator[dict[str, Any]]:
-    """Every JSON object in the log: one per line, or one pretty-printed over several lines."""
+    """Every JSON object that starts a line: one per line, or one pretty-printed over several.
+    Only line starts count, so JSON quoted inside other output (an indented log tail in a context
+    document the worker printed) is never counted again."""
     dec = json.JSONDecoder()
     i, n = 0, len(text)
     while i < n:
-        j = text.find("{", i)
+        j = i if text.startswith("{", i) else text.find("\n{", i)
         if j < 0:
             return
+        if text[j] == "\n":
+            j += 1
         try:
             obj, end = dec.raw_decode(text, j)
         except ValueError:

@@ -35,7 +35,9 @@ def _cap(text: str, limit: int) -> str:
 
 
 def _fence(text: str) -> list[str]:
-    return ["```text", text.replace("```", "ˋˋˋ").rstrip("\n"), "```"]
+    """An indented (markdown code) block: no line of it starts a JSON object a usage parser of
+    a later attempt's log would count again, and no fence inside it can end it early."""
+    return ["    " + line for line in text.rstrip("\n").splitlines()]
 
 
 def _usage_line(u: dict[str, Any] | None) -> str | None:

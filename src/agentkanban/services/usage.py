@@ -94,7 +94,7 @@ def add_in_tx(ctx: Ctx, tx: Tx, run: Run, board: str, values: dict[str, Any], so
         (p for n, p in ctx.settings.profiles.items() if n.strip().lower() == run.profile), None)
     model = values.get("model") or (profile.model if profile else None)
     row = {**{f: values[f] for f in TOKEN_FIELDS}, "model": model}
-    row["cost_usd"] = round(price(ctx, {**row, "cost_usd": values.get("cost_usd")}), 6)
+    row["cost_usd"] = price(ctx, {**row, "cost_usd": values.get("cost_usd")})
     store_usage.add(tx.conn, {**row, "run_id": run.id, "task_id": run.task_id, "board": board,
                               "profile": run.profile, "day": day_of(now), "source": source,
                               "created_at": now})
@@ -157,7 +157,7 @@ def _tidy(row: dict[str, Any]) -> dict[str, Any]:
     for f in TOKEN_FIELDS:
         out[f] = int(out[f] or 0)
     out["tokens"] = sum(out[f] for f in TOKEN_FIELDS)
-    out["cost_usd"] = round(float(out["cost_usd"] or 0), 6)
+    out["cost_usd"] = round(float(out["cost_usd"] or 0), 8)
     return out
 
 
