@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .costsconfig import Budgets, Price, Provider, usage_format
+from .costsconfig import Budgets, Price, Provider, check_providers, usage_format
 from .errors import ValidationError
 from .typedconfig import Secret, checks, validate
 
@@ -227,4 +227,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             "profile": env.get("KANBAN_PROFILE") or None,
             "board": env.get("KANBAN_BOARD") or None,
         }
-    return validate(Settings, raw)
+    settings = validate(Settings, raw)
+    check_providers(settings.providers)
+    return settings

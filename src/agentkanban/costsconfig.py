@@ -55,3 +55,15 @@ class Price:
     output_per_mtok: float = field(default=0.0, metadata=checks(ge=0))
     cache_read_per_mtok: float = field(default=0.0, metadata=checks(ge=0))
     cache_write_per_mtok: float = field(default=0.0, metadata=checks(ge=0))
+
+
+def check_providers(providers: dict[str, Provider]) -> None:
+    """A profile shares at most one account: two providers naming it is a mistake."""
+    seen: dict[str, str] = {}
+    for name, p in providers.items():
+        for member in p.profiles:
+            key = member.strip().lower()
+            if key in seen:
+                raise ValidationError(f"config: providers: profile {member!r} is in both "
+                                      f"{seen[key]!r} and {name!r}; a profile uses one account")
+            seen[key] = name

@@ -133,3 +133,7 @@ def test_unknown_usage_format_in_the_config_is_refused(home, db_url):
     (home / "config.yaml").write_text("budgets:\n  profiles:\n    coder: {daily_usd: -1}\n")
     with pytest.raises(ValidationError, match="daily_usd"):
         load_settings({"KANBAN_HOME": str(home), "KANBAN_DATABASE_URL": db_url})
+
+    (home / "config.yaml").write_text("providers:\n  a: {profiles: [coder]}\n  b: {profiles: [Coder]}\n")
+    with pytest.raises(ValidationError, match="'Coder' is in both 'a' and 'b'"):
+        load_settings({"KANBAN_HOME": str(home), "KANBAN_DATABASE_URL": db_url})

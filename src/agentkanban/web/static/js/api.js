@@ -93,5 +93,7 @@ export const api = {
   boards: () => request("GET", "/api/boards", { boardScoped: false }),
   createBoard: (body) => request("POST", "/api/boards", { body, boardScoped: false }),
   archiveBoard: (slug) => request("DELETE", `/api/boards/${encodeURIComponent(slug)}`, { boardScoped: false }),
+  usageSummary: () => request("GET", "/api/usage/summary"),
+  taskUsage: (id) => request("GET", `/api/tasks/${encodeURIComponent(id)}/usage`),
   logout: () => request("POST", "/api/auth/logout", { boardScoped: false }),
 };
