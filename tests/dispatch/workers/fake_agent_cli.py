@@ -4,7 +4,8 @@
 prints the recorded output FIXTURE (tests/fixtures/agents; ``none`` prints nothing) as the real
 tool would on stdout, prints the task's context document to stderr (as an agent reads it), then
 blocks its task on a fresh start and completes it when resumed (``$FAKE_THEN`` overrides: block,
-complete, crash).
+complete, crash; ``rc`` only exits, 1 on a fresh start and 0 when resumed, leaving the board to
+its wrapper).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from agentkanban.services import Actor, context, open_ctx, transitions  # noqa: 
 
 def main() -> int:
     fixture, args = sys.argv[1], sys.argv[2:]
-    resumed = "--resume" in args or "resume" in args
+    resumed = any(a in args for a in ("--resume", "resume", "--restore-chat-history"))
     with open(os.environ["FAKE_ARGV_LOG"], "a") as f:
         f.write(json.dumps({"run": os.environ["KANBAN_RUN_ID"], "task": os.environ["KANBAN_TASK_ID"],
                             "argv": args}) + "\n")
@@ -39,6 +40,8 @@ def main() -> int:
     actor = Actor.from_settings(settings)
     if then == "crash":
         return 3
+    if then == "rc":
+        return 0 if resumed else 1
     if then == "block":
         transitions.block(ctx, board, task_id, actor=actor, reason="review-required: check the parser")
     else:
