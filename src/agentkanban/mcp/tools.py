@@ -7,6 +7,7 @@ task or on an attempt that is no longer current, exactly as they do for the CLI.
 from __future__ import annotations
 
 import functools
+import json
 import logging
 from collections.abc import Callable
 from typing import Annotated, Any
@@ -159,7 +160,11 @@ class Toolset:
     ) -> CallToolResult:
         slug = self._board(board)
         tid = self._task(slug, task_id)
-        task = runs.heartbeat(self.ctx, slug, tid, actor=self.actor, note=redact(note), data=data)
+        if isinstance(data, str):  # JSON given as text
+            sessions.clean_data(data)  # refuses text that is not JSON
+            data = json.loads(data)
+        task = runs.heartbeat(self.ctx, slug, tid, actor=self.actor, note=redact(note),
+                              data=redact_json(data))
         return ok(task_id=task.id, status=task.status.value, claim_expires=task.claim_expires,
                   last_heartbeat_at=task.last_heartbeat_at)
 
