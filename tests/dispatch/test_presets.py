@@ -14,8 +14,8 @@ import pytest
 import yaml
 
 from agentkanban.domain.statuses import Status
-from agentkanban.services import tasks, transitions
 from agentkanban.services import runs as runs_svc
+from agentkanban.services import tasks, transitions
 from agentkanban.services import usage as usage_svc
 
 from .conftest import wait_for
