@@ -133,10 +133,9 @@ def gate(ctx: Ctx, board: str, open_by_profile: dict[str, int]) -> Gate:
     cooldown = s.dispatch.rate_limit_cooldown_seconds
     with ctx.store.read() as conn:
         if s.budgets.profiles or s.budgets.boards:
-            first = today[:8] + "01"
-            by_profile = _spend(store_usage.report(conn, ["profile", "day"], since_day=first), "profile", today)
-            by_board = _spend(store_usage.report(conn, ["board", "day"], board=board, since_day=first),
-                              "board", today)
+            month = store_usage.daily(conn, today[:8] + "01")
+            by_profile = _spend(month, "profile", today)
+            by_board = _spend([r for r in month if r["board"] == board], "board", today)
             g.board_reason = _scoped("board", board, over(s.budgets.boards.get(board),
                                                            by_board.get(board, Spend()), now))
             for name, limit in s.budgets.profiles.items():

@@ -235,6 +235,22 @@ usage = Table(
     sqlite_autoincrement=True,
 )
 
+# The ledger summed per UTC day, board and profile, kept in the same transaction as each report:
+# the dispatcher reads a month of it on every pass (a few hundred rows, whatever the ledger size).
+usage_daily = Table(
+    "usage_daily",
+    metadata,
+    Column("day", String(10), primary_key=True),
+    Column("board", String(64), primary_key=True),
+    Column("profile", String(128), primary_key=True),  # "" when the attempt had none
+    Column("input_tokens", BigInteger, nullable=False, server_default="0"),
+    Column("output_tokens", BigInteger, nullable=False, server_default="0"),
+    Column("cache_read_tokens", BigInteger, nullable=False, server_default="0"),
+    Column("cache_write_tokens", BigInteger, nullable=False, server_default="0"),
+    Column("cost_usd", Float, nullable=False, server_default="0"),
+    Column("reports", Integer, nullable=False, server_default="0"),
+)
+
 # Per-task spending limit (kept apart from ``tasks`` so the hot task row stays as it is).
 task_limits = Table(
     "task_limits",

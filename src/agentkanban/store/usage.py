@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, func, insert, select, update
 
 from .rows import loads
-from .schema import run_state, runs, task_limits, usage
+from .schema import run_state, runs, task_limits, usage, usage_daily
 
 TOKEN_COLUMNS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens")
 SUMS = [*(func.coalesce(func.sum(usage.c[c]), 0).label(c) for c in TOKEN_COLUMNS),
@@ -49,7 +49,25 @@ def unsettled(conn: Connection, board: str) -> list[dict[str, Any]]:
 # -- the ledger --------------------------------------------------------------------------------
 
 def add(conn: Connection, row: dict[str, Any]) -> None:
+    """Append a report and add it to its day's sums (writes are serialised on both backends)."""
     conn.execute(insert(usage).values(**row))
+    d = usage_daily.c
+    key = (d.day == row["day"]) & (d.board == row["board"]) & (d.profile == (row["profile"] or ""))
+    sums = {c: d[c] + int(row[c]) for c in TOKEN_COLUMNS}
+    res = conn.execute(update(usage_daily).where(key).values(
+        **sums, cost_usd=d.cost_usd + float(row["cost_usd"]), reports=d.reports + 1))
+    if res.rowcount == 0:
+        conn.execute(insert(usage_daily).values(
+            day=row["day"], board=row["board"], profile=row["profile"] or "",
+            **{c: int(row[c]) for c in TOKEN_COLUMNS}, cost_usd=float(row["cost_usd"]), reports=1))
+
+
+def daily(conn: Connection, since_day: str, board: str | None = None) -> list[dict[str, Any]]:
+    """Day sums per board and profile from ``since_day`` on (what budgets are checked against)."""
+    q = select(usage_daily).where(usage_daily.c.day >= since_day)
+    if board is not None:
+        q = q.where(usage_daily.c.board == board)
+    return [dict(r._mapping) for r in conn.execute(q)]
 
 
 def report(conn: Connection, by: list[str], *, board: str | None = None, task_id: str | None = None,

@@ -61,6 +61,18 @@ def upgrade() -> None:
         batch_op.create_index('ix_usage_day_profile', ['day', 'profile'], unique=False)
         batch_op.create_index('ix_usage_day_board', ['day', 'board'], unique=False)
 
+    op.create_table('usage_daily',
+    sa.Column('day', sa.String(length=10), nullable=False),
+    sa.Column('board', sa.String(length=64), nullable=False),
+    sa.Column('profile', sa.String(length=128), nullable=False),
+    sa.Column('input_tokens', sa.BigInteger(), server_default='0', nullable=False),
+    sa.Column('output_tokens', sa.BigInteger(), server_default='0', nullable=False),
+    sa.Column('cache_read_tokens', sa.BigInteger(), server_default='0', nullable=False),
+    sa.Column('cache_write_tokens', sa.BigInteger(), server_default='0', nullable=False),
+    sa.Column('cost_usd', sa.Float(), server_default='0', nullable=False),
+    sa.Column('reports', sa.Integer(), server_default='0', nullable=False),
+    sa.PrimaryKeyConstraint('day', 'board', 'profile', name=op.f('pk_usage_daily'))
+    )
     op.create_table('task_limits',
     sa.Column('task_id', sa.String(length=16), nullable=False),
     sa.Column('max_cost_usd', sa.Float(), nullable=False),
@@ -71,5 +83,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table('task_limits')
+    op.drop_table('usage_daily')
     op.drop_table('usage')
     op.drop_table('run_state')
