@@ -153,3 +153,6 @@ def test_dry_run_reports_holds_without_notifying(khome, clock, user):
     result = Dispatcher(ctx).tick(dry_run=True)
     assert [h["id"] for h in result.held] == [t.id] and result.spawned == []
     assert _budget_deliveries(ctx) == []
+    out = khome.cli("dispatch", "--dry-run").stdout
+    assert f"{t.id}: held (profile coder: daily budget reached ($0.00 of $0.00)" in out
+    assert "Waiting: profile coder: daily budget reached" in khome.cli("show", t.id).stdout

@@ -34,6 +34,10 @@ def _render_pass(data: dict[str, Any]) -> None:
         click.echo(f"  {d['id']}: assignee {d['assignee']!r} is not a configured profile (stays ready)")
     if data["skipped_capped"]:
         click.echo(f"  waiting for capacity: {len(data['skipped_capped'])}")
+    for h in data.get("held", []):
+        click.echo(f"  {h['id']}: held ({h['reason']})")
+    if data.get("cost_limit_blocked"):
+        click.echo(f"  blocked at their cost limit: {', '.join(data['cost_limit_blocked'])}")
     for e in data["errors"]:
         click.echo(f"  error: {e}", err=True)
 

@@ -293,6 +293,9 @@ class DispatchOut(BaseModel):
     skipped_unassigned: list[str]
     skipped_nonspawnable: list[dict[str, str]] = Field(description="{id, assignee}: no such profile")
     skipped_capped: list[dict[str, str]] = Field(description="{id, assignee, cap}")
+    held: list[dict[str, str]] = Field(
+        default_factory=list, description="{id, assignee, kind, reason}: held back by a budget or a provider")
+    cost_limit_blocked: list[str] = Field(default_factory=list, description="blocked at their max_cost_usd")
     cooling_down: list[str]
     waiting_for_exit: list[str]
     crashed: list[str]
