@@ -61,7 +61,8 @@ def test_a_worker_reports_only_for_its_own_attempt(ctx, claimed, user):
     assert out["run_id"] == claim.run_id and out["task_total"]["input_tokens"] == 7
 
 
-@pytest.mark.parametrize("sid", ["abc\x01def", "two words", "", " ", "x" * 257, "naïve"])
+@pytest.mark.parametrize("sid", ["abc\x01def", "two words", "", " ", "x" * 257, "naïve", "$(reboot)",
+                                 "a;b", "`id`", "x'y"])
 def test_bad_session_ids_are_refused(ctx, claimed, sid):
     t, claim, worker = claimed
     with pytest.raises(ValidationError):

@@ -26,7 +26,9 @@ MAX_SESSION = 256
 MAX_DATA = 16_000  # bytes of a checkpoint's JSON
 MAX_NOTE = 500
 LOG_TAIL = 4096
-_SESSION_RE = re.compile(r"^[\x21-\x7e]+$")  # printable ASCII, no spaces: safe inside an argv
+# Letters, digits and ._:@+=/- only: safe in an argv, and inert where a profile puts the id in an
+# `sh -c` script (no $, backquote, quote, ;, |, &, parentheses, glob or space can get in).
+_SESSION_RE = re.compile(r"^[A-Za-z0-9._:@+=/-]+$")
 
 
 def clean_session(session_id: str | None) -> str:
@@ -36,7 +38,8 @@ def clean_session(session_id: str | None) -> str:
     if len(s) > MAX_SESSION:
         raise ValidationError(f"session id is longer than {MAX_SESSION} characters")
     if not _SESSION_RE.match(s):
-        raise ValidationError("session id must be printable ASCII without spaces or control characters")
+        raise ValidationError("session id may only hold letters, digits and . _ : @ + = / - "
+                              "(no spaces, control characters or shell characters)")
     return s
 
 
