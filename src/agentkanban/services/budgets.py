@@ -187,6 +187,9 @@ def announce(ctx: Ctx, board: str, refusal: Refusal, task_ids: list[str]) -> boo
         return False
     now = ctx.now()
     key, reason = refusal.key, refusal.reason
+    with ctx.store.read() as conn:  # every pass asks; only the first one writes
+        if store_kv.get(conn, key) is not None:
+            return False
     with ctx.store.write() as tx:
         if store_kv.get(tx.conn, key) is not None:
             return False
