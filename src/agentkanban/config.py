@@ -9,6 +9,7 @@ models cost ~0.1 s of each command's start-up.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from collections.abc import Mapping
@@ -192,6 +193,23 @@ def _platform_overlay(env: Mapping[str, str], raw: dict[str, Any]) -> None:
 
 def default_home(env: Mapping[str, str]) -> Path:
     return Path(env.get("KANBAN_HOME") or Path(env.get("HOME", "~")) / ".agentkanban").expanduser()
+
+
+def reload_costs(settings: Settings, text: bytes) -> Settings:
+    """``settings`` with the ``budgets``, ``providers`` and ``prices`` of a changed config.yaml."""
+    import yaml
+
+    try:
+        raw = yaml.safe_load(text) or {}
+    except yaml.YAMLError as err:
+        raise ValidationError(f"config.yaml: not valid YAML ({err})") from None
+    if not isinstance(raw, dict):
+        raise ValidationError("config.yaml: expected a mapping at the top level")
+    fresh = validate(Settings, {"home": settings.home, "database_url": settings.database_url,
+                                **{k: raw[k] for k in ("budgets", "providers", "prices") if raw.get(k)}})
+    check_providers(fresh.providers)
+    return dataclasses.replace(settings, budgets=fresh.budgets, providers=fresh.providers,
+                               prices=fresh.prices)
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:

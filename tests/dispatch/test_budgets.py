@@ -75,9 +75,10 @@ def test_monthly_token_budget_resumes_when_the_limit_is_raised(khome, clock, use
     nxt = tasks.create(ctx, "default", title="next", actor=user, assignee="coder").task
     [h] = d.tick().held
     assert h["id"] == nxt.id and "monthly budget reached (1,000 of 1,000 tokens)" in h["reason"]
+    configure(khome, profiles, {"budgets": {"profiles": {"coder": {"monthly_tokens": "lots"}}}})
+    assert [h["id"] for h in d.tick().held] == [nxt.id]  # an invalid edit keeps the limit in force
     configure(khome, profiles, {"budgets": {"profiles": {"coder": {"monthly_tokens": 5000}}}})
-    raised = Dispatcher(fake_ctx(khome, clock))
-    result = raised.tick()
+    result = d.tick()  # the running dispatcher picks up the raised limit
     assert [s["id"] for s in result.spawned] == [nxt.id]
     _finish(ctx, result.spawned)
 

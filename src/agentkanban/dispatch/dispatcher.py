@@ -87,6 +87,7 @@ class Dispatcher:
         self._last_sweep = 0.0
         self._stats_taken_at: int | None = None  # tasks counted when statistics were last taken
         self._warned: set[tuple[str, str]] = set()
+        self._cost_settings = costs.CostSettingsWatch()
 
     # -- the loop -------------------------------------------------------------------------------
     def run(self) -> None:
@@ -144,6 +145,7 @@ class Dispatcher:
             result.skipped_locked = True
             return result
         try:
+            self._cost_settings.refresh(self.ctx)
             spawner.collect_exits()
             slugs = [boards_svc.normalize_slug(board)] if board else dispatching.active_boards(self.ctx)
             result.boards = slugs
