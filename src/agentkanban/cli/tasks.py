@@ -119,7 +119,10 @@ def show(app: App, task_id: str | None, as_json: bool) -> None:
     detail = tasks.show(app.ctx, app.board, tid)
     context = context_svc.build(app.ctx, app.board, tid)
     if as_json:
-        emit_json({**detail_json(detail, app.ctx.now()), "context": context})
+        from ..services import usage
+
+        emit_json({**detail_json(detail, app.ctx.now()), "context": context,
+                   "usage": usage.for_task(app.ctx, app.board, tid)})
         return
     click.echo(context)
     if detail.children:
