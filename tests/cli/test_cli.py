@@ -23,7 +23,8 @@ def test_create_list_show_json(kanban) -> None:
     assert listed["board"] == "default"
     assert [(t["id"], t["status"]) for t in listed["tasks"]] == [(parent, "ready"), (child, "todo")]
     shown = kanban("show", child[:6], "--json").json()
-    assert set(shown) == {"task", "comments", "events", "links", "runs", "context"}
+    assert set(shown) == {"task", "comments", "events", "links", "runs", "context", "usage"}
+    assert shown["usage"]["total"]["reports"] == 0 and shown["usage"]["max_cost_usd"] is None
     assert shown["links"] == {"parents": [parent], "children": []}
     assert shown["task"]["max_runtime_seconds"] == 300 and shown["task"]["skills"] == ["py"]
     assert shown["context"].startswith(f"# Kanban task {child}: child")
@@ -117,8 +118,10 @@ def test_stats_assignees_watch_tail_gc_db(kanban) -> None:
     r = kanban("watch", "--since", "0", "--count", "1")
     assert "created" in r.out
     assert kanban("gc", "--json").json() == {"events_deleted": 0, "workspaces_removed": 0, "logs_removed": 0}
-    assert kanban("db", "upgrade").out.strip() == "database at revision 0001"
-    assert kanban("db", "current").out.strip() == "0001"
+    from agentkanban.store.migrate import HEAD
+
+    assert kanban("db", "upgrade").out.strip() == f"database at revision {HEAD}"
+    assert kanban("db", "current").out.strip() == HEAD
 
 
 def test_worker_defaults_to_its_own_task(kanban, home, db_url) -> None:
