@@ -12,8 +12,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
-
 from ..costsconfig import Limit
 from ..domain import events as ev
 from ..domain.models import OUTCOME_RATE_LIMITED
@@ -22,7 +20,6 @@ from ..store import kv as store_kv
 from ..store import runs as store_runs
 from ..store import subs as store_subs
 from ..store import usage as store_usage
-from ..store.schema import deliveries, runs, task_limits, tasks
 from .base import Actor, Ctx
 from .usage import TOKEN_FIELDS, day_of
 
@@ -149,11 +146,7 @@ def gate(ctx: Ctx, board: str, open_by_profile: dict[str, int]) -> Gate:
                 for m in members:
                     g.caps[m] = (provider, cap)
             if cooldown:
-                last = conn.execute(
-                    select(runs.c.task_id, runs.c.profile, runs.c.ended_at)
-                    .where(runs.c.profile.in_(members), runs.c.outcome == OUTCOME_RATE_LIMITED,
-                           runs.c.ended_at > now - cooldown)
-                    .order_by(runs.c.ended_at.desc()).limit(1)).first()
+                last = store_usage.last_outcome(conn, members, OUTCOME_RATE_LIMITED, now - cooldown)
                 if last is not None:
                     until = datetime.fromtimestamp(last.ended_at + cooldown, tz=UTC).strftime("%H:%M:%S UTC")
                     for m in members:
@@ -170,10 +163,7 @@ def _scoped(kind: str, name: str, hit: tuple[str, str] | None) -> Refusal | None
 
 
 def _over_task_limits(conn: Any, board: str) -> dict[str, str]:
-    q = (select(task_limits.c.task_id, task_limits.c.max_cost_usd)
-         .join(tasks, tasks.c.id == task_limits.c.task_id)
-         .where(tasks.c.board == board, tasks.c.status == "ready"))
-    limits = {r.task_id: float(r.max_cost_usd) for r in conn.execute(q)}
+    limits = store_usage.ready_limits(conn, board)
     costs = store_usage.task_costs(conn, list(limits))
     return {tid: f"task cost limit reached: spent ${costs.get(tid, 0):,.2f} of its "
                  f"max_cost_usd ${cap:,.2f}; raise the limit and unblock it to go on"
@@ -202,10 +192,8 @@ def announce(ctx: Ctx, board: str, refusal: Refusal, task_ids: list[str]) -> boo
                 dest = (sub.platform, sub.chat_id, sub.thread_id)
                 if dest not in seen:
                     seen.add(dest)
-                    tx.conn.execute(deliveries.insert().values(
-                        event_id=event.id, board=board, task_id=task_ids[0], platform=sub.platform,
-                        chat_id=sub.chat_id, thread_id=sub.thread_id, status="pending", attempts=0,
-                        next_attempt_at=now, created_at=now))
+                    store_usage.owe(tx.conn, event.id, board, task_ids[0], sub.platform, sub.chat_id,
+                                    sub.thread_id, now)
     return True
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, func, insert, select, update
 
 from .rows import loads
-from .schema import run_state, runs, task_limits, usage, usage_daily
+from .schema import deliveries, run_state, runs, task_limits, tasks, usage, usage_daily
 
 TOKEN_COLUMNS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens")
 SUMS = [*(func.coalesce(func.sum(usage.c[c]), 0).label(c) for c in TOKEN_COLUMNS),
@@ -109,3 +109,28 @@ def limits(conn: Connection, task_ids: list[str]) -> dict[str, float]:
         return {}
     q = select(task_limits).where(task_limits.c.task_id.in_(task_ids))
     return {r.task_id: float(r.max_cost_usd) for r in conn.execute(q)}
+
+
+def ready_limits(conn: Connection, board: str) -> dict[str, float]:
+    """``max_cost_usd`` of the board's ready tasks that have one."""
+    q = (select(task_limits.c.task_id, task_limits.c.max_cost_usd)
+         .join(tasks, tasks.c.id == task_limits.c.task_id)
+         .where(tasks.c.board == board, tasks.c.status == "ready"))
+    return {r.task_id: float(r.max_cost_usd) for r in conn.execute(q)}
+
+
+def last_outcome(conn: Connection, profiles: list[str], outcome: str, since: float) -> Any:
+    """The newest attempt of any of ``profiles`` that ended with ``outcome`` after ``since``
+    (``task_id, profile, ended_at``), or None."""
+    return conn.execute(
+        select(runs.c.task_id, runs.c.profile, runs.c.ended_at)
+        .where(runs.c.profile.in_(profiles), runs.c.outcome == outcome, runs.c.ended_at > since)
+        .order_by(runs.c.ended_at.desc()).limit(1)).first()
+
+
+def owe(conn: Connection, event_id: int, board: str, task_id: str, platform: str, chat_id: str,
+        thread_id: str, now: float) -> None:
+    """One more destination owed the message of an event."""
+    conn.execute(insert(deliveries).values(
+        event_id=event_id, board=board, task_id=task_id, platform=platform, chat_id=chat_id,
+        thread_id=thread_id, status="pending", attempts=0, next_attempt_at=now, created_at=now))
