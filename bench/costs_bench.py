@@ -8,7 +8,7 @@
    log tail and usage (the bounded history section).
 
 Usage: ``python bench/costs_bench.py [--tasks 10000] [--held 200] [--ledger 100000]
-[--attempts 50] [--database-url URL]``. Prints a markdown table.
+[--attempts 50] [--database-url URL | --postgres]``. Prints a markdown table.
 """
 
 from __future__ import annotations
@@ -119,18 +119,38 @@ def main() -> None:
     ap.add_argument("--ledger", type=int, default=100_000)
     ap.add_argument("--attempts", type=int, default=50)
     ap.add_argument("--database-url", default=None)
+    ap.add_argument("--postgres", action="store_true",
+                    help="start a throwaway PostgreSQL cluster (the test suite's) and use it")
     a = ap.parse_args()
-    backend = "postgresql" if a.database_url else "sqlite"
-    plain = _ctx(a.database_url, {}, coder=False)
+    if a.postgres:
+        import sys
+
+        sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+        from tests.pg import PgCluster, PgDatabases
+
+        cluster = PgCluster()
+        cluster.start()
+        try:
+            dbs = PgDatabases(None, cluster)
+            _run(a, dbs.new_url)
+        finally:
+            cluster.stop()
+        return
+    _run(a, lambda: a.database_url)
+
+
+def _run(a: argparse.Namespace, new_url) -> None:  # type: ignore[no-untyped-def]
+    backend = "postgresql" if a.postgres or a.database_url else "sqlite"
+    plain = _ctx(new_url(), {}, coder=False)
     _board(plain, a.tasks, a.held, a.ledger)
     base = idle_pass(plain)
-    budgeted = _ctx(a.database_url, {
+    budgeted = _ctx(new_url(), {
         "budgets": {"profiles": {"coder": {"daily_usd": 20}, "idle": {"monthly_tokens": 10**12}},
                     "boards": {"default": {"monthly_usd": 10**6}}},
         "providers": {"acct": {"profiles": ["coder", "idle"], "max_concurrency": 5}}})
     _board(budgeted, a.tasks, a.held, a.ledger)
     gated = idle_pass(budgeted)
-    ctx_ms, size = context_build(a.database_url, a.attempts)
+    ctx_ms, size = context_build(new_url(), a.attempts)
     print(f"| measure ({backend}) | p50 |\n|---|---|")
     print(f"| idle pass, {a.tasks:,} tasks, {a.held} ready for an unconfigured profile, no budgets | {base:.1f} ms |")
     print(f"| same, {a.held} ready held by a profile budget, ledger {a.ledger:,} reports | {gated:.1f} ms |")
