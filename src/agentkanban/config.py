@@ -9,6 +9,7 @@ models cost ~0.1 s of each command's start-up.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from collections.abc import Mapping
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .costsconfig import Budgets, Price, Provider, check_providers, usage_format
 from .errors import ValidationError
 from .typedconfig import Secret, checks, validate
 
@@ -56,12 +58,18 @@ def _sqlite_synchronous(value: Any) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Profile:
-    """A named worker command. ``{task_id}``, ``{board}``, ``{workspace}``, ``{run_id}`` are filled in."""
+    """A named worker command. ``{task_id}``, ``{board}``, ``{workspace}``, ``{run_id}`` are filled in
+    (and ``{session_id}`` in ``resume_command``)."""
 
     command: list[str] = field(metadata=checks(min_length=1))
     env: dict[str, str] = field(default_factory=dict)
     max_concurrency: int = field(default=1, metadata=checks(ge=1))
     max_runtime: int | None = field(default=None, metadata=checks(parse=_optional_duration))
+    # Used instead of ``command`` when an earlier attempt of the task under this profile left a
+    # session id (see docs/costs.md).
+    resume_command: list[str] | None = field(default=None, metadata=checks(min_length=1))
+    usage_from: str | None = field(default=None, metadata=checks(parse=usage_format))
+    model: str | None = None  # priced with ``prices`` when the agent's output names no model
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +153,9 @@ class Settings:
     notify: NotifySettings = field(default_factory=NotifySettings)
     dashboard: DashboardSettings = field(default_factory=DashboardSettings)
     serve: ServeSettings = field(default_factory=ServeSettings)
+    budgets: Budgets = field(default_factory=Budgets)
+    providers: dict[str, Provider] = field(default_factory=dict)
+    prices: dict[str, Price] = field(default_factory=dict)
     worker: WorkerEnv | None = None
 
 
@@ -185,6 +196,23 @@ def default_home(env: Mapping[str, str]) -> Path:
     return Path(env.get("KANBAN_HOME") or Path(env.get("HOME", "~")) / ".agentkanban").expanduser()
 
 
+def reload_costs(settings: Settings, text: bytes) -> Settings:
+    """``settings`` with the ``budgets``, ``providers`` and ``prices`` of a changed config.yaml."""
+    import yaml
+
+    try:
+        raw = yaml.safe_load(text) or {}
+    except yaml.YAMLError as err:
+        raise ValidationError(f"config.yaml: not valid YAML ({err})") from None
+    if not isinstance(raw, dict):
+        raise ValidationError("config.yaml: expected a mapping at the top level")
+    fresh = validate(Settings, {"home": settings.home, "database_url": settings.database_url,
+                                **{k: raw[k] for k in ("budgets", "providers", "prices") if raw.get(k)}})
+    check_providers(fresh.providers)
+    return dataclasses.replace(settings, budgets=fresh.budgets, providers=fresh.providers,
+                               prices=fresh.prices)
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read config.yaml under ``$KANBAN_HOME`` and overlay the environment."""
     env = os.environ if env is None else env
@@ -218,4 +246,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             "profile": env.get("KANBAN_PROFILE") or None,
             "board": env.get("KANBAN_BOARD") or None,
         }
-    return validate(Settings, raw)
+    settings = validate(Settings, raw)
+    check_providers(settings.providers)
+    return settings

@@ -58,3 +58,13 @@ def test_idempotency_key_is_stable_per_event_and_destination():
     assert idempotency_key(e, DEST) != idempotency_key(_event("completed", id=10), DEST)
     assert idempotency_key(e, DEST) != idempotency_key(e, Destination("telegram", "-100", "8"))
     assert len(idempotency_key(e, DEST)) == 25
+
+
+def test_budget_reached_says_which_limit_and_how_many_wait():
+    reason = "profile sec-bot: daily budget reached ($20.40 of $20.00); dispatch resumes at 2026-12-05 00:00 UTC"
+    m = render(_task(status=Status.READY), _event("budget_reached", {"reason": reason, "waiting": 3}), DEST)
+    assert m.text.splitlines() == [
+        "💸 [ops] t_abc123 budget reached, 3 task(s) waiting: Rotate the keys",
+        "Assignee: @sec-bot",
+        reason,
+    ]

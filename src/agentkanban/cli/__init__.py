@@ -54,6 +54,8 @@ COMMANDS: dict[str, str] = {
     "reclaim": "agentkanban.cli.worker:reclaim",
     "reassign": "agentkanban.cli.worker:reassign",
     "log": "agentkanban.cli.worker:log_cmd",
+    "session": "agentkanban.cli.costs:session_cmd",
+    "usage": "agentkanban.cli.costs:usage",
     "mcp": "agentkanban.cli.agent:mcp_cmd",
     "instructions": "agentkanban.cli.agent:instructions",
     "serve": "agentkanban.cli.serve:serve",

@@ -40,12 +40,14 @@ def init_cmd(app: App) -> None:
 @click.option("--skill", "skills", multiple=True, help="Extra skill for the worker (repeat).")
 @click.option("--workspace", help="scratch (default), dir:/abs/path or worktree:/abs/repo.")
 @click.option("--notify", "notify", multiple=True, help="Subscribe a platform's home channel (repeat).")
+@click.option("--max-cost-usd", default=None, help="Spending limit over all attempts; blocked when reached.")
 @click.option("--json", "as_json", is_flag=True, help="Print the task as JSON.")
 @pass_app
 def create(app: App, title: str, body: str | None, assignee: str | None, parents: tuple[str, ...],
            tenant: str | None, priority: int, triage: bool, idempotency_key: str | None,
            max_runtime: str | None, max_retries: int | None, skills: tuple[str, ...],
-           workspace: str | None, notify: tuple[str, ...], as_json: bool) -> None:
+           workspace: str | None, notify: tuple[str, ...], max_cost_usd: str | None,
+           as_json: bool) -> None:
     """Create a task."""
     from ..services import health, subs
 
@@ -55,7 +57,8 @@ def create(app: App, title: str, body: str | None, assignee: str | None, parents
         parents=list(parents), tenant=tenant, priority=priority, triage=triage,
         idempotency_key=idempotency_key,
         max_runtime_seconds=parse_duration(max_runtime) if max_runtime else None,
-        max_retries=max_retries, skills=list(skills), workspace=workspace)
+        max_retries=max_retries, skills=list(skills), workspace=workspace,
+        max_cost_usd=max_cost_usd)
     task = created.task
     for h in homes:
         subs.subscribe(app.ctx, app.board, task.id, platform=h["platform"], chat_id=h["chat_id"],
@@ -116,7 +119,10 @@ def show(app: App, task_id: str | None, as_json: bool) -> None:
     detail = tasks.show(app.ctx, app.board, tid)
     context = context_svc.build(app.ctx, app.board, tid)
     if as_json:
-        emit_json({**detail_json(detail, app.ctx.now()), "context": context})
+        from ..services import usage
+
+        emit_json({**detail_json(detail, app.ctx.now()), "context": context,
+                   "usage": usage.for_task(app.ctx, app.board, tid)})
         return
     click.echo(context)
     if detail.children:
@@ -153,13 +159,15 @@ def assign(app: App, task_id: str, profile: str) -> None:
 @click.option("--title")
 @click.option("--body")
 @click.option("--result")
+@click.option("--max-cost-usd", default=None, help="Set the task's spending limit in dollars ('none' clears it).")
 @pass_app
-def edit(app: App, task_id: str, title: str | None, body: str | None, result: str | None) -> None:
-    """Edit a task's title, body or result."""
-    if title is None and body is None and result is None:
-        raise click.UsageError("nothing to edit: give --title, --body or --result")
+def edit(app: App, task_id: str, title: str | None, body: str | None, result: str | None,
+         max_cost_usd: str | None) -> None:
+    """Edit a task's title, body, result or spending limit."""
+    if title is None and body is None and result is None and max_cost_usd is None:
+        raise click.UsageError("nothing to edit: give --title, --body, --result or --max-cost-usd")
     click.echo(task_line(tasks.edit(app.ctx, app.board, app.task_id(task_id), title=title,
-                                    body=body, result=result)))
+                                    body=body, result=result, max_cost_usd=max_cost_usd)))
 
 
 @click.command("priority")

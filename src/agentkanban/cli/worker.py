@@ -34,6 +34,10 @@ def _render_pass(data: dict[str, Any]) -> None:
         click.echo(f"  {d['id']}: assignee {d['assignee']!r} is not a configured profile (stays ready)")
     if data["skipped_capped"]:
         click.echo(f"  waiting for capacity: {len(data['skipped_capped'])}")
+    for h in data.get("held", []):
+        click.echo(f"  {h['id']}: held ({h['reason']})")
+    if data.get("cost_limit_blocked"):
+        click.echo(f"  blocked at their cost limit: {', '.join(data['cost_limit_blocked'])}")
     for e in data["errors"]:
         click.echo(f"  error: {e}", err=True)
 
@@ -92,12 +96,17 @@ def daemon(app: App, interval: float | None, verbose: bool) -> None:
 @click.command("heartbeat")
 @click.argument("task_id", required=False)
 @click.option("--note", default=None, help="What the worker is doing (shown in the task history).")
+@click.option("--data", default=None, metavar="JSON",
+              help="Checkpoint data (JSON) kept with the attempt and shown to later attempts.")
 @pass_app
-def heartbeat(app: App, task_id: str | None, note: str | None) -> None:
-    """Say the worker is alive and extend its lease (inside a worker the id defaults to its task)."""
+def heartbeat(app: App, task_id: str | None, note: str | None, data: str | None) -> None:
+    """Say the worker is alive and extend its lease (inside a worker the id defaults to its task).
+
+    A --note or --data is also the attempt's checkpoint: a retry's context shows the latest."""
     from ..services import runs
 
-    task = runs.heartbeat(app.ctx, app.board, app.task_id(task_id), actor=app.actor, note=note)
+    task = runs.heartbeat(app.ctx, app.board, app.task_id(task_id), actor=app.actor, note=note,
+                          data=data)
     click.echo(f"{task.id}: lease extended until {_clock(task.claim_expires)}")
 
 

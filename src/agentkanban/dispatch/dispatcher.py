@@ -20,11 +20,11 @@ from ..config import Profile
 from ..domain.models import OUTCOME_RATE_LIMITED, OUTCOME_SPAWN_FAILED, Event
 from ..domain.statuses import Status
 from ..errors import KanbanError
-from ..services import Ctx, dispatching, health, maintenance, metrics, runs, schedules
+from ..services import Ctx, budgets, dispatching, health, maintenance, metrics, runs, schedules, sessions
 from ..services import boards as boards_svc
 from ..services import events as events_svc
 from ..services.runs import Claim
-from . import logs, procs, reaper, spawner, workspaces
+from . import costs, logs, procs, reaper, spawner, workspaces
 
 log = logging.getLogger("agentkanban.dispatch")
 
@@ -39,6 +39,9 @@ class DispatchResult:
     skipped_unassigned: list[str] = field(default_factory=list)
     skipped_nonspawnable: list[dict[str, str]] = field(default_factory=list)  # {id, assignee}
     skipped_capped: list[dict[str, str]] = field(default_factory=list)  # {id, assignee, cap}
+    # Held back by a budget or a provider (cool-down, shared cap): {id, assignee, kind, reason}
+    held: list[dict[str, str]] = field(default_factory=list)
+    cost_limit_blocked: list[str] = field(default_factory=list)  # over their own max_cost_usd
     cooling_down: list[str] = field(default_factory=list)
     waiting_for_exit: list[str] = field(default_factory=list)  # an ended attempt's worker still runs
     crashed: list[str] = field(default_factory=list)
@@ -89,6 +92,7 @@ class Dispatcher:
         self._stats_taken_at: int | None = None  # tasks counted when statistics were last taken
         self._warned: set[tuple[str, str]] = set()
         self._passes = metrics.Histogram(metrics.PASS_BUCKETS)  # reported with each tick, for /metrics
+        self._cost_settings = costs.CostSettingsWatch()
 
     # -- the loop -------------------------------------------------------------------------------
     def run(self) -> None:
@@ -147,6 +151,7 @@ class Dispatcher:
             return result
         started = time.perf_counter()
         try:
+            self._cost_settings.refresh(self.ctx)
             self.spawner.collect_exits()
             if not dry_run and board is None:
                 self._fire_schedules()
@@ -192,6 +197,8 @@ class Dispatcher:
             self.reaper.stop_ended(self.ctx, board, {r.id for r in snap.open_runs}, result)
             changed = before != (result.reclaimed, len(result.crashed), len(result.timed_out),
                                  len(result.rate_limited), len(result.protocol_violation))
+        if not dry_run:
+            costs.settle(self.ctx, board, self.reaper.busy_tasks(board))
         if changed:
             snap = dispatching.snapshot(self.ctx, board)
         if snap.ready:
@@ -206,6 +213,10 @@ class Dispatcher:
         busy = self.reaper.busy_tasks(board)
         # Assignees are stored folded to lower case; profile names in the config may not be.
         profiles = {name.strip().lower(): p for name, p in settings.profiles.items()}
+        gate = budgets.gate(self.ctx, board, by_profile)
+        if gate.over_limit and not dry_run:
+            result.cost_limit_blocked += costs.block_over_limit(self.ctx, board, gate, ready)
+        held: dict[budgets.Refusal, list[str]] = {}
         for tid, assignee, _failed in ready:
             if not assignee:
                 self._report(result.skipped_unassigned, tid)
@@ -214,6 +225,14 @@ class Dispatcher:
             if profile is None:
                 self._report(result.skipped_nonspawnable, {"id": tid, "assignee": assignee})
                 self._warn(tid, assignee)
+                continue
+            if tid in gate.over_limit:
+                continue
+            refusal = gate.refuse(assignee)
+            if refusal is not None:
+                self._report(result.held, {"id": tid, "assignee": assignee, "kind": refusal.kind,
+                                           "reason": refusal.reason})
+                held.setdefault(refusal, []).append(tid)
                 continue
             cap = None
             if board_cap is not None and by_board.get(board, 0) >= board_cap:
@@ -241,10 +260,14 @@ class Dispatcher:
                 if claim is None:
                     continue
                 self._start(board, claim, assignee, profile, result)
+            gate.started(assignee)
             by_profile[assignee] = by_profile.get(assignee, 0) + 1
             by_board[board] = by_board.get(board, 0) + 1
             if budget is not None:
                 budget[0] -= 1
+        for refusal, tids in held.items():
+            if refusal.key and not dry_run:
+                budgets.announce(self.ctx, board, refusal, tids)
 
     def _cooling_down(self, task_ids: list[str]) -> set[str]:
         """Tasks whose last attempt hit a rate limit less than the cool-down ago."""
@@ -275,10 +298,13 @@ class Dispatcher:
         settings = self.ctx.settings
         path = logs.log_path(self.ctx, board, task.id)
         try:
+            launch = costs.plan_launch(self.ctx, board, task, name, profile)
             ws = workspaces.resolve(self.ctx, board, task)
             values = {"task_id": task.id, "board": board, "workspace": str(ws),
-                      "run_id": str(claim.run_id)}
-            argv = [substitute(a, values) for a in profile.command]
+                      "run_id": str(claim.run_id), "session_id": launch.session_id or ""}
+            argv = [substitute(a, values) for a in costs.argv_for(profile, launch)]
+            sessions.note_launch(self.ctx, board, task.id, claim.run_id, workspace=str(ws),
+                                 launch=launch, usage_from=profile.usage_from)
             env = {**spawner.base_env(),
                    **{k: substitute(v, values) for k, v in profile.env.items()},
                    "KANBAN_TASK_ID": task.id, "KANBAN_RUN_ID": str(claim.run_id),
@@ -288,6 +314,9 @@ class Dispatcher:
             logs.rotate_before_spawn(path, settings.dispatch.log_rotate_bytes,
                                      settings.dispatch.log_backup_count)
             self._log_header(path, f"attempt {claim.run_id} by profile {name} in {ws}")
+            if launch.resume or launch.note:
+                self._log_header(path, f"resuming session {launch.session_id}" if launch.resume
+                                 else str(launch.note))
             pid = self.spawner.spawn(argv, env=env, cwd=ws, log_path=path, run_id=claim.run_id,
                                 task_id=task.id, board=board)
         except (KanbanError, OSError) as err:

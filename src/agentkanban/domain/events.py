@@ -27,14 +27,18 @@ RATE_LIMITED = "rate_limited"
 TIMED_OUT = "timed_out"
 SPAWN_FAILED = "spawn_failed"
 GAVE_UP = "gave_up"
+# Spending: a budget was reached and the dispatcher holds back new attempts in its scope.
+BUDGET_REACHED = "budget_reached"
 
 ALL_KINDS: frozenset[str] = frozenset(
     {
         CREATED, PROMOTED, CLAIMED, COMPLETED, BLOCKED, UNBLOCKED, ARCHIVED, ASSIGNED, EDITED,
         REPRIORITIZED, STATUS, LINKED, UNLINKED, COMMENTED, SPAWNED, HEARTBEAT, RECLAIMED,
         CRASHED, PROTOCOL_VIOLATION, RATE_LIMITED, TIMED_OUT, SPAWN_FAILED, GAVE_UP,
+        BUDGET_REACHED,
     }
 )
 
 # Events that people subscribed to a task hear about on their chat platforms.
-NOTIFY_KINDS: frozenset[str] = frozenset({COMPLETED, BLOCKED, GAVE_UP, CRASHED, TIMED_OUT})
+NOTIFY_KINDS: frozenset[str] = frozenset({COMPLETED, BLOCKED, GAVE_UP, CRASHED, TIMED_OUT,
+                                          BUDGET_REACHED})

@@ -31,7 +31,10 @@ DESCRIPTIONS: dict[str, tuple[str, bool]] = {
     "kanban_list": ("List tasks on the board with their parents and children. Filter by status, "
                     "assignee or tenant.", True),
     "kanban_heartbeat": ("Tell the board you are still working on your task (extends your lease). "
-                         "Call at least every 10 minutes on long work.", False),
+                         "Call at least every 10 minutes on long work; note/data are your "
+                         "checkpoint for a retry.", False),
+    "kanban_session": ("Record your agent session id so a retry of your task resumes it.", False),
+    "kanban_usage": ("Add tokens and cost you used to your attempt's usage.", False),
     "kanban_comment": ("Add a comment to a task (your own by default). Your profile is the "
                        "author.", False),
     "kanban_complete": ("Finish your task with a summary and metadata the next task can use. "

@@ -7,6 +7,7 @@ task or on an attempt that is no longer current, exactly as they do for the CLI.
 from __future__ import annotations
 
 import functools
+import json
 import logging
 from collections.abc import Callable
 from typing import Annotated, Any
@@ -18,7 +19,20 @@ from ..config import Settings
 from ..domain.models import Task
 from ..domain.statuses import parse_status
 from ..errors import KanbanError, UnknownCards, ValidationError
-from ..services import Actor, Ctx, boards, comments, graph, links, runs, subs, tasks, transitions
+from ..services import (
+    Actor,
+    Ctx,
+    boards,
+    comments,
+    graph,
+    links,
+    runs,
+    sessions,
+    subs,
+    tasks,
+    transitions,
+    usage,
+)
 from ..services import context as worker_context
 from ..services.common import resolve_id
 from ..services.views import task_json
@@ -138,13 +152,50 @@ class Toolset:
         self,
         task_id: TaskRef = None,
         note: Annotated[str | None, Field(description="What you are doing now (one line).")] = None,
+        data: Annotated[Any, Field(description="Checkpoint: where you are, as JSON (a retry sees "
+                                               "the latest).")] = None,
         board: Board = None,
     ) -> CallToolResult:
         slug = self._board(board)
         tid = self._task(slug, task_id)
-        task = runs.heartbeat(self.ctx, slug, tid, actor=self.actor, note=redact(note))
+        if isinstance(data, str):  # JSON given as text
+            sessions.clean_data(data)  # refuses text that is not JSON
+            data = json.loads(data)
+        task = runs.heartbeat(self.ctx, slug, tid, actor=self.actor, note=redact(note),
+                              data=redact_json(data))
         return ok(task_id=task.id, status=task.status.value, claim_expires=task.claim_expires,
                   last_heartbeat_at=task.last_heartbeat_at)
+
+    @guarded
+    def kanban_session(
+        self,
+        session_id: Annotated[str, Field(description="Your agent session id (a retry resumes it).")],
+        task_id: TaskRef = None,
+        board: Board = None,
+    ) -> CallToolResult:
+        slug = self._board(board)
+        out = sessions.report_session(self.ctx, slug, self._task(slug, task_id), actor=self.actor,
+                                      session_id=session_id)
+        return ok(**out)
+
+    @guarded
+    def kanban_usage(
+        self,
+        input_tokens: Annotated[int | None, Field(description="Input tokens not read from cache.")] = None,
+        output_tokens: Annotated[int | None, Field(description="Output tokens.")] = None,
+        cache_read_tokens: Annotated[int | None, Field(description="Input tokens read from cache.")] = None,
+        cache_write_tokens: Annotated[int | None, Field(description="Input tokens written to cache.")] = None,
+        cost_usd: Annotated[float | None, Field(description="Dollars, if your agent reports them.")] = None,
+        model: Annotated[str | None, Field(description="Model name.")] = None,
+        task_id: TaskRef = None,
+        board: Board = None,
+    ) -> CallToolResult:
+        slug = self._board(board)
+        out = usage.record(self.ctx, slug, self._task(slug, task_id), actor=self.actor, source="mcp",
+                           input_tokens=input_tokens, output_tokens=output_tokens,
+                           cache_read_tokens=cache_read_tokens, cache_write_tokens=cache_write_tokens,
+                           cost_usd=cost_usd, model=model)
+        return ok(**out)
 
     @guarded
     def kanban_complete(

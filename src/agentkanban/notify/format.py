@@ -18,7 +18,7 @@ MAX_TITLE = 120
 MAX_DETAIL = 300
 
 ICONS = {ev.COMPLETED: "✅", ev.BLOCKED: "⏸️", ev.GAVE_UP: "🛑", ev.CRASHED: "💥",
-         ev.TIMED_OUT: "⏱️"}
+         ev.TIMED_OUT: "⏱️", ev.BUDGET_REACHED: "💸"}
 
 
 def idempotency_key(event: Event, dest: Destination) -> str:
@@ -60,6 +60,9 @@ def headline(task: Task, event: Event) -> tuple[str, str]:
         limit = p.get("max_runtime") or task.max_runtime_seconds
         what = f"timed out after {limit}s" if limit else "timed out"
         return what, f"Error: {error}" if error else ""
+    if event.kind == ev.BUDGET_REACHED:
+        n = p.get("waiting") or 0
+        return f"budget reached, {n} task(s) waiting", _first_line(p.get("reason"))
     return event.kind.replace("_", " "), ""
 
 

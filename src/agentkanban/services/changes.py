@@ -17,7 +17,7 @@ from ..errors import Conflict
 from ..store import Tx
 from ..store import events as store_events
 from ..store import tasks as store_tasks
-from . import moves
+from . import moves, usage
 from .base import Actor, Ctx
 from .common import clean_assignee, clean_body, clean_title, load
 from .transitions import cards_in, move_in
@@ -79,6 +79,7 @@ class Update:
     block_reason: str | None = None
     created_cards: list[str] | None = None  # with status=done, see transitions.complete
     artifacts: list[str] | None = None
+    max_cost_usd: float | str | None = None  # see usage.parse_task_limit
 
 
 def update(ctx: Ctx, board: str, task_id: str, change: Update, *, actor: Actor) -> Task:
@@ -89,6 +90,7 @@ def update(ctx: Ctx, board: str, task_id: str, change: Update, *, actor: Actor) 
     handoff = (moves.handoff(change.result, change.summary, change.metadata, change.artifacts)
                if target is Status.DONE else None)
     edits = edit_values(change.title, change.body)
+    limit = usage.parse_task_limit(change.max_cost_usd)
     now = ctx.now()
     with ctx.store.write() as tx:
         if target is not None:  # a status change may promote or demote other tasks
@@ -105,4 +107,6 @@ def update(ctx: Ctx, board: str, task_id: str, change: Update, *, actor: Actor) 
         if change.priority is not None:
             reprioritize_in(tx, board, task, change.priority, now)
         edit_in(tx, board, task, edits, now)
+        if limit[0]:
+            usage.set_task_limit_in_tx(tx, board, task.id, limit[1], now)
         return load(tx.conn, board, task.id)

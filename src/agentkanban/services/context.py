@@ -6,11 +6,11 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from ..domain.models import Run
 from ..domain.statuses import Status
 from ..store import comments as store_comments
 from ..store import runs as store_runs
 from ..store import tasks as store_tasks
+from . import history
 from .base import Ctx
 from .common import load
 
@@ -45,16 +45,6 @@ def _meta(metadata: dict[str, Any] | None) -> list[str]:
     return [f"_metadata_: `{_cap(json.dumps(metadata, sort_keys=True), FIELD_CAP)}`"]
 
 
-def _attempt(n: int, run: Run, now: float) -> list[str]:
-    lines = [f"### Attempt {n} — {run.outcome} ({run.profile or '?'}, {_when(run.started_at)}, "
-             f"{relative(run.started_at, now)})"]
-    if run.summary:
-        lines.append(_cap(run.summary, FIELD_CAP))
-    if run.error:
-        lines.append(f"_error_: {_cap(run.error, FIELD_CAP)}")
-    return lines + _meta(run.metadata)
-
-
 def build(ctx: Ctx, board: str, task_id: str) -> str:
     now = ctx.now()
     with ctx.store.read() as conn:
@@ -67,6 +57,7 @@ def build(ctx: Ctx, board: str, task_id: str) -> str:
         recent = (store_runs.recent_by_profile(conn, task.assignee, task.id)
                   if task.assignee else [])
         comments = store_comments.for_task(conn, task.id, limit=30)
+        past = history.load(conn, task.id) if runs else None
     out = [f"# Kanban task {task.id}: {task.title}", "",
            f"Board: {board}", f"Assignee: {task.assignee or '(unassigned)'}",
            f"Status: {task.status.value}"]
@@ -75,18 +66,20 @@ def build(ctx: Ctx, board: str, task_id: str) -> str:
     out.append(f"Workspace: {task.workspace_kind} @ {task.workspace_path or '(unresolved)'}")
     if task.max_runtime_seconds:
         out.append(f"Max runtime: {task.max_runtime_seconds}s")
+    if task.status is Status.READY:
+        from .budgets import why_waiting
+
+        waiting = why_waiting(ctx, board, task)
+        if waiting:
+            out.append(f"Waiting: {waiting}")
     if parent_ids:
         out.append("Parents: " + ", ".join(f"{p.id} ({p.status.value})" for p in parents))
     out += ["", "## Body", _cap(task.body, BODY_CAP) if task.body else "(no body)"]
     closed = [r for r in runs if r.ended_at is not None]
-    if closed:
-        out += ["", "## Prior attempts on this task"]
-        shown = closed[-10:]
-        if len(closed) > len(shown):
-            out.append(f"({len(closed) - len(shown)} older attempts not shown)")
-        start = len(closed) - len(shown) + 1
-        for i, run in enumerate(shown, start):
-            out += _attempt(i, run, now)
+    if past is not None:
+        current = next((r for r in runs if r.id == task.current_run_id and r.ended_at is None), None)
+        out += history.render(closed, current, past, comments,
+                              lambda r: f"{_when(r.started_at)}, {relative(r.started_at, now)}")
     if done_parents:
         out += ["", "## Parent task results"]
         for p in done_parents:

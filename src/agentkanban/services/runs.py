@@ -17,6 +17,7 @@ from ..store import tasks as store_tasks
 from . import attempts
 from .base import Actor, Ctx, hash_token
 from .common import check_worker, load
+from .sessions import checkpoint_in_tx, clean_data
 from .transitions import apply
 
 MAX_ERROR = 2000
@@ -74,8 +75,10 @@ def set_worker(ctx: Ctx, board: str, task_id: str, run_id: int, *, pid: int,
 
 
 def heartbeat(ctx: Ctx, board: str, task_id: str, *, actor: Actor, note: str | None = None,
-              ttl: float | None = None) -> Task:
-    """Extend the lease of the running attempt and say the worker is alive."""
+              ttl: float | None = None, data: Any = None) -> Task:
+    """Extend the lease of the running attempt and say the worker is alive. A note or data is
+    also the attempt's latest checkpoint, shown to later attempts."""
+    stored = clean_data(data)
     ttl = ttl or ctx.settings.dispatch.claim_ttl_seconds
     now = ctx.now()
     with ctx.store.write() as tx:
@@ -87,6 +90,7 @@ def heartbeat(ctx: Ctx, board: str, task_id: str, *, actor: Actor, note: str | N
         store_runs.set_fields(tx.conn, task.current_run_id,
                               {"last_heartbeat_at": now, "claim_expires": now + ttl})
         note = (note or "").strip()[:500] or None
+        checkpoint_in_tx(tx, task.current_run_id, task.id, note, stored, now)
         store_events.append(tx, board=board, task_id=task.id, kind=ev.HEARTBEAT, now=now,
                             run_id=task.current_run_id, payload={"note": note} if note else None)
         return load(tx.conn, board, task.id)

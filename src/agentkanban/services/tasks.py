@@ -19,9 +19,10 @@ from ..store import links as store_links
 from ..store import runs as store_runs
 from ..store import subs as store_subs
 from ..store import tasks as store_tasks
+from ..store import usage as store_usage
 from ..store.rows import dumps
 from ..store.schema import tasks as t
-from . import changes
+from . import changes, usage
 from .base import Actor, Ctx
 from .common import clean_assignee, clean_body, clean_title, load, resolve_id
 
@@ -92,6 +93,7 @@ def create(
     skills: list[str] | None = None,
     workspace: str | None = None,
     workspace_path: str | None = None,
+    max_cost_usd: float | None = None,
 ) -> Created:
     title = clean_title(title)
     body = clean_body(body)
@@ -106,6 +108,7 @@ def create(
     if max_retries is not None and max_retries < 1:
         raise ValidationError("max retries must be at least 1")
     tenant = (tenant or "").strip() or None
+    cost_cap = None if max_cost_usd is None else usage.clean_limit(max_cost_usd)
     parent_ids = [_parent_id(ctx, board, p) for p in dict.fromkeys(parents)]
     now = ctx.now()
     with ctx.store.write() as tx:
@@ -140,6 +143,8 @@ def create(
         }
         task = store_tasks.insert_task(tx.conn, values)
         store_links.add_parents(tx.conn, parent_ids, task_id)
+        if cost_cap is not None:
+            store_usage.set_limit(tx.conn, task_id, cost_cap)
         store_events.append(tx, board=board, task_id=task_id, kind=ev.CREATED, now=now, payload={
             "assignee": assignee, "status": status.value, "parents": parent_ids,
             "tenant": tenant, "skills": skill_list or None,
@@ -165,12 +170,17 @@ def _inherit(ctx: Ctx, board: str, actor: Actor, tenant: str | None, workspace: 
 
 
 def edit(ctx: Ctx, board: str, task_id: str, *, title: str | None = None,
-         body: str | None = None, result: str | None = None) -> Task:
+         body: str | None = None, result: str | None = None,
+         max_cost_usd: float | str | None = None) -> Task:
+    """``max_cost_usd``: a positive number sets the task's cost limit, 0 or ``"none"`` clears it."""
     values = changes.edit_values(title, body, result)
+    limit = usage.parse_task_limit(max_cost_usd)
     now = ctx.now()
     with ctx.store.write() as tx:
         task = load(tx.conn, board, task_id)
         changes.edit_in(tx, board, task, values, now)
+        if limit[0]:
+            usage.set_task_limit_in_tx(tx, board, task.id, limit[1], now)
         return load(tx.conn, board, task.id)
 
 

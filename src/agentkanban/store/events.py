@@ -44,10 +44,16 @@ class _Pending:
 
 
 def append(tx: Tx, *, board: str, task_id: str, kind: str, now: float,
-           payload: dict[str, Any] | None = None, run_id: int | None = None) -> None:
-    """Append one event; if it is one people hear about, owe a delivery to every subscriber."""
+           payload: dict[str, Any] | None = None, run_id: int | None = None,
+           also_owe: list[tuple[str, str, str]] | None = None) -> None:
+    """Append one event; if it is one people hear about, owe a delivery to every subscriber of
+    its task, and to ``also_owe`` (``(platform, chat, thread)`` destinations beyond those)."""
     append_many(tx, board=board, now=now,
                 rows=[NewEvent(task_id=task_id, kind=kind, payload=payload, run_id=run_id)])
+    if also_owe:
+        last = tx.pending[-1]
+        extra = tuple(d for d in dict.fromkeys(also_owe) if d not in last.owed_to)
+        tx.pending[-1] = _Pending(last.board, last.now, last.row, last.owed_to + extra)
 
 
 def append_many(tx: Tx, *, board: str, now: float, rows: list[NewEvent]) -> None:

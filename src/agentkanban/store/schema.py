@@ -219,6 +219,75 @@ schedules = Table(
     Index("ix_schedules_next", "paused", "next_at"),
 )
 
+# What an attempt left for the next one: its last checkpoint, its agent's session, its log tail.
+run_state = Table(
+    "run_state",
+    metadata,
+    Column("run_id", BigInteger, ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("task_id", String(16), ForeignKey("tasks.id", ondelete="CASCADE"), nullable=False),
+    Column("checkpoint_note", Text),
+    Column("checkpoint_data", Text),  # JSON
+    Column("checkpoint_at", Float),
+    Column("session_id", String(256)),
+    Column("workspace", Text),  # where the worker ran, to know whether a session can resume there
+    Column("resumed_from", String(256)),  # the session this attempt resumed, if any
+    Column("launch_note", Text),  # why it did not resume, when it could have
+    Column("usage_from", String(32)),  # the parser to settle the log with once the worker is gone
+    Column("settled_at", Float),  # when the log was read (tail kept, usage parsed)
+    Column("log_tail", Text),
+    Index("ix_run_state_task", "task_id"),
+    Index("ix_run_state_unsettled", "settled_at"),
+)
+
+# The usage ledger: one row per report (the CLI, MCP, or the parsed worker log); never updated.
+usage = Table(
+    "usage",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("run_id", BigInteger, nullable=False),
+    # No foreign key: money spent stays spent when a task is deleted (budgets keep counting it).
+    Column("task_id", String(16), nullable=False),
+    Column("board", String(64), nullable=False),
+    Column("profile", String(128)),
+    Column("day", String(10), nullable=False),  # UTC YYYY-MM-DD of the report
+    Column("model", String(128)),
+    Column("source", String(32), nullable=False),  # cli | mcp | api | claude-json | codex-json
+    Column("input_tokens", BigInteger, nullable=False, server_default="0"),
+    Column("output_tokens", BigInteger, nullable=False, server_default="0"),
+    Column("cache_read_tokens", BigInteger, nullable=False, server_default="0"),
+    Column("cache_write_tokens", BigInteger, nullable=False, server_default="0"),
+    Column("cost_usd", Float, nullable=False, server_default="0"),
+    Column("created_at", Float, nullable=False),
+    Index("ix_usage_task", "task_id"),
+    Index("ix_usage_run", "run_id"),
+    Index("ix_usage_day_profile", "day", "profile"),
+    Index("ix_usage_day_board", "day", "board"),
+    sqlite_autoincrement=True,
+)
+
+# The ledger summed per UTC day, board and profile, kept in the same transaction as each report:
+# the dispatcher reads a month of it on every pass (a few hundred rows, whatever the ledger size).
+usage_daily = Table(
+    "usage_daily",
+    metadata,
+    Column("day", String(10), primary_key=True),
+    Column("board", String(64), primary_key=True),
+    Column("profile", String(128), primary_key=True),  # "" when the attempt had none
+    Column("input_tokens", BigInteger, nullable=False, server_default="0"),
+    Column("output_tokens", BigInteger, nullable=False, server_default="0"),
+    Column("cache_read_tokens", BigInteger, nullable=False, server_default="0"),
+    Column("cache_write_tokens", BigInteger, nullable=False, server_default="0"),
+    Column("cost_usd", Float, nullable=False, server_default="0"),
+    Column("reports", Integer, nullable=False, server_default="0"),
+)
+
+# Per-task spending limit (kept apart from ``tasks`` so the hot task row stays as it is).
+task_limits = Table(
+    "task_limits",
+    metadata,
+    Column("task_id", String(16), ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True),
+    Column("max_cost_usd", Float, nullable=False),
+)
 
 # Partial indexes and their WHERE. SQLAlchemy spells that per backend (``sqlite_where=``,
 # ``postgresql_where=``) and imports a dialect to check an option named after it, so spelling both

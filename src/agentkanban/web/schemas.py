@@ -179,6 +179,8 @@ class CreateTaskIn(_Body):
     idempotency_key: str | None = None
     max_runtime_seconds: Seconds | None = None
     skills: list[str] | None = None
+    max_cost_usd: float | None = Field(None, gt=0, le=100_000,
+                                       description="Spending limit over all attempts, in dollars.")
 
 
 class CreateTaskOut(BaseModel):
@@ -205,6 +207,8 @@ class UpdateTaskIn(_Body):
     artifacts: list[str] | None = Field(
         None, description="With status=done: paths or URLs produced; kept in metadata.artifacts. "
                           "Not in the seed.")
+    max_cost_usd: float | None = Field(None, ge=0, le=100_000,
+                                       description="Set the task's spending limit in dollars; 0 clears it.")
 
 
 class TaskOnlyOut(BaseModel):
@@ -313,6 +317,9 @@ class DispatchOut(BaseModel):
     skipped_unassigned: list[str]
     skipped_nonspawnable: list[dict[str, str]] = Field(description="{id, assignee}: no such profile")
     skipped_capped: list[dict[str, str]] = Field(description="{id, assignee, cap}")
+    held: list[dict[str, str]] = Field(
+        default_factory=list, description="{id, assignee, kind, reason}: held back by a budget or a provider")
+    cost_limit_blocked: list[str] = Field(default_factory=list, description="blocked at their max_cost_usd")
     cooling_down: list[str]
     waiting_for_exit: list[str]
     crashed: list[str]

@@ -100,6 +100,7 @@ def create_task(request: Request, payload: s.CreateTaskIn, board: BoardQ = None)
         parents=payload.parents, tenant=payload.tenant, priority=payload.priority, triage=payload.triage,
         idempotency_key=payload.idempotency_key, max_runtime_seconds=payload.max_runtime_seconds,
         skills=payload.skills, workspace=payload.workspace_kind, workspace_path=payload.workspace_path,
+        max_cost_usd=payload.max_cost_usd,
     ).task
     out: dict[str, Any] = {"task": views.task_json(task, ctx.now())}
     if task.status.value == "ready" and task.assignee:
@@ -139,7 +140,8 @@ def update_task(request: Request, task_id: str, payload: s.UpdateTaskIn, board: 
         status=payload.status, assignee=payload.assignee, priority=payload.priority,
         title=payload.title, body=payload.body, result=payload.result, summary=payload.summary,
         metadata=payload.metadata, block_reason=payload.block_reason,
-        created_cards=payload.created_cards, artifacts=payload.artifacts), actor=API_ACTOR)
+        created_cards=payload.created_cards, artifacts=payload.artifacts,
+        max_cost_usd=payload.max_cost_usd), actor=API_ACTOR)
     return JSON({"task": views.task_json(task, ctx.now())})
 
 

@@ -1,6 +1,7 @@
 // One card on the board. Cards are cached by id and rebuilt only when what they show changes,
 // so a live refresh of a large board touches few DOM nodes.
 import { STALE_AFTER, nowSeconds, relAge, state } from "./state.js";
+import { holdReason } from "./costs.js";
 
 const cache = new Map(); // id -> {sig, node}
 
@@ -27,7 +28,7 @@ function signature(task, column, now) {
   return [
     task.title, task.assignee, task.priority, task.tenant, task.status, column,
     p ? `${p.done}/${p.total}` : "", task.comment_count, lc.parents, lc.children,
-    relAge(now - task.created_at), staleLevel(task, column, now), task.updated_at,
+    relAge(now - task.created_at), staleLevel(task, column, now), task.updated_at, holdReason(task),
   ].join("\u0001");
 }
 
@@ -67,6 +68,8 @@ function build(task, column, now) {
     const { done, total } = task.progress;
     badges.append(badge(`badge progress${done === total ? " complete" : ""}`, `${done}/${total}`, `${done} of ${total} child tasks done`));
   }
+  const held = holdReason(task);
+  if (held) badges.append(badge("badge warn held", /budget/.test(held) ? "budget reached" : "provider busy", held));
   if (column === "ready" && !task.assignee) badges.append(badge("badge warn", "needs assignee", "Ready, but no worker profile is assigned"));
   node.querySelector(".card-title").textContent = task.title;
   const who = node.querySelector(".card-assignee");

@@ -5,6 +5,7 @@ import { renderMarkdown } from "./markdown.js";
 import { moveTasks } from "./moves.js";
 import { COLUMN_LABELS, duration, el, emit, nowSeconds, relAge, state } from "./state.js";
 import { chipPicker } from "./picker.js";
+import { usageSection } from "./costs.js";
 
 const drawer = () => document.getElementById("drawer");
 const backdrop = () => document.getElementById("drawer-backdrop");
@@ -243,6 +244,7 @@ function renderDetail(data, homes) {
     out.push(section("Result", r));
   }
   out.push(comments(data, now));
+  out.push(usageSection(t.id));
   out.push(runHistory(data.runs || [], now));
   out.push(events(data.events || [], now));
   out.push(workerLog());

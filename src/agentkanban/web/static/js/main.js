@@ -4,6 +4,7 @@ import { focusCard, pageQuery, paintSelection, reloadDepth, render, resetPaging,
 import { openCreate, installCreate } from "./create.js";
 import { banner, prepareDialog, toast, ask } from "./dialogs.js";
 import { installDnd } from "./dnd.js";
+import { refreshSpend } from "./costs.js";
 import { closeDrawer, installDrawer, isOpen, openDrawer, refreshDrawer } from "./drawer.js";
 import { installKeys } from "./keys.js";
 import { LiveFeed } from "./live.js";
@@ -65,6 +66,7 @@ export async function loadBoard({ waitFor = null } = {}) {
       setData(data);
       markFullLoad();
       render();
+      refreshSpend(render);
       fillFilters(data);
       if (liveBoard !== getBoard()) {
         liveBoard = getBoard();
@@ -125,6 +127,7 @@ async function flushLive() {
     render();
     updateBulkBar();
     fillFilters(state.data);
+    refreshSpend(render);
   } catch {
     loadBoard();
   }
