@@ -140,9 +140,8 @@ def writes_and_reads(ctx: Ctx, n: int, repeat: int, full_board: bool) -> dict[st
 
 
 # Sections of this benchmark, each a function of (ctx, board size, repeat) returning figures.
-# Section 3 of the work (PostgreSQL without a global write lock: writes per second with 1, 4 and
-# 16 concurrent writers, tasks done per second with 1, 2 and 3 dispatchers) adds its runner to
-# this table and its backends/sizes to main(); nothing else here needs to change.
+# The PostgreSQL concurrency figures (writers and dispatchers side by side) are not a function of
+# the board size: ``--concurrency`` runs bench/concurrency_bench.py's measurements after these.
 SECTIONS: dict[str, Callable[[Ctx, int, int, bool], dict[str, float]]] = {
     "writes and reads by board size": writes_and_reads,
 }
@@ -180,6 +179,9 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=15)
     ap.add_argument("--backends", default="sqlite,postgres")
     ap.add_argument("--out", default=None, help="also write the tables to this markdown file")
+    ap.add_argument("--concurrency", action="store_true",
+                    help="on PostgreSQL, also writes/s with 1, 4, 16 writers and tasks done/s with "
+                         "1, 2, 3 dispatchers (bench/concurrency_bench.py)")
     args = ap.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     lines = [f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on "
@@ -196,10 +198,26 @@ def main() -> None:
                     ctx.store.dispose()
                     print(f"[{backend} {n}] {figures[n]}", file=sys.stderr, flush=True)
                 lines += _table(f"{section}, {backend}", sizes, figures)
+            if args.concurrency and backend == "postgres":
+                lines += _concurrency(new_url)
     text = "\n".join(lines)
     print(text)
     if args.out:
         Path(args.out).write_text(text + "\n")
+
+
+def _concurrency(new_url: Callable[[], str]) -> list[str]:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import concurrency_bench as cb
+
+    out = ["| writers (PostgreSQL) | writes/s | per writer |", "|---|---:|---:|"]
+    for n in (1, 4, 16):
+        rate = cb.writes_per_second(new_url(), n, 6.0)
+        out.append(f"| {n} | {rate:,.0f} | {rate / n:,.0f} |")
+    out += ["", "| dispatchers (PostgreSQL) | tasks done/s |", "|---|---:|"]
+    for n in (1, 2, 3):
+        out.append(f"| {n} | {cb.done_per_second(new_url(), n, 120):.1f} |")
+    return [*out, ""]
 
 
 def _table(title: str, sizes: list[int], figures: dict[int, dict[str, float]]) -> list[str]:
