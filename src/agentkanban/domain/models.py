@@ -58,6 +58,9 @@ class Task:
     claim_expires: float | None
     skills: tuple[str, ...] = ()
     result: str | None = None
+    goal_mode: bool = False
+    goal_max_turns: int | None = None
+    scheduled_at: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         # Not dataclasses.asdict: it deep-copies every field, 20x slower on a 10,000-task board.
@@ -136,6 +139,8 @@ class Board:
     color: str
     created_at: float
     archived_at: float | None = None
+    default_workdir: str | None = None
+    default_workspace_kind: str | None = None
 
     @property
     def archived(self) -> bool:
