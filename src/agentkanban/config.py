@@ -122,6 +122,14 @@ class ServeSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class AttachmentSettings:
+    """Where attached files are kept (default ``$KANBAN_HOME/attachments``) and how big one may be."""
+
+    dir: str | None = None
+    max_bytes: int = field(default=25 * 1024 * 1024, metadata=checks(ge=1))
+
+
+@dataclass(frozen=True, slots=True)
 class WorkerEnv:
     """Identity of a worker process, from the environment the dispatcher gave it."""
 
@@ -144,6 +152,7 @@ class Settings:
     notify: NotifySettings = field(default_factory=NotifySettings)
     dashboard: DashboardSettings = field(default_factory=DashboardSettings)
     serve: ServeSettings = field(default_factory=ServeSettings)
+    attachments: AttachmentSettings = field(default_factory=AttachmentSettings)
     worker: WorkerEnv | None = None
 
 

@@ -27,12 +27,16 @@ RATE_LIMITED = "rate_limited"
 TIMED_OUT = "timed_out"
 SPAWN_FAILED = "spawn_failed"
 GAVE_UP = "gave_up"
+# Files attached to a task.
+ATTACHED = "attached"
+DETACHED = "detached"
 
 ALL_KINDS: frozenset[str] = frozenset(
     {
         CREATED, PROMOTED, CLAIMED, COMPLETED, BLOCKED, UNBLOCKED, ARCHIVED, ASSIGNED, EDITED,
         REPRIORITIZED, STATUS, LINKED, UNLINKED, COMMENTED, SPAWNED, HEARTBEAT, RECLAIMED,
         CRASHED, PROTOCOL_VIOLATION, RATE_LIMITED, TIMED_OUT, SPAWN_FAILED, GAVE_UP,
+        ATTACHED, DETACHED,
     }
 )
 

@@ -97,6 +97,26 @@ class Run:
 
 
 @dataclass(frozen=True, slots=True)
+class Attachment:
+    id: int
+    task_id: str
+    board: str
+    filename: str
+    stored_name: str
+    size: int
+    content_type: str
+    sha256: str
+    uploaded_by: str
+    created_at: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """The API shape: the stored file name on disk is not part of it."""
+        return {"id": self.id, "task_id": self.task_id, "filename": self.filename, "size": self.size,
+                "content_type": self.content_type, "sha256": self.sha256,
+                "uploaded_by": self.uploaded_by, "created_at": self.created_at}
+
+
+@dataclass(frozen=True, slots=True)
 class Comment:
     id: int
     task_id: str

@@ -12,7 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class _Body(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    # A field we do not support is refused (422) rather than silently dropped.
+    model_config = ConfigDict(extra="forbid")
 
 
 # Integers the databases can hold (PostgreSQL INTEGER is 32-bit): larger ones are 422, not 500.
@@ -62,6 +63,9 @@ class TaskOut(BaseModel):
     claim_expires: float | None
     skills: list[str]
     result: str | None
+    goal_mode: bool = False
+    goal_max_turns: int | None = None
+    scheduled_at: float | None = None
     age: Age
 
 
@@ -75,10 +79,36 @@ class Progress(BaseModel):
     total: int
 
 
+class DiagnosticAction(BaseModel):
+    kind: str = Field(description="reclaim, reassign, unblock or comment")
+    label: str
+    payload: dict[str, Any] | None = None
+
+
+class Diagnostic(BaseModel):
+    kind: str = Field(description="repeated_failures, unknown_assignee, stuck, stale_heartbeat, gave_up")
+    severity: str = Field(description="warning, error or critical")
+    title: str
+    detail: str
+    first_seen_at: float | None = None
+    last_seen_at: float | None = None
+    actions: list[DiagnosticAction]
+
+
+class Warnings(BaseModel):
+    count: int
+    highest_severity: str
+    kinds: dict[str, int]
+    latest_at: float | None
+
+
 class BoardTaskOut(TaskOut):
     link_counts: LinkCounts
     comment_count: int
     progress: Progress | None = Field(description="Children done / total; null without children.")
+    latest_summary: str | None = Field(None, description="The summary of the latest completed run.")
+    warnings: Warnings | None = Field(None, description="Null when nothing needs attention.")
+    diagnostics: list[Diagnostic] = Field(default_factory=list)
 
 
 class ColumnOut(BaseModel):
@@ -136,8 +166,19 @@ class LinksOut(BaseModel):
     children: list[str]
 
 
+class ChildResult(BaseModel):
+    id: str
+    title: str
+    status: str
+    assignee: str | None
+    result: str | None
+    latest_summary: str | None
+
+
 class TaskDetailOut(BaseModel):
-    task: TaskOut
+    task: BoardTaskOut
+    attachments: list[AttachmentMeta]
+    child_results: list[ChildResult] = Field(description="What each child task produced.")
     comments: list[CommentOut]
     events: list[EventOut] = Field(description="The most recent events, oldest first.")
     links: LinksOut
@@ -161,6 +202,8 @@ class CreateTaskIn(_Body):
     idempotency_key: str | None = None
     max_runtime_seconds: Seconds | None = None
     skills: list[str] | None = None
+    goal_mode: bool = Field(False, description="Ask the worker to pursue the goal over several turns.")
+    goal_max_turns: Annotated[int, Field(ge=1, le=1_000_000)] | None = None
 
 
 class CreateTaskOut(BaseModel):
@@ -181,6 +224,9 @@ class UpdateTaskIn(_Body):
     block_reason: str | None = Field(None, description="With status=blocked.")
     summary: str | None = Field(None, description="With status=done: the handoff summary.")
     metadata: dict[str, Any] | None = Field(None, description="With status=done: structured handoff.")
+    goal_mode: bool | None = None
+    goal_max_turns: Annotated[int, Field(ge=0, le=1_000_000)] | None = Field(
+        None, description="0 clears the limit.")
 
 
 class TaskOnlyOut(BaseModel):
@@ -211,6 +257,7 @@ class BulkIn(_Body):
     result: str | None = None
     summary: str | None = None
     metadata: dict[str, Any] | None = None
+    reclaim_first: bool = Field(False, description="With assignee: end running attempts first.")
 
 
 class BulkResult(BaseModel):
@@ -314,6 +361,8 @@ class BoardMetaOut(BaseModel):
     created_at: float
     archived_at: float | None
     archived: bool
+    default_workdir: str | None = None
+    default_workspace_kind: str | None = None
 
 
 class BoardListItem(BoardMetaOut):
@@ -333,6 +382,8 @@ class CreateBoardIn(_Body):
     description: str | None = None
     icon: str | None = None
     color: str | None = None
+    default_workdir: str | None = Field(None, description="Absolute path new tasks work in by default.")
+    default_workspace_kind: str | None = Field(None, description="scratch, dir or worktree")
     switch: bool = False
 
 
@@ -346,6 +397,8 @@ class UpdateBoardIn(_Body):
     description: str | None = None
     icon: str | None = None
     color: str | None = None
+    default_workdir: str | None = Field(None, description='"" clears it.')
+    default_workspace_kind: str | None = Field(None, description='scratch, dir or worktree; "" clears it.')
 
 
 class BoardOnlyOut(BaseModel):
@@ -377,3 +430,48 @@ class HealthOut(BaseModel):
     database: bool
     dispatcher: dict[str, Any] | None = Field(
         description="Last dispatcher tick: last_tick, age_seconds, alive; null if it never ticked.")
+
+
+# -- attachments and by-id task verbs -------------------------------------------------------------
+class AttachmentMeta(BaseModel):
+    id: int
+    task_id: str
+    filename: str
+    size: int
+    content_type: str
+    sha256: str
+    uploaded_by: str
+    created_at: float
+
+
+class AttachmentOut(BaseModel):
+    attachment: AttachmentMeta
+
+
+class AttachmentsOut(BaseModel):
+    attachments: list[AttachmentMeta]
+
+
+class DeleteTaskOut(BaseModel):
+    ok: bool
+    id: str
+    board: str
+    deleted: bool
+    attachments_removed: int
+    promoted: list[str] = Field(description="Children that became ready once this parent was gone.")
+
+
+class ReclaimIn(_Body):
+    reason: str | None = None
+
+
+class ReassignIn(_Body):
+    profile: str | None = Field(None, description='"" or null unassigns')
+    reclaim_first: bool = False
+    reason: str | None = None
+
+
+class ReclaimOut(BaseModel):
+    ok: bool
+    task: TaskOut
+    worker: str = Field(description="What happened to the worker process, if one was running.")

@@ -60,8 +60,13 @@ def get_task(request: Request, task_id: str, board: BoardQ = None) -> Any:
 
 
 def _detail(ctx: Ctx, d: TaskDetail) -> dict[str, Any]:
+    from ...services import attachments, insights
+
+    now = ctx.now()
     return {
-        "task": views.task_json(d.task, ctx.now()),
+        "task": insights.annotate_one(ctx, views.task_json(d.task, now), now),
+        "attachments": [a.to_dict() for a in attachments.for_task(ctx, d.task.id)],
+        "child_results": insights.child_results(ctx, d.task.id),
         "comments": [c.to_dict() for c in d.comments],
         "events": [e.to_dict() for e in d.events],
         "links": {"parents": d.parents, "children": d.children},
