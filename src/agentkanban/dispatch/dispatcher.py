@@ -20,7 +20,7 @@ from ..config import Profile
 from ..domain.models import OUTCOME_RATE_LIMITED, OUTCOME_SPAWN_FAILED, Event
 from ..domain.statuses import Status
 from ..errors import KanbanError
-from ..services import Ctx, dispatching, health, maintenance, runs, transitions
+from ..services import Ctx, dispatching, goals, health, maintenance, runs, transitions
 from ..services import boards as boards_svc
 from ..services import events as events_svc
 from ..services.runs import Claim
@@ -264,14 +264,14 @@ class Dispatcher:
         try:
             ws = workspaces.resolve(self.ctx, board, task)
             values = {"task_id": task.id, "board": board, "workspace": str(ws),
-                      "run_id": str(claim.run_id)}
+                      "run_id": str(claim.run_id), **goals.placeholders(task)}
             argv = [substitute(a, values) for a in profile.command]
             env = {**spawner.base_env(),
                    **{k: substitute(v, values) for k, v in profile.env.items()},
                    "KANBAN_TASK_ID": task.id, "KANBAN_RUN_ID": str(claim.run_id),
                    "KANBAN_RUN_TOKEN": claim.token, "KANBAN_BOARD": board,
                    "KANBAN_HOME": str(settings.home), "KANBAN_DATABASE_URL": settings.database_url,
-                   "KANBAN_PROFILE": name, "KANBAN_WORKSPACE": str(ws)}
+                   "KANBAN_PROFILE": name, "KANBAN_WORKSPACE": str(ws), **goals.worker_env(task)}
             logs.rotate_before_spawn(path, settings.dispatch.log_rotate_bytes,
                                      settings.dispatch.log_backup_count)
             self._log_header(path, f"attempt {claim.run_id} by profile {name} in {ws}")

@@ -79,11 +79,17 @@ def create(
     skills: list[str] | None = None,
     workspace: str | None = None,
     workspace_path: str | None = None,
+    goal_mode: bool = False,
+    goal_max_turns: int | None = None,
 ) -> Created:
+    from .board_defaults import workspace_for
+    from .goals import clean_goal
+
     title = clean_title(title)
     body = clean_body(body)
     assignee = clean_assignee(assignee)
-    kind, wpath = parse_workspace(workspace, workspace_path)
+    kind, wpath = parse_workspace(*workspace_for(ctx, board, workspace, workspace_path))
+    goal = clean_goal(goal_mode, goal_max_turns)
     skill_list = _clean_skills(skills)
     key = (idempotency_key or "").strip() or None
     if max_runtime_seconds is not None and max_runtime_seconds <= 0:
@@ -119,6 +125,7 @@ def create(
             "workspace_kind": kind, "workspace_path": wpath, "idempotency_key": key,
             "consecutive_failures": 0, "max_runtime_seconds": max_runtime_seconds,
             "max_retries": max_retries, "skills": dumps(skill_list) if skill_list else None,
+            **goal,
         }
         task = store_tasks.insert_task(tx.conn, values)
         store_links.add_parents(tx.conn, parent_ids, task_id)

@@ -37,4 +37,4 @@ def children(conn: Connection, parent_id: str) -> list[dict[str, Any]]:
          .outerjoin(summary, summary.c.task_id == tasks.c.id)
          .where(task_links.c.parent_id == parent_id)
          .order_by(tasks.c.created_at, tasks.c.id))
-    return [dict(r._mapping) for r in conn.execute(q)]
+    return [{str(k): v for k, v in r._asdict().items()} for r in conn.execute(q)]

@@ -38,7 +38,7 @@ from . import schemas as s
 from .auth import COOKIE_NAME, HostGuard, TokenSource, load_token, token_matches
 from .deps import JSON
 from .guard import Guard
-from .routers import attachments, boards, meta, tasks
+from .routers import attachments, boards, meta, orchestration, tasks
 from .ws import EventHub, parse_ws_board, serve_connection
 
 log = logging.getLogger(__name__)
@@ -106,7 +106,8 @@ def create_app(settings: Settings, *, ctx: Ctx | None = None, token: TokenSource
     app.state.token = source.token
     app.state.hub = hub
     for prefix in API_PREFIXES:
-        for r in (tasks.router, meta.router, boards.router, attachments.router):
+        for r in (tasks.router, meta.router, boards.router, attachments.router,
+                  orchestration.router):
             app.include_router(r, prefix=prefix, responses=ERROR_RESPONSES,
                                include_in_schema=prefix == "/api")
         app.add_api_websocket_route(prefix + "/events", _events_endpoint)

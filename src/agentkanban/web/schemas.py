@@ -195,7 +195,8 @@ class CreateTaskIn(_Body):
     assignee: str | None = None
     tenant: str | None = None
     priority: Priority = 0
-    workspace_kind: str = Field("scratch", description="scratch, dir or worktree")
+    workspace_kind: str | None = Field(
+        None, description="scratch, dir or worktree; omitted means the board's default (else scratch)")
     workspace_path: str | None = Field(None, description="Absolute path for dir and worktree.")
     parents: list[str] = Field(default_factory=list)
     triage: bool = False
@@ -475,3 +476,65 @@ class ReclaimOut(BaseModel):
     ok: bool
     task: TaskOut
     worker: str = Field(description="What happened to the worker process, if one was running.")
+
+
+# -- orchestration --------------------------------------------------------------------------------
+class OrchestrationOut(BaseModel):
+    orchestrator_profile: str
+    default_assignee: str
+    auto_decompose: bool
+    auto_promote_children: bool
+    resolved_orchestrator_profile: str = Field(description='"" when the setting names no configured profile.')
+    resolved_default_assignee: str
+    active_profile: str
+
+
+class OrchestrationIn(_Body):
+    orchestrator_profile: str | None = None
+    default_assignee: str | None = None
+    auto_decompose: bool | None = None
+    auto_promote_children: bool | None = None
+
+
+class ProfileItem(BaseModel):
+    name: str
+    is_default: bool
+    description: str
+    description_auto: bool
+    model: str
+    provider: str = Field(description="The program the profile's command runs.")
+    skill_count: int
+    max_concurrency: int
+
+
+class ProfilesOut(BaseModel):
+    profiles: list[ProfileItem]
+
+
+class ProfileOut(BaseModel):
+    ok: bool
+    profile: ProfileItem
+
+
+class DescribeIn(_Body):
+    description: str | None = None
+
+
+class DescribeAutoIn(_Body):
+    overwrite: bool = False
+
+
+class AuthorIn(_Body):
+    author: str | None = None
+
+
+class OrchestrateOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    ok: bool
+    reason: str
+    task_id: str | None = None
+    new_title: str | None = None
+    fanout: bool | None = None
+    child_ids: list[str] | None = None
+    job_id: str | None = Field(None, description="The job task the orchestrator worked on.")

@@ -138,3 +138,9 @@ def _stop(ctx: Any, pid: int | None, before: list[Any]) -> str:
     from ...dispatch.stopping import stop_worker
 
     return stop_worker(ctx.settings.dispatch.kill_grace_seconds, pid, before[-1] if before else None)
+
+
+def stop_workers(ctx: Any, board: str, stopped: list[tuple[int, str]]) -> None:
+    """Stop the workers of attempts a bulk reassignment ended."""
+    for pid, tid in stopped:
+        _stop(ctx, pid, runs.list_runs(ctx, board, tid))

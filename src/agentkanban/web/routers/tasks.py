@@ -83,6 +83,7 @@ def create_task(request: Request, payload: s.CreateTaskIn, board: BoardQ = None)
         parents=payload.parents, tenant=payload.tenant, priority=payload.priority, triage=payload.triage,
         idempotency_key=payload.idempotency_key, max_runtime_seconds=payload.max_runtime_seconds,
         skills=payload.skills, workspace=payload.workspace_kind, workspace_path=payload.workspace_path,
+        goal_mode=payload.goal_mode, goal_max_turns=payload.goal_max_turns,
     ).task
     out: dict[str, Any] = {"task": views.task_json(task, ctx.now())}
     if task.status.value == "ready" and task.assignee:
@@ -129,6 +130,11 @@ def update_task(request: Request, task_id: str, payload: s.UpdateTaskIn, board: 
         task = tasks.reprioritize(ctx, slug, tid, payload.priority)
     if payload.title is not None or payload.body is not None:
         task = tasks.edit(ctx, slug, tid, title=payload.title, body=payload.body)
+    if payload.goal_mode is not None or payload.goal_max_turns is not None:
+        from ...services import goals
+
+        task = goals.set_goal(ctx, slug, tid, goal_mode=payload.goal_mode,
+                              goal_max_turns=payload.goal_max_turns)
     return JSON({"task": views.task_json(task, ctx.now())})
 
 
@@ -165,7 +171,8 @@ def delete_link(request: Request, parent_id: str, child_id: str, board: BoardQ =
 
 @router.post("/tasks/bulk", response_model=s.BulkOut, summary="Apply one change to many tasks",
              description="Each id is independent; a failure on one does not stop the others. "
-                         "`archive` wins over `status`; status 'running' is refused per id.")
+                         "`archive` wins over `status`; status 'running' is refused per id. With "
+                         "`reclaim_first` and `assignee`, running tasks are reclaimed first.")
 def bulk_update(request: Request, payload: s.BulkIn, board: BoardQ = None) -> Any:
     ctx = ctx_of(request)
     slug = board_of(ctx, board)
@@ -176,7 +183,15 @@ def bulk_update(request: Request, payload: s.BulkIn, board: BoardQ = None) -> An
         status=payload.status, assignee=payload.assignee, priority=payload.priority,
         archive=payload.archive, block_reason=payload.block_reason, result=payload.result,
         summary=payload.summary, metadata=payload.metadata)
-    return JSON({"results": [_result(o) for o in bulk.apply(ctx, slug, ids, change, actor=API_ACTOR)]})
+    if payload.reclaim_first and payload.assignee is not None:
+        from ...services import reassigning
+        from .attachments import stop_workers
+
+        outcomes, stopped = reassigning.apply(ctx, slug, ids, change, actor=API_ACTOR)
+        stop_workers(ctx, slug, stopped)
+    else:
+        outcomes = bulk.apply(ctx, slug, ids, change, actor=API_ACTOR)
+    return JSON({"results": [_result(o) for o in outcomes]})
 
 
 def _result(o: bulk.Outcome) -> dict[str, Any]:
