@@ -80,7 +80,9 @@ def _chunks(upload: UploadFile) -> Iterator[bytes]:
             description="Always `Content-Disposition: attachment`; HTML, SVG, XML and scripts are "
                         "sent as `application/octet-stream`, never rendered.")
 def download_attachment(request: Request, attachment_id: int, board: BoardQ = None) -> Any:
-    att, path = att_svc.get(ctx_of(request), attachment_id)
+    ctx = ctx_of(request)
+    board_of(ctx, board)  # an unknown ?board= is refused like everywhere else
+    att, path = att_svc.get(ctx, attachment_id)
     quoted = quote(att.filename, safe="")
     return FileResponse(path, media_type=att_svc.served_type(att), headers={
         "Content-Disposition": f"attachment; filename*=UTF-8''{quoted}",
@@ -92,7 +94,9 @@ def download_attachment(request: Request, attachment_id: int, board: BoardQ = No
 
 @router.delete("/attachments/{attachment_id}", response_model=s.OkOut, summary="Delete an attachment")
 def delete_attachment(request: Request, attachment_id: int, board: BoardQ = None) -> Any:
-    att_svc.remove(ctx_of(request), attachment_id, actor=API_ACTOR)
+    ctx = ctx_of(request)
+    board_of(ctx, board)
+    att_svc.remove(ctx, attachment_id, actor=API_ACTOR)
     return JSON({"ok": True})
 
 

@@ -19,24 +19,32 @@ WaitQ = Annotated[float, Query(ge=0, le=3600, description="Seconds to wait for t
 
 @router.get("/orchestration", response_model=s.OrchestrationOut, summary="Orchestration settings")
 def get_orchestration(request: Request, board: BoardQ = None) -> Any:
-    return JSON(orchestration.get_settings(ctx_of(request)))
+    ctx = ctx_of(request)
+    board_of(ctx, board)
+    return JSON(orchestration.get_settings(ctx))
 
 
 @router.put("/orchestration", response_model=s.OrchestrationOut, summary="Change orchestration settings",
             description="Profiles must be configured; \"\" clears one.")
 def put_orchestration(request: Request, payload: s.OrchestrationIn, board: BoardQ = None) -> Any:
-    return JSON(orchestration.update_settings(ctx_of(request), payload.model_dump(exclude_none=True)))
+    ctx = ctx_of(request)
+    board_of(ctx, board)
+    return JSON(orchestration.update_settings(ctx, payload.model_dump(exclude_none=True)))
 
 
 @router.get("/profiles", response_model=s.ProfilesOut, summary="The configured worker profiles")
 def get_profiles(request: Request, board: BoardQ = None) -> Any:
-    return JSON({"profiles": orchestration.roster(ctx_of(request))})
+    ctx = ctx_of(request)
+    board_of(ctx, board)
+    return JSON({"profiles": orchestration.roster(ctx)})
 
 
 @router.patch("/profiles/{name}", response_model=s.ProfileOut, summary="Set a profile's description",
               description="\"\" clears it. Stored in the database; the orchestrator reads it to route work.")
 def patch_profile(request: Request, name: str, payload: s.DescribeIn, board: BoardQ = None) -> Any:
-    return JSON({"ok": True, "profile": orchestration.describe(ctx_of(request), name, payload.description)})
+    ctx = ctx_of(request)
+    board_of(ctx, board)
+    return JSON({"ok": True, "profile": orchestration.describe(ctx, name, payload.description)})
 
 
 @router.post("/profiles/{name}/describe-auto", response_model=s.OrchestrateOut,
