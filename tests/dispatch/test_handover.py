@@ -31,7 +31,7 @@ def test_worker_reads_attachments_and_goal_and_attaches_its_report(khome, daemon
     ws = Path(done.workspace_path)
     text = (ws / "context.txt").read_text()
     stored = attachments.store_dir(ctx) / "default"
-    assert f"brief.txt (9 bytes" in text and str(stored / given.stored_name) in text
+    assert "brief.txt (9 bytes" in text and str(stored / given.stored_name) in text
     assert "Goal mode: on (at most 5 turns)" in text
     assert "goal_mode=1 turns=5" in text and "argv=turns=5 goal=1" in text
     atts = attachments.for_task(ctx, tid)
