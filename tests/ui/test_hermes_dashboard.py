@@ -131,7 +131,7 @@ def test_board_renders_every_column_and_card(hpage: Any, kanban: Server) -> None
     done = kanban.create("card in done")["id"]
     kanban.api("PATCH", f"/api/tasks/{done}", json={"status": "done", "summary": "finished"})
     open_kanban(hpage)
-    for status in ("triage", "todo", "ready", "running", "blocked", "done"):
+    for status in ("triage", "todo", "scheduled", "ready", "running", "blocked", "done"):
         expect(column(hpage, status)).to_be_visible()
     for status, tid in {**ids, "blocked": blocked, "done": done}.items():
         expect(column(hpage, status).locator(f'[data-task-id="{tid}"]')).to_be_visible()

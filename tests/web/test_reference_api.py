@@ -208,7 +208,7 @@ def test_unknown_fields_are_refused_with_422(api, ctx, method, path, body):
 def test_goal_mode_is_stored_and_editable(api, ctx):
     task = api.post("/tasks", json={"title": "g", "goal_mode": True, "goal_max_turns": 7}).json()["task"]
     assert (task["goal_mode"], task["goal_max_turns"]) == (True, 7)
-    card = api.get("/board").json()["columns"][2]["tasks"][0]
+    card = next(c for c in api.get("/board").json()["columns"] if c["name"] == "ready")["tasks"][0]
     assert card["goal_mode"] is True and card["goal_max_turns"] == 7
     resp = api.patch(f"/tasks/{task['id']}", json={"goal_max_turns": 0})
     assert resp.json()["task"]["goal_max_turns"] is None and resp.json()["task"]["goal_mode"] is True
@@ -320,3 +320,18 @@ def test_specify_and_decompose_say_what_to_configure(papi, ctx):
     body = papi.post(f"/tasks/{ready}/specify", json={}).json()
     assert body["ok"] is False and "not triage" in body["reason"]
     assert papi.get(f"/tasks/{tid}").json()["task"]["status"] == "triage"
+
+
+def test_scheduled_column_create_and_edit(api, ctx, clock):
+    when = clock() + 3600
+    t = api.post("/tasks", json={"title": "later", "scheduled_at": when}).json()["task"]
+    assert (t["status"], t["scheduled_at"]) == ("scheduled", when)
+    cols = {c["name"]: [x["id"] for x in c["tasks"]] for c in api.get("/board").json()["columns"]}
+    assert cols["scheduled"] == [t["id"]]
+    now_task = api.post("/tasks", json={"title": "now"}).json()["task"]
+    moved = api.patch(f"/tasks/{now_task['id']}", json={"scheduled_at": when}).json()["task"]
+    assert moved["status"] == "scheduled"
+    released = api.patch(f"/tasks/{now_task['id']}", json={"scheduled_at": None}).json()["task"]
+    assert (released["status"], released["scheduled_at"]) == ("ready", None)
+    assert_error(api.patch(f"/tasks/{t['id']}", json={"scheduled_at": -1}), 400, "scheduled_at")
+    assert api.get(f"/tasks/{t['id']}").json()["task"]["scheduled_at"] == when

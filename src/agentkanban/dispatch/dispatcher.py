@@ -20,7 +20,7 @@ from ..config import Profile
 from ..domain.models import OUTCOME_RATE_LIMITED, OUTCOME_SPAWN_FAILED, Event
 from ..domain.statuses import Status
 from ..errors import KanbanError
-from ..services import Ctx, dispatching, goals, health, maintenance, runs, transitions
+from ..services import Ctx, dispatching, goals, health, maintenance, runs, scheduling, transitions
 from ..services import boards as boards_svc
 from ..services import events as events_svc
 from ..services.runs import Claim
@@ -164,6 +164,8 @@ class Dispatcher:
 
     def _pass_board(self, board: str, result: DispatchResult, dry_run: bool,
                     budget: list[int] | None) -> None:
+        if not dry_run:
+            scheduling.promote_due(self.ctx, board)  # scheduled tasks whose time has come
         snap = dispatching.snapshot(self.ctx, board)
         changed = False
         if not dry_run:

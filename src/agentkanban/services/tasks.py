@@ -81,6 +81,7 @@ def create(
     workspace_path: str | None = None,
     goal_mode: bool = False,
     goal_max_turns: int | None = None,
+    scheduled_at: float | None = None,
 ) -> Created:
     from .board_defaults import workspace_for
     from .goals import clean_goal
@@ -90,6 +91,9 @@ def create(
     assignee = clean_assignee(assignee)
     kind, wpath = parse_workspace(*workspace_for(ctx, board, workspace, workspace_path))
     goal = clean_goal(goal_mode, goal_max_turns)
+    from .scheduling import check_time
+
+    when = check_time(scheduled_at, ctx.now())
     skill_list = _clean_skills(skills)
     key = (idempotency_key or "").strip() or None
     if max_runtime_seconds is not None and max_runtime_seconds <= 0:
@@ -115,6 +119,8 @@ def create(
             status = Status.READY
         else:
             status = Status.TODO
+        if when is not None and when > now:
+            status = Status.SCHEDULED  # released to todo when due (services.scheduling)
         task_id = new_task_id()
         while store_tasks.exists_id(tx.conn, task_id):
             task_id = new_task_id()
@@ -125,7 +131,7 @@ def create(
             "workspace_kind": kind, "workspace_path": wpath, "idempotency_key": key,
             "consecutive_failures": 0, "max_runtime_seconds": max_runtime_seconds,
             "max_retries": max_retries, "skills": dumps(skill_list) if skill_list else None,
-            **goal,
+            **goal, "scheduled_at": when,
         }
         task = store_tasks.insert_task(tx.conn, values)
         store_links.add_parents(tx.conn, parent_ids, task_id)

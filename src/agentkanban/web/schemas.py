@@ -41,7 +41,7 @@ class TaskOut(BaseModel):
     title: str
     body: str | None
     assignee: str | None
-    status: str = Field(description="triage, todo, ready, running, blocked, done or archived")
+    status: str = Field(description="triage, todo, scheduled, ready, running, blocked, done or archived")
     priority: int
     tenant: str | None
     created_by: str | None
@@ -205,6 +205,8 @@ class CreateTaskIn(_Body):
     skills: list[str] | None = None
     goal_mode: bool = Field(False, description="Ask the worker to pursue the goal over several turns.")
     goal_max_turns: Annotated[int, Field(ge=1, le=1_000_000)] | None = None
+    scheduled_at: float | None = Field(
+        None, description="Unix seconds; in the future, the task waits in 'scheduled' until then.")
 
 
 class CreateTaskOut(BaseModel):
@@ -228,6 +230,9 @@ class UpdateTaskIn(_Body):
     goal_mode: bool | None = None
     goal_max_turns: Annotated[int, Field(ge=0, le=1_000_000)] | None = Field(
         None, description="0 clears the limit.")
+    scheduled_at: float | None = Field(
+        None, description="Unix seconds: a future time parks a waiting task in 'scheduled'; null "
+                          "releases it.")
 
 
 class TaskOnlyOut(BaseModel):

@@ -84,6 +84,7 @@ def create_task(request: Request, payload: s.CreateTaskIn, board: BoardQ = None)
         idempotency_key=payload.idempotency_key, max_runtime_seconds=payload.max_runtime_seconds,
         skills=payload.skills, workspace=payload.workspace_kind, workspace_path=payload.workspace_path,
         goal_mode=payload.goal_mode, goal_max_turns=payload.goal_max_turns,
+        scheduled_at=payload.scheduled_at,
     ).task
     out: dict[str, Any] = {"task": views.task_json(task, ctx.now())}
     if task.status.value == "ready" and task.assignee:
@@ -135,6 +136,10 @@ def update_task(request: Request, task_id: str, payload: s.UpdateTaskIn, board: 
 
         task = goals.set_goal(ctx, slug, tid, goal_mode=payload.goal_mode,
                               goal_max_turns=payload.goal_max_turns)
+    if "scheduled_at" in payload.model_fields_set:
+        from ...services import scheduling
+
+        task = scheduling.schedule(ctx, slug, tid, payload.scheduled_at)
     return JSON({"task": views.task_json(task, ctx.now())})
 
 
