@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -128,6 +129,7 @@ def test_board_renders_every_column_and_card(hpage: Any, kanban: Server) -> None
     ids["todo"] = kanban.create("card in todo", assignee="bot", parents=[ids["ready"]])["id"]
     blocked = kanban.create("card in blocked")["id"]
     kanban.api("PATCH", f"/api/tasks/{blocked}", json={"status": "blocked", "block_reason": "why"})
+    ids["scheduled"] = kanban.create("card in scheduled", scheduled_at=time.time() + 3600)["id"]
     done = kanban.create("card in done")["id"]
     kanban.api("PATCH", f"/api/tasks/{done}", json={"status": "done", "summary": "finished"})
     open_kanban(hpage)

@@ -335,3 +335,14 @@ def test_scheduled_column_create_and_edit(api, ctx, clock):
     assert (released["status"], released["scheduled_at"]) == ("ready", None)
     assert_error(api.patch(f"/tasks/{t['id']}", json={"scheduled_at": -1}), 400, "scheduled_at")
     assert api.get(f"/tasks/{t['id']}").json()["task"]["scheduled_at"] == when
+
+
+def test_deleting_archived_tasks_removes_their_attachment_files(api, ctx, user):
+    tid = make_task(ctx, "old")
+    att = api.post(f"/tasks/{tid}/attachments", files={"file": ("a.txt", b"x", "text/plain")}).json()
+    path = att_svc.get(ctx, att["attachment"]["id"])[1]
+    transitions.archive(ctx, "default", tid, actor=user)
+    from agentkanban.services import tasks as task_svc
+
+    assert task_svc.delete_archived(ctx, "default", [tid]) == [tid]
+    assert not path.exists()

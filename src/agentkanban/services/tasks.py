@@ -264,7 +264,13 @@ def delete_archived(ctx: Ctx, board: str, task_ids: list[str]) -> list[str]:
             raise Conflict(f"only archived tasks can be deleted; archive first: {', '.join(live)}")
         for x in tasks:
             store_subs.remove_all_for_task(tx.conn, x.id)
+        from ..store import attachments as store_att
+
+        atts = store_att.for_tasks(tx.conn, [x.id for x in tasks])
         store_tasks.delete_tasks(tx.conn, [x.id for x in tasks])
+    from .attachments import unlink_files
+
+    unlink_files(ctx, atts)  # the rows went with their tasks; now their bytes
     return [x.id for x in tasks]
 
 
