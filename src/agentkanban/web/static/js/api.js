@@ -94,6 +94,11 @@ export const api = {
   createBoard: (body) => request("POST", "/api/boards", { body, boardScoped: false }),
   archiveBoard: (slug) => request("DELETE", `/api/boards/${encodeURIComponent(slug)}`, { boardScoped: false }),
   logout: () => request("POST", "/api/auth/logout", { boardScoped: false }),
+  orchestration: () => request("GET", "/api/orchestration", { boardScoped: false }),
+  setOrchestration: (body) => request("PUT", "/api/orchestration", { body, boardScoped: false }),
+  profiles: () => request("GET", "/api/profiles", { boardScoped: false }),
+  describeProfile: (name, description) =>
+    request("PATCH", `/api/profiles/${encodeURIComponent(name)}`, { body: { description }, boardScoped: false }),
   deleteTask: (id) => request("DELETE", `/api/tasks/${encodeURIComponent(id)}`),
   reclaim: (id, reason) => request("POST", `/api/tasks/${encodeURIComponent(id)}/reclaim`, { body: { reason: reason || null } }),
   reassign: (id, profile, reclaim_first) =>
