@@ -170,6 +170,7 @@ def test_reclaim_and_reassign_routes(api, ctx):
                                                     "reason": "faster"})
     assert resp.status_code == 200, resp.text
     assert resp.json()["task"]["assignee"] == "carol" and resp.json()["task"]["status"] == "ready"
+    assert [c["body"] for c in api.get(f"/tasks/{tid}").json()["comments"]] == ["Reassigned to carol: faster"]
     runs_ = api.get(f"/tasks/{tid}").json()["runs"]
     assert [r["outcome"] for r in runs_] == ["reclaimed", "reclaimed"]
 

@@ -8,6 +8,7 @@ the others go on.
 
 from __future__ import annotations
 
+from ..domain.models import Task
 from ..domain.statuses import Status
 from ..errors import KanbanError
 from . import bulk, dispatching
@@ -35,3 +36,15 @@ def apply(ctx: Ctx, board: str, refs: list[str], change: bulk.Change, *,
     out = bulk.apply(ctx, board, refs, change, actor=actor)
     return [bulk.Outcome(o.id, failed[ref]) if ref in failed else o
             for ref, o in zip(refs, out, strict=True)], stopped
+
+
+def reassign_one(ctx: Ctx, board: str, task_id: str, profile: str | None, *, actor: Actor,
+                 reclaim_first: bool, reason: str | None) -> tuple[Task, int | None]:
+    """``dispatching.reassign`` plus the operator's reason, kept on the task's thread."""
+    from . import comments
+
+    task, pid = dispatching.reassign(ctx, board, task_id, profile, actor=actor, reclaim=reclaim_first)
+    if reason and reason.strip():
+        comments.add(ctx, board, task.id, f"Reassigned to {task.assignee or 'nobody'}: {reason.strip()}",
+                     actor=actor)
+    return task, pid

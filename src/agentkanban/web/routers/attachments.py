@@ -13,7 +13,7 @@ from starlette.datastructures import UploadFile
 
 from ...errors import ValidationError
 from ...services import attachments as att_svc
-from ...services import deletion, dispatching, runs
+from ...services import deletion, reassigning, runs
 from ...services.common import resolve_id
 from .. import schemas as s
 from ..deps import API_ACTOR, JSON, BoardQ, board_of, ctx_of
@@ -127,8 +127,8 @@ def reassign_task(request: Request, task_id: str, payload: s.ReassignIn, board: 
     ctx = ctx_of(request)
     slug, tid = _board_for(request, task_id, board)
     before = runs.list_runs(ctx, slug, tid)
-    task, pid = dispatching.reassign(ctx, slug, tid, payload.profile or None, actor=API_ACTOR,
-                                     reclaim=payload.reclaim_first)
+    task, pid = reassigning.reassign_one(ctx, slug, tid, payload.profile or None, actor=API_ACTOR,
+                                         reclaim_first=payload.reclaim_first, reason=payload.reason)
     return JSON({"ok": True, "task": _task(ctx, task), "worker": _stop(ctx, pid, before)})
 
 
