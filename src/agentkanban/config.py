@@ -131,6 +131,14 @@ class ServeSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class AttachmentSettings:
+    """Where attached files are kept (default ``$KANBAN_HOME/attachments``) and how big one may be."""
+
+    dir: str | None = None
+    max_bytes: int = field(default=25 * 1024 * 1024, metadata=checks(ge=1))
+
+
+@dataclass(frozen=True, slots=True)
 class WorkerEnv:
     """Identity of a worker process, from the environment the dispatcher gave it."""
 
@@ -156,6 +164,7 @@ class Settings:
     budgets: Budgets = field(default_factory=Budgets)
     providers: dict[str, Provider] = field(default_factory=dict)
     prices: dict[str, Price] = field(default_factory=dict)
+    attachments: AttachmentSettings = field(default_factory=AttachmentSettings)
     worker: WorkerEnv | None = None
 
 

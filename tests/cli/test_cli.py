@@ -207,3 +207,22 @@ def test_gc_keeps_the_scratch_of_an_archived_task_whose_worker_is_alive(kanban, 
         worker.kill()
         worker.wait()
     assert kanban("gc", "--json").json()["workspaces_removed"] == 1 and not folder.exists()
+def test_attach_schedule_delete_and_specify_commands(kanban, tmp_path):
+    tid = kanban("create", "with files", "--json").json()["task"]["id"]
+    f = tmp_path / "notes.md"
+    f.write_text("# notes\n")
+    assert "attached notes.md (8 bytes)" in kanban("attach", str(f), "--task", tid).out
+    listed = kanban("attachments", tid, "--json").json()
+    assert [a["filename"] for a in listed] == ["notes.md"]
+    bad = tmp_path / "x"
+    bad.write_text("x")
+    refused = kanban("attach", str(bad), "--task", tid, "--name", "../../x")
+    assert refused.code != 0 and "plain name" in refused.err
+    assert "scheduled" in kanban("defer", tid, "2h").out
+    assert "ready" in kanban("defer", tid, "clear").out
+    assert kanban("defer", tid, "whenever").code != 0
+    triage = kanban("create", "idea", "--triage", "--json").json()["task"]["id"]
+    nope = kanban("specify", triage, "--wait", "0")
+    assert nope.code != 0 and "no orchestrator profile is set" in nope.err
+    assert "deleted" in kanban("delete", tid, "--yes").out
+    assert kanban("show", tid).code != 0

@@ -24,6 +24,9 @@ def make(ctx: Ctx, status: Status, title: str = "task", **kw: object) -> Task:
     user = Actor("user")
     if status is Status.TRIAGE:
         return tasks.create(ctx, BOARD, title=title, actor=user, triage=True, **kw).task  # type: ignore[arg-type]
+    if status is Status.SCHEDULED:
+        return tasks.create(ctx, BOARD, title=title, actor=user, assignee="coder",  # type: ignore[arg-type]
+                            scheduled_at=ctx.now() + 3600, **kw).task
     t = tasks.create(ctx, BOARD, title=title, actor=user, assignee="coder", **kw).task  # type: ignore[arg-type]
     if status is Status.READY:
         return t

@@ -8,7 +8,7 @@ import pytest
 
 from agentkanban.domain.statuses import DIRECT_TARGETS, TRANSITIONS, Status
 from agentkanban.errors import InvalidTransition, ValidationError
-from agentkanban.services import events, runs, tasks, transitions
+from agentkanban.services import events, runs, scheduling, tasks, transitions
 
 from .helpers import BOARD, make
 
@@ -16,13 +16,15 @@ from .helpers import BOARD, make
 EVENT_FOR = {
     Status.TRIAGE: "status", Status.TODO: "status", Status.READY: "status",
     Status.RUNNING: "claimed", Status.BLOCKED: "blocked", Status.DONE: "completed",
-    Status.ARCHIVED: "archived",
+    Status.ARCHIVED: "archived", Status.SCHEDULED: "status",
 }
 
 
 def _move(ctx, user, task, to: Status):
     if to in (Status.TRIAGE, Status.TODO, Status.READY):
         return transitions.set_status(ctx, BOARD, task.id, to, actor=user)
+    if to is Status.SCHEDULED:
+        return scheduling.schedule(ctx, BOARD, task.id, ctx.now() + 3600)
     if to is Status.RUNNING:
         claimed = runs.claim(ctx, BOARD, task.id, profile="coder", lock="t:1", ttl=60)
         if claimed is None:
@@ -38,6 +40,8 @@ def _move(ctx, user, task, to: Status):
 def _allowed(frm: Status, to: Status) -> bool:
     if to is Status.RUNNING:
         return frm is Status.READY  # only a claim, only from ready
+    if to is Status.SCHEDULED:
+        return frm in scheduling.SCHEDULABLE  # by setting a start time; again from scheduled moves it
     return to in TRANSITIONS[frm]
 
 
@@ -84,3 +88,33 @@ def test_archive_of_running_task_closes_run_as_reclaimed(ctx, user) -> None:
     transitions.archive(ctx, BOARD, task.id, actor=user)
     [run] = runs.list_runs(ctx, BOARD, task.id)
     assert run.outcome == "reclaimed"
+
+
+def test_scheduled_tasks_wait_for_their_time(ctx, user, clock) -> None:
+    parent = make(ctx, Status.READY, title="parent")
+    later = tasks.create(ctx, BOARD, title="later", actor=user, scheduled_at=clock() + 600).task
+    child = tasks.create(ctx, BOARD, title="child", actor=user, parents=[parent.id],
+                         scheduled_at=clock() + 600).task
+    assert (later.status, child.status) == (Status.SCHEDULED, Status.SCHEDULED)
+    assert scheduling.promote_due(ctx, BOARD) == []
+    clock.advance(601)
+    assert sorted(scheduling.promote_due(ctx, BOARD)) == sorted([later.id, child.id])
+    assert tasks.get(ctx, BOARD, later.id).status is Status.READY
+    assert tasks.get(ctx, BOARD, child.id).status is Status.TODO  # its parent is not done
+    kinds = [e.kind for e in events.since(ctx, 0, task_id=later.id)]
+    assert kinds[-2:] == ["status", "promoted"]
+
+
+def test_scheduling_a_task_by_edit_and_releasing_it(ctx, user, clock) -> None:
+    t = make(ctx, Status.READY)
+    moved = scheduling.schedule(ctx, BOARD, t.id, clock() + 60)
+    assert (moved.status, moved.scheduled_at) == (Status.SCHEDULED, clock() + 60)
+    released = scheduling.schedule(ctx, BOARD, t.id, None)
+    assert (released.status, released.scheduled_at) == (Status.READY, None)
+    running = make(ctx, Status.RUNNING, title="busy")
+    with pytest.raises(InvalidTransition):
+        scheduling.schedule(ctx, BOARD, running.id, clock() + 60)
+    from agentkanban.errors import ValidationError
+
+    with pytest.raises(ValidationError):
+        tasks.create(ctx, BOARD, title="x", actor=user, scheduled_at=-5)

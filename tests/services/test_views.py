@@ -19,7 +19,7 @@ def test_board_view_shape(ctx, user, clock) -> None:
     make(ctx, Status.ARCHIVED, "old")
     clock.advance(10)
     view = views.board_view(ctx, BOARD)
-    assert [c["name"] for c in view["columns"]] == ["triage", "todo", "ready", "running", "blocked", "done"]
+    assert [c["name"] for c in view["columns"]] == ["triage", "todo", "scheduled", "ready", "running", "blocked", "done"]
     cols = {c["name"]: c["tasks"] for c in view["columns"]}
     [p] = cols["ready"]
     assert p["id"] == parent.id and p["link_counts"] == {"parents": 0, "children": 2}
@@ -31,7 +31,7 @@ def test_board_view_shape(ctx, user, clock) -> None:
     assert view["tenants"] == ["acme"] and view["latest_event_id"] > 0
     with_archived = views.board_view(ctx, BOARD, include_archived=True)
     assert [c["name"] for c in with_archived["columns"]][-1] == "archived"
-    assert [t["id"] for t in views.board_view(ctx, BOARD, tenant="acme")["columns"][2]["tasks"]] == [parent.id]
+    assert [t["id"] for t in views.board_view(ctx, BOARD, tenant="acme")["columns"][3]["tasks"]] == [parent.id]
 
 
 def test_stats_and_assignees(ctx, user, clock, settings) -> None:

@@ -43,14 +43,16 @@ def api_routes(app):
 
 def _fill(path: str) -> str:
     return path.replace("{task_id}", "t_ffffffff").replace("{platform}", "telegram").replace(
-        "{slug}", "default").replace("{schedule_id}", "s_ffffffff")
+        "{slug}", "default").replace("{schedule_id}", "s_ffffffff").replace(
+        "{attachment_id}", "1").replace("{name}", "coder")
 
 
 def test_every_api_route_needs_the_token(app, anon, token):
     routes = list(api_routes(app))
-    assert len(routes) == 2 * 33
+    assert len(routes) == 2 * 46
     for method, path in routes:
-        for headers in ({}, {"authorization": "Bearer wrong"}, {"authorization": f"Basic {token}"}):
+        for headers in ({}, {"authorization": "Bearer wrong"}, {"authorization": f"Basic {token}"},
+                        {"x-hermes-session-token": "wrong"}, {"x-hermes-session-token": ""}):
             resp = anon.request(method, _fill(path), headers=headers)
             assert_error(resp, 401, "token")
     for path in ("/api/openapi.json", "/api/docs"):

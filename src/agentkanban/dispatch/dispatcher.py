@@ -20,7 +20,19 @@ from ..config import Profile
 from ..domain.models import OUTCOME_RATE_LIMITED, OUTCOME_SPAWN_FAILED, Event
 from ..domain.statuses import Status
 from ..errors import KanbanError
-from ..services import Ctx, budgets, dispatching, health, maintenance, metrics, runs, schedules, sessions
+from ..services import (
+    Ctx,
+    budgets,
+    dispatching,
+    goals,
+    health,
+    maintenance,
+    metrics,
+    runs,
+    schedules,
+    scheduling,
+    sessions,
+)
 from ..services import boards as boards_svc
 from ..services import events as events_svc
 from ..services.runs import Claim
@@ -188,6 +200,8 @@ class Dispatcher:
 
     def _pass_board(self, board: str, result: DispatchResult, dry_run: bool,
                     budget: list[int] | None) -> None:
+        if not dry_run:
+            scheduling.promote_due(self.ctx, board)  # scheduled tasks whose time has come
         snap = dispatching.snapshot(self.ctx, board)
         changed = False
         if not dry_run:
@@ -301,7 +315,8 @@ class Dispatcher:
             launch = costs.plan_launch(self.ctx, board, task, name, profile)
             ws = workspaces.resolve(self.ctx, board, task)
             values = {"task_id": task.id, "board": board, "workspace": str(ws),
-                      "run_id": str(claim.run_id), "session_id": launch.session_id or ""}
+                      "run_id": str(claim.run_id), "session_id": launch.session_id or "",
+                      **goals.placeholders(task)}
             argv = [substitute(a, values) for a in costs.argv_for(profile, launch)]
             sessions.note_launch(self.ctx, board, task.id, claim.run_id, workspace=str(ws),
                                  launch=launch, usage_from=profile.usage_from)
@@ -310,7 +325,7 @@ class Dispatcher:
                    "KANBAN_TASK_ID": task.id, "KANBAN_RUN_ID": str(claim.run_id),
                    "KANBAN_RUN_TOKEN": claim.token, "KANBAN_BOARD": board,
                    "KANBAN_HOME": str(settings.home), "KANBAN_DATABASE_URL": settings.database_url,
-                   "KANBAN_PROFILE": name, "KANBAN_WORKSPACE": str(ws)}
+                   "KANBAN_PROFILE": name, "KANBAN_WORKSPACE": str(ws), **goals.worker_env(task)}
             logs.rotate_before_spawn(path, settings.dispatch.log_rotate_bytes,
                                      settings.dispatch.log_backup_count)
             self._log_header(path, f"attempt {claim.run_id} by profile {name} in {ws}")

@@ -29,6 +29,9 @@ SPAWN_FAILED = "spawn_failed"
 GAVE_UP = "gave_up"
 # Spending: a budget was reached and the dispatcher holds back new attempts in its scope.
 BUDGET_REACHED = "budget_reached"
+# Files attached to a task.
+ATTACHED = "attached"
+DETACHED = "detached"
 
 ALL_KINDS: frozenset[str] = frozenset(
     {
@@ -36,6 +39,7 @@ ALL_KINDS: frozenset[str] = frozenset(
         REPRIORITIZED, STATUS, LINKED, UNLINKED, COMMENTED, SPAWNED, HEARTBEAT, RECLAIMED,
         CRASHED, PROTOCOL_VIOLATION, RATE_LIMITED, TIMED_OUT, SPAWN_FAILED, GAVE_UP,
         BUDGET_REACHED,
+        ATTACHED, DETACHED,
     }
 )
 

@@ -58,6 +58,9 @@ class Task:
     claim_expires: float | None
     skills: tuple[str, ...] = ()
     result: str | None = None
+    goal_mode: bool = False
+    goal_max_turns: int | None = None
+    scheduled_at: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         # Not dataclasses.asdict: it deep-copies every field, 20x slower on a 10,000-task board.
@@ -108,6 +111,26 @@ class Run:
 
 
 @dataclass(frozen=True, slots=True)
+class Attachment:
+    id: int
+    task_id: str
+    board: str
+    filename: str
+    stored_name: str
+    size: int
+    content_type: str
+    sha256: str
+    uploaded_by: str
+    created_at: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """The API shape: the stored file name on disk is not part of it."""
+        return {"id": self.id, "task_id": self.task_id, "filename": self.filename, "size": self.size,
+                "content_type": self.content_type, "sha256": self.sha256,
+                "uploaded_by": self.uploaded_by, "created_at": self.created_at}
+
+
+@dataclass(frozen=True, slots=True)
 class Comment:
     id: int
     task_id: str
@@ -150,6 +173,8 @@ class Board:
     color: str
     created_at: float
     archived_at: float | None = None
+    default_workdir: str | None = None
+    default_workspace_kind: str | None = None
 
     @property
     def archived(self) -> bool:

@@ -10,6 +10,7 @@ from ..errors import InvalidTransition, ValidationError
 class Status(StrEnum):
     TRIAGE = "triage"
     TODO = "todo"
+    SCHEDULED = "scheduled"
     READY = "ready"
     RUNNING = "running"
     BLOCKED = "blocked"
@@ -23,16 +24,19 @@ class Status(StrEnum):
 S = Status
 
 # Columns of the board, left to right; "archived" only when asked for.
-BOARD_COLUMNS: tuple[str, ...] = ("triage", "todo", "ready", "running", "blocked", "done")
+BOARD_COLUMNS: tuple[str, ...] = ("triage", "todo", "scheduled", "ready", "running", "blocked", "done")
 
 # Which statuses a task may move to from each status. Guards that need more than the two statuses
 # (parents done, a valid run token, ...) live in the services; this table is the outer bound.
+# ``scheduled`` holds a task until its ``scheduled_at``; it is entered by setting that time (create
+# or edit, see services.scheduling), never by a plain move, and left for ``todo`` when due.
 TRANSITIONS: dict[Status, frozenset[Status]] = {
-    S.TRIAGE: frozenset({S.TODO, S.READY, S.BLOCKED, S.DONE, S.ARCHIVED}),
-    S.TODO: frozenset({S.TRIAGE, S.READY, S.BLOCKED, S.DONE, S.ARCHIVED}),
-    S.READY: frozenset({S.TRIAGE, S.TODO, S.RUNNING, S.BLOCKED, S.DONE, S.ARCHIVED}),
+    S.TRIAGE: frozenset({S.TODO, S.SCHEDULED, S.READY, S.BLOCKED, S.DONE, S.ARCHIVED}),
+    S.TODO: frozenset({S.TRIAGE, S.SCHEDULED, S.READY, S.BLOCKED, S.DONE, S.ARCHIVED}),
+    S.SCHEDULED: frozenset({S.TRIAGE, S.TODO, S.READY, S.BLOCKED, S.DONE, S.ARCHIVED}),
+    S.READY: frozenset({S.TRIAGE, S.TODO, S.SCHEDULED, S.RUNNING, S.BLOCKED, S.DONE, S.ARCHIVED}),
     S.RUNNING: frozenset({S.TODO, S.READY, S.BLOCKED, S.DONE, S.ARCHIVED}),
-    S.BLOCKED: frozenset({S.TRIAGE, S.TODO, S.READY, S.DONE, S.ARCHIVED}),
+    S.BLOCKED: frozenset({S.TRIAGE, S.TODO, S.SCHEDULED, S.READY, S.DONE, S.ARCHIVED}),
     S.DONE: frozenset({S.TODO, S.READY, S.ARCHIVED}),
     S.ARCHIVED: frozenset({S.TRIAGE, S.TODO, S.READY}),
 }

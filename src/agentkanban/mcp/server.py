@@ -50,11 +50,13 @@ DESCRIPTIONS: dict[str, tuple[str, bool]] = {
                          "default).", False),
     "kanban_assign": ("Hand a task that is not running to another profile.", False),
     "kanban_archive": ("Take a task off the board; its children stop waiting for it.", False),
+    "kanban_attach": ("Attach a file to a task (your own by default): a report, a diff, a screenshot "
+                      "you hand over. Attachments are listed in worker_context.", False),
 }
 
 # The default sets stay small: a worker needs its own verbs, an orchestrator the graph verbs.
 WORKER_CORE = ("kanban_show", "kanban_heartbeat", "kanban_comment", "kanban_complete", "kanban_block",
-               "kanban_create", "kanban_link")
+               "kanban_create", "kanban_link", "kanban_attach")
 ORCHESTRATOR_CORE = ("kanban_show", "kanban_list", "kanban_create", "kanban_link", "kanban_unblock",
                      "kanban_comment", "kanban_complete", "kanban_block")
 

@@ -263,6 +263,47 @@ class Toolset:
         comment = comments.add(self.ctx, slug, tid, redact(body) or "", actor=self.actor)
         return ok(task_id=tid, comment_id=comment.id, author=comment.author)
 
+    @guarded
+    def kanban_attach(
+        self,
+        filename: Annotated[str, Field(description="The name to store it under, e.g. report.md.")],
+        path: Annotated[str | None, Field(
+            description="A file on your machine to attach (inside a worker only).")] = None,
+        content: Annotated[str | None, Field(description="Text to attach instead of a file.")] = None,
+        content_base64: Annotated[str | None, Field(description="Bytes to attach, base64.")] = None,
+        task_id: TaskRef = None,
+        board: Board = None,
+    ) -> CallToolResult:
+        import base64
+        import binascii
+        from pathlib import Path
+
+        from ..services import attachments
+
+        given = [x is not None for x in (path, content, content_base64)]
+        if sum(given) != 1:
+            raise ValidationError("give exactly one of path, content or content_base64")
+        slug = self._board(board)
+        tid = self._task(slug, task_id)
+        if path is not None:
+            # Reading a path is only for a worker's own machine: over the network it would read
+            # the server's files.
+            if self.settings.worker is None:
+                raise ValidationError("path is only accepted inside a worker; send content instead")
+            file = Path(path).expanduser()
+            if not file.is_file():
+                raise ValidationError(f"no file at {path!r}")
+            data = file.read_bytes()
+        elif content is not None:
+            data = content.encode()
+        else:
+            try:
+                data = base64.b64decode(content_base64 or "", validate=True)
+            except (binascii.Error, ValueError):
+                raise ValidationError("content_base64 is not valid base64") from None
+        att = attachments.add(self.ctx, slug, tid, filename=filename, chunks=[data], actor=self.actor)
+        return ok(task_id=tid, attachment_id=att.id, filename=att.filename, size=att.size)
+
     # -- building the graph ----------------------------------------------------------------
 
     @guarded

@@ -17,7 +17,7 @@ from ..errors import Conflict
 from ..store import Tx
 from ..store import events as store_events
 from ..store import tasks as store_tasks
-from . import moves, usage
+from . import goals, moves, scheduling, usage
 from .base import Actor, Ctx
 from .common import clean_assignee, clean_body, clean_title, load
 from .transitions import cards_in, move_in
@@ -80,6 +80,10 @@ class Update:
     created_cards: list[str] | None = None  # with status=done, see transitions.complete
     artifacts: list[str] | None = None
     max_cost_usd: float | str | None = None  # see usage.parse_task_limit
+    goal_mode: bool | None = None
+    goal_max_turns: int | None = None  # 0 clears the limit
+    scheduled_at: float | None = None
+    schedule: bool = False  # whether scheduled_at was given (None then releases the task)
 
 
 def update(ctx: Ctx, board: str, task_id: str, change: Update, *, actor: Actor) -> Task:
@@ -92,8 +96,9 @@ def update(ctx: Ctx, board: str, task_id: str, change: Update, *, actor: Actor) 
     edits = edit_values(change.title, change.body)
     limit = usage.parse_task_limit(change.max_cost_usd)
     now = ctx.now()
+    when = scheduling.check_time(change.scheduled_at, now) if change.schedule else None
     with ctx.store.write() as tx:
-        if target is not None:  # a status change may promote or demote other tasks
+        if target is not None or change.schedule:  # may promote or demote other tasks
             store_tasks.lock_statuses(tx.conn, board)
         task = load(tx.conn, board, task_id)
         if change.assignee is not None:
@@ -109,4 +114,9 @@ def update(ctx: Ctx, board: str, task_id: str, change: Update, *, actor: Actor) 
         edit_in(tx, board, task, edits, now)
         if limit[0]:
             usage.set_task_limit_in_tx(tx, board, task.id, limit[1], now)
+        if change.goal_mode is not None or change.goal_max_turns is not None:
+            goals.set_goal_in(tx, board, load(tx.conn, board, task.id), change.goal_mode,
+                              change.goal_max_turns, now)
+        if change.schedule:
+            scheduling.schedule_in(tx, board, load(tx.conn, board, task.id), when, now)
         return load(tx.conn, board, task.id)

@@ -45,6 +45,20 @@ def _meta(metadata: dict[str, Any] | None) -> list[str]:
     return [f"_metadata_: `{_cap(json.dumps(metadata, sort_keys=True), FIELD_CAP)}`"]
 
 
+def _attachments(ctx: Ctx, board: str, task_id: str) -> list[str]:
+    from .attachments import for_task, store_dir
+
+    atts = for_task(ctx, task_id)
+    if not atts:
+        return []
+    root = store_dir(ctx) / board
+    lines = ["", "## Attachments (read them at these paths; add yours with `kanban attach FILE`)"]
+    for a in atts:
+        lines.append(f"- {a.filename} ({a.size} bytes, {a.content_type}, from {a.uploaded_by}): "
+                     f"{root / a.stored_name}")
+    return lines
+
+
 def build(ctx: Ctx, board: str, task_id: str) -> str:
     now = ctx.now()
     with ctx.store.read() as conn:
@@ -94,6 +108,9 @@ def build(ctx: Ctx, board: str, task_id: str) -> str:
         for r in recent:
             first = (r.summary or "").splitlines()[0][:200] if r.summary else "(no summary)"
             out.append(f"- {r.task_id}: {first}")
+    out += _attachments(ctx, board, task.id)
+    if task.goal_mode:
+        out += ["", f"Goal mode: on{f' (at most {task.goal_max_turns} turns)' if task.goal_max_turns else ''}"]
     if comments:
         out += ["", "## Comment thread"]
         for c in comments:

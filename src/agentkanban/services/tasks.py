@@ -94,13 +94,23 @@ def create(
     workspace: str | None = None,
     workspace_path: str | None = None,
     max_cost_usd: float | None = None,
+    goal_mode: bool = False,
+    goal_max_turns: int | None = None,
+    scheduled_at: float | None = None,
 ) -> Created:
+    from .board_defaults import workspace_for
+    from .goals import clean_goal
+
     title = clean_title(title)
     body = clean_body(body)
     assignee = clean_assignee(assignee)
     if actor.is_worker and (tenant is None or (workspace is None and workspace_path is None)):
         tenant, workspace = _inherit(ctx, board, actor, tenant, workspace, workspace_path)
-    kind, wpath = parse_workspace(workspace, workspace_path)
+    kind, wpath = parse_workspace(*workspace_for(ctx, board, workspace, workspace_path))
+    goal = clean_goal(goal_mode, goal_max_turns)
+    from .scheduling import check_time
+
+    when = check_time(scheduled_at, ctx.now())
     skill_list = _clean_skills(skills)
     key = (idempotency_key or "").strip() or None
     if max_runtime_seconds is not None and max_runtime_seconds <= 0:
@@ -130,6 +140,8 @@ def create(
             status = Status.READY
         else:
             status = Status.TODO
+        if when is not None and when > now:
+            status = Status.SCHEDULED  # released to todo when due (services.scheduling)
         task_id = new_task_id()
         while store_tasks.exists_id(tx.conn, task_id):
             task_id = new_task_id()
@@ -140,6 +152,7 @@ def create(
             "workspace_kind": kind, "workspace_path": wpath, "idempotency_key": key,
             "consecutive_failures": 0, "max_runtime_seconds": max_runtime_seconds,
             "max_retries": max_retries, "skills": dumps(skill_list) if skill_list else None,
+            **goal, "scheduled_at": when,
         }
         task = store_tasks.insert_task(tx.conn, values)
         store_links.add_parents(tx.conn, parent_ids, task_id)
@@ -277,7 +290,13 @@ def delete_archived(ctx: Ctx, board: str, task_ids: list[str]) -> list[str]:
             raise Conflict(f"only archived tasks can be deleted; archive first: {', '.join(live)}")
         for x in tasks:
             store_subs.remove_all_for_task(tx.conn, x.id)
+        from ..store import attachments as store_att
+
+        atts = store_att.for_tasks(tx.conn, [x.id for x in tasks])
         store_tasks.delete_tasks(tx.conn, [x.id for x in tasks])
+    from .attachments import unlink_files
+
+    unlink_files(ctx, atts)  # the rows went with their tasks; now their bytes
     return [x.id for x in tasks]
 
 

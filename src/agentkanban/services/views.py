@@ -93,6 +93,9 @@ def board_view(ctx: Ctx, board: str, *, tenant: str | None = None,
             d["comment_count"] = comments.get(tid, 0)
             d["progress"] = {"done": done.get(tid, 0), "total": n_children} if n_children else None
             columns.get(d["status"], columns["todo"]).append(d)
+    from .insights import annotate
+
+    annotate(ctx, board, [d for col in columns.values() for d in col], now)
     return {
         "columns": [{"name": n, "tasks": columns[n]} for n in names],
         "tenants": tenants,

@@ -22,6 +22,7 @@ def dumps(value: Any) -> str | None:
 
 _STATUS = TASK_FIELDS.index("status")
 _SKILLS = TASK_FIELDS.index("skills")
+_GOAL = TASK_FIELDS.index("goal_mode")
 
 
 def to_task(r: Row[Any]) -> Task:
@@ -38,6 +39,8 @@ def to_task(r: Row[Any]) -> Task:
         current_run_id=m["current_run_id"], worker_pid=m["worker_pid"],
         claim_lock=m["claim_lock"], claim_expires=m["claim_expires"],
         skills=tuple(loads(m["skills"]) or ()), result=m["result"],
+        goal_mode=bool(m["goal_mode"]), goal_max_turns=m["goal_max_turns"],
+        scheduled_at=m["scheduled_at"],
     )
 
 
@@ -52,6 +55,7 @@ def to_tasks(rows: Sequence[Row[Any]]) -> list[Task]:
         v = list(r)
         v[_STATUS] = Status(v[_STATUS])
         v[_SKILLS] = tuple(loads(v[_SKILLS]) or ())
+        v[_GOAL] = bool(v[_GOAL])
         out.append(Task(*v))
     return out
 
@@ -102,7 +106,9 @@ def to_event(r: Row[Any]) -> Event:
 def to_board(r: Row[Any]) -> Board:
     m = r._mapping
     return Board(slug=m["slug"], name=m["name"], description=m["description"], icon=m["icon"],
-                 color=m["color"], created_at=m["created_at"], archived_at=m["archived_at"])
+                 color=m["color"], created_at=m["created_at"], archived_at=m["archived_at"],
+                 default_workdir=m["default_workdir"],
+                 default_workspace_kind=m["default_workspace_kind"])
 
 
 def to_sub(r: Row[Any]) -> Subscription:

@@ -39,6 +39,8 @@ boards = Table(
     Column("color", Text, nullable=False, server_default=""),
     Column("created_at", Float, nullable=False),
     Column("archived_at", Float),
+    Column("default_workdir", Text),
+    Column("default_workspace_kind", String(16)),
 )
 
 tasks = Table(
@@ -71,6 +73,9 @@ tasks = Table(
     Column("claim_expires", Float),
     Column("skills", Text),  # JSON array
     Column("result", Text),
+    Column("goal_mode", Integer, nullable=False, server_default="0"),
+    Column("goal_max_turns", Integer),
+    Column("scheduled_at", Float),
     Index("ix_tasks_board_status_order", "board", "status", "priority", "created_at"),
     # The dashboard's paged board reads a column's page as one index range, in the column's
     # order, and stops at the page's end (store/board_page.py): newest first for done and
@@ -184,6 +189,34 @@ deliveries = Table(
     # Per-destination ordering: "is an earlier delivery to this chat still unfinished?"
     Index("ix_deliveries_destination", "platform", "chat_id", "thread_id", "id"),
     sqlite_autoincrement=True,
+)
+
+# Files attached to a task; the bytes live in the attachment store, named by ``stored_name``.
+attachments = Table(
+    "attachments",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("task_id", String(16), ForeignKey("tasks.id", ondelete="CASCADE"), nullable=False),
+    Column("board", String(64), nullable=False),
+    Column("filename", Text, nullable=False),
+    Column("stored_name", String(128), nullable=False, unique=True),
+    Column("size", BigInteger, nullable=False),
+    Column("content_type", String(128), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("uploaded_by", String(128), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Index("ix_attachments_task", "task_id", "id"),
+    sqlite_autoincrement=True,
+)
+
+# What a person wrote about a worker profile (what an orchestrator reads to route work).
+profile_notes = Table(
+    "profile_notes",
+    metadata,
+    Column("name", String(128), primary_key=True),
+    Column("description", Text),
+    Column("description_auto", Text),
+    Column("updated_at", Float, nullable=False),
 )
 
 # Small named values shared between processes (the dispatcher's last tick, ...).

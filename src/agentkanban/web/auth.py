@@ -2,7 +2,8 @@
 
 One shared token guards every ``/api`` route and the WebSocket. It is read from ``KANBAN_TOKEN``
 (or ``token:`` in config.yaml), else from ``$KANBAN_HOME/token``, else generated on first start and
-saved there with mode 0600. Requests prove it with ``Authorization: Bearer``, the ``kanban_token``
+saved there with mode 0600. Requests prove it with ``Authorization: Bearer``,
+``X-Hermes-Session-Token`` (the reference dashboard's header), the ``kanban_token``
 cookie the login page sets, or ``?token=`` on the WebSocket; every comparison is constant-time.
 """
 

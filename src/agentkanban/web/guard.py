@@ -18,6 +18,8 @@ Scope = dict[str, Any]
 PROTECTED_PREFIX = "/api/"
 OPEN_PATHS = frozenset({"/api/auth/login", "/api/auth/logout"})
 WS_POLICY_VIOLATION = 1008
+# The header the reference (Hermes) dashboard's plugin SDK sends its token in, lower-cased as ASGI has it.
+SESSION_HEADER = "x-hermes-session-token"
 
 
 def _headers(scope: Scope) -> dict[str, str]:
@@ -25,8 +27,9 @@ def _headers(scope: Scope) -> dict[str, str]:
 
 
 def request_token(scope: Scope, headers: dict[str, str]) -> str | None:
-    """The token a request offers: bearer header, then cookie, then ``?token=`` (WebSocket only)."""
-    token = bearer(headers.get("authorization"))
+    """The token a request offers: bearer header, the reference dashboard's session-token header,
+    then cookie, then ``?token=`` (WebSocket only). Every one is compared in constant time."""
+    token = bearer(headers.get("authorization")) or headers.get(SESSION_HEADER, "").strip()
     if token:
         return token
     raw_cookie = headers.get("cookie")

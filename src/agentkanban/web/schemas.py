@@ -12,7 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class _Body(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    # A field we do not support is refused (422) rather than silently dropped.
+    model_config = ConfigDict(extra="forbid")
 
 
 # Integers the databases can hold (PostgreSQL INTEGER is 32-bit): larger ones are 422, not 500.
@@ -44,7 +45,7 @@ class TaskOut(BaseModel):
     title: str
     body: str | None
     assignee: str | None
-    status: str = Field(description="triage, todo, ready, running, blocked, done or archived")
+    status: str = Field(description="triage, todo, scheduled, ready, running, blocked, done or archived")
     priority: int
     tenant: str | None
     created_by: str | None
@@ -66,6 +67,9 @@ class TaskOut(BaseModel):
     claim_expires: Epoch | None
     skills: list[str]
     result: str | None
+    goal_mode: bool = False
+    goal_max_turns: int | None = None
+    scheduled_at: float | None = None
     age: Age
 
 
@@ -79,10 +83,36 @@ class Progress(BaseModel):
     total: int
 
 
+class DiagnosticAction(BaseModel):
+    kind: str = Field(description="reclaim, reassign, unblock or comment")
+    label: str
+    payload: dict[str, Any] | None = None
+
+
+class Diagnostic(BaseModel):
+    kind: str = Field(description="repeated_failures, unknown_assignee, stuck, stale_heartbeat, gave_up")
+    severity: str = Field(description="warning, error or critical")
+    title: str
+    detail: str
+    first_seen_at: float | None = None
+    last_seen_at: float | None = None
+    actions: list[DiagnosticAction]
+
+
+class Warnings(BaseModel):
+    count: int
+    highest_severity: str
+    kinds: dict[str, int]
+    latest_at: float | None
+
+
 class BoardTaskOut(TaskOut):
     link_counts: LinkCounts
     comment_count: int
     progress: Progress | None = Field(description="Children done / total; null without children.")
+    latest_summary: str | None = Field(None, description="The summary of the latest completed run.")
+    warnings: Warnings | None = Field(None, description="Null when nothing needs attention.")
+    diagnostics: list[Diagnostic] = Field(default_factory=list)
 
 
 class ColumnOut(BaseModel):
@@ -154,8 +184,19 @@ class LinksOut(BaseModel):
     children: list[str]
 
 
+class ChildResult(BaseModel):
+    id: str
+    title: str
+    status: str
+    assignee: str | None
+    result: str | None
+    latest_summary: str | None
+
+
 class TaskDetailOut(BaseModel):
-    task: TaskOut
+    task: BoardTaskOut
+    attachments: list[AttachmentMeta]
+    child_results: list[ChildResult] = Field(description="What each child task produced.")
     comments: list[CommentOut]
     events: list[EventOut] = Field(description="The most recent events, oldest first.")
     links: LinksOut
@@ -172,7 +213,8 @@ class CreateTaskIn(_Body):
     assignee: str | None = None
     tenant: str | None = None
     priority: Priority = 0
-    workspace_kind: str = Field("scratch", description="scratch, dir or worktree")
+    workspace_kind: str | None = Field(
+        None, description="scratch, dir or worktree; omitted means the board's default (else scratch)")
     workspace_path: str | None = Field(None, description="Absolute path for dir and worktree.")
     parents: list[str] = Field(default_factory=list)
     triage: bool = False
@@ -181,6 +223,10 @@ class CreateTaskIn(_Body):
     skills: list[str] | None = None
     max_cost_usd: float | None = Field(None, gt=0, le=100_000,
                                        description="Spending limit over all attempts, in dollars.")
+    goal_mode: bool = Field(False, description="Ask the worker to pursue the goal over several turns.")
+    goal_max_turns: Annotated[int, Field(ge=1, le=1_000_000)] | None = None
+    scheduled_at: float | None = Field(
+        None, description="Unix seconds; in the future, the task waits in 'scheduled' until then.")
 
 
 class CreateTaskOut(BaseModel):
@@ -209,6 +255,12 @@ class UpdateTaskIn(_Body):
                           "Not in the seed.")
     max_cost_usd: float | None = Field(None, ge=0, le=100_000,
                                        description="Set the task's spending limit in dollars; 0 clears it.")
+    goal_mode: bool | None = None
+    goal_max_turns: Annotated[int, Field(ge=0, le=1_000_000)] | None = Field(
+        None, description="0 clears the limit.")
+    scheduled_at: float | None = Field(
+        None, description="Unix seconds: a future time parks a waiting task in 'scheduled'; null "
+                          "releases it.")
 
 
 class TaskOnlyOut(BaseModel):
@@ -239,6 +291,7 @@ class BulkIn(_Body):
     result: str | None = None
     summary: str | None = None
     metadata: dict[str, Any] | None = None
+    reclaim_first: bool = Field(False, description="With assignee: end running attempts first.")
 
 
 class BulkResult(BaseModel):
@@ -345,6 +398,8 @@ class BoardMetaOut(BaseModel):
     created_at: Epoch
     archived_at: Epoch | None
     archived: bool
+    default_workdir: str | None = None
+    default_workspace_kind: str | None = None
 
 
 class BoardListItem(BoardMetaOut):
@@ -364,6 +419,8 @@ class CreateBoardIn(_Body):
     description: str | None = None
     icon: str | None = None
     color: str | None = None
+    default_workdir: str | None = Field(None, description="Absolute path new tasks work in by default.")
+    default_workspace_kind: str | None = Field(None, description="scratch, dir or worktree")
     switch: bool = False
 
 
@@ -377,6 +434,8 @@ class UpdateBoardIn(_Body):
     description: str | None = None
     icon: str | None = None
     color: str | None = None
+    default_workdir: str | None = Field(None, description='"" clears it.')
+    default_workspace_kind: str | None = Field(None, description='scratch, dir or worktree; "" clears it.')
 
 
 class BoardOnlyOut(BaseModel):
@@ -411,3 +470,110 @@ class HealthOut(BaseModel):
     notifier: dict[str, Any] | None = Field(
         default=None, description="The notifier's last pass, as for the dispatcher.")
     status: str = Field(default="ok", description="ok, or failing when ok is false.")
+
+
+# -- attachments and by-id task verbs -------------------------------------------------------------
+class AttachmentMeta(BaseModel):
+    id: int
+    task_id: str
+    filename: str
+    size: int
+    content_type: str
+    sha256: str
+    uploaded_by: str
+    created_at: float
+
+
+class AttachmentOut(BaseModel):
+    attachment: AttachmentMeta
+
+
+class AttachmentsOut(BaseModel):
+    attachments: list[AttachmentMeta]
+
+
+class DeleteTaskOut(BaseModel):
+    ok: bool
+    id: str
+    board: str
+    deleted: bool
+    attachments_removed: int
+    promoted: list[str] = Field(description="Children that became ready once this parent was gone.")
+
+
+class ReclaimIn(_Body):
+    reason: str | None = None
+
+
+class ReassignIn(_Body):
+    profile: str | None = Field(None, description='"" or null unassigns')
+    reclaim_first: bool = False
+    reason: str | None = None
+
+
+class ReclaimOut(BaseModel):
+    ok: bool
+    task: TaskOut
+    worker: str = Field(description="What happened to the worker process, if one was running.")
+
+
+# -- orchestration --------------------------------------------------------------------------------
+class OrchestrationOut(BaseModel):
+    orchestrator_profile: str
+    default_assignee: str
+    auto_decompose: bool
+    auto_promote_children: bool
+    resolved_orchestrator_profile: str = Field(description='"" when the setting names no configured profile.')
+    resolved_default_assignee: str
+    active_profile: str
+
+
+class OrchestrationIn(_Body):
+    orchestrator_profile: str | None = None
+    default_assignee: str | None = None
+    auto_decompose: bool | None = None
+    auto_promote_children: bool | None = None
+
+
+class ProfileItem(BaseModel):
+    name: str
+    is_default: bool
+    description: str
+    description_auto: bool
+    model: str
+    provider: str = Field(description="The program the profile's command runs.")
+    skill_count: int
+    max_concurrency: int
+
+
+class ProfilesOut(BaseModel):
+    profiles: list[ProfileItem]
+
+
+class ProfileOut(BaseModel):
+    ok: bool
+    profile: ProfileItem
+
+
+class DescribeIn(_Body):
+    description: str | None = None
+
+
+class DescribeAutoIn(_Body):
+    overwrite: bool = False
+
+
+class AuthorIn(_Body):
+    author: str | None = None
+
+
+class OrchestrateOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    ok: bool
+    reason: str
+    task_id: str | None = None
+    new_title: str | None = None
+    fanout: bool | None = None
+    child_ids: list[str] | None = None
+    job_id: str | None = Field(None, description="The job task the orchestrator worked on.")

@@ -24,8 +24,14 @@ def list_boards(request: Request, board: BoardQ = None, include_archived: bool =
 def create_board(request: Request, payload: s.CreateBoardIn, board: BoardQ = None) -> Any:
     ctx = ctx_of(request)
     board_of(ctx, board)
+    from ...services import board_defaults
+
+    board_defaults.clean(payload.default_workdir, payload.default_workspace_kind)  # refuse before creating
     made = boards.create(ctx, payload.slug, name=payload.name, description=payload.description,
                          icon=payload.icon, color=payload.color)
+    if payload.default_workdir is not None or payload.default_workspace_kind is not None:
+        made = board_defaults.set_defaults(ctx, made.slug, workdir=payload.default_workdir,
+                                           kind=payload.default_workspace_kind) or made
     if payload.switch:
         boards.switch(ctx, made.slug)
     return JSON({"board": made.to_dict(), "current": boards.current(ctx)})
@@ -36,8 +42,14 @@ def create_board(request: Request, payload: s.CreateBoardIn, board: BoardQ = Non
 def update_board(request: Request, slug: str, payload: s.UpdateBoardIn, board: BoardQ = None) -> Any:
     ctx = ctx_of(request)
     board_of(ctx, board)
+    from ...services import board_defaults
+
+    board_defaults.clean(payload.default_workdir, payload.default_workspace_kind)  # refuse before changing
     updated = boards.update(ctx, slug, name=payload.name, description=payload.description,
                             icon=payload.icon, color=payload.color)
+    if payload.default_workdir is not None or payload.default_workspace_kind is not None:
+        updated = board_defaults.set_defaults(ctx, updated.slug, workdir=payload.default_workdir,
+                                              kind=payload.default_workspace_kind) or updated
     return JSON({"board": updated.to_dict()})
 
 

@@ -82,8 +82,13 @@ def get_task(request: Request, task_id: str, board: BoardQ = None) -> Any:
 
 
 def _detail(ctx: Ctx, d: TaskDetail) -> dict[str, Any]:
+    from ...services import attachments, insights
+
+    now = ctx.now()
     return {
-        "task": views.task_json(d.task, ctx.now()),
+        "task": insights.annotate_one(ctx, views.task_json(d.task, now), now),
+        "attachments": [a.to_dict() for a in attachments.for_task(ctx, d.task.id)],
+        "child_results": insights.child_results(ctx, d.task.id),
         "comments": [c.to_dict() for c in d.comments],
         "events": [e.to_dict() for e in d.events],
         "links": {"parents": d.parents, "children": d.children},
@@ -101,6 +106,8 @@ def create_task(request: Request, payload: s.CreateTaskIn, board: BoardQ = None)
         idempotency_key=payload.idempotency_key, max_runtime_seconds=payload.max_runtime_seconds,
         skills=payload.skills, workspace=payload.workspace_kind, workspace_path=payload.workspace_path,
         max_cost_usd=payload.max_cost_usd,
+        goal_mode=payload.goal_mode, goal_max_turns=payload.goal_max_turns,
+        scheduled_at=payload.scheduled_at,
     ).task
     out: dict[str, Any] = {"task": views.task_json(task, ctx.now())}
     if task.status.value == "ready" and task.assignee:
@@ -141,7 +148,9 @@ def update_task(request: Request, task_id: str, payload: s.UpdateTaskIn, board: 
         title=payload.title, body=payload.body, result=payload.result, summary=payload.summary,
         metadata=payload.metadata, block_reason=payload.block_reason,
         created_cards=payload.created_cards, artifacts=payload.artifacts,
-        max_cost_usd=payload.max_cost_usd), actor=API_ACTOR)
+        max_cost_usd=payload.max_cost_usd, goal_mode=payload.goal_mode,
+        goal_max_turns=payload.goal_max_turns, scheduled_at=payload.scheduled_at,
+        schedule="scheduled_at" in payload.model_fields_set), actor=API_ACTOR)
     return JSON({"task": views.task_json(task, ctx.now())})
 
 
@@ -174,7 +183,8 @@ def delete_link(request: Request, parent_id: str, child_id: str, board: BoardQ =
 
 @router.post("/tasks/bulk", response_model=s.BulkOut, summary="Apply one change to many tasks",
              description="Each id is independent; a failure on one does not stop the others. "
-                         "`archive` wins over `status`; status 'running' is refused per id.")
+                         "`archive` wins over `status`; status 'running' is refused per id. With "
+                         "`reclaim_first` and `assignee`, running tasks are reclaimed first.")
 def bulk_update(request: Request, payload: s.BulkIn, board: BoardQ = None) -> Any:
     ctx = ctx_of(request)
     slug = board_of(ctx, board)
@@ -185,7 +195,15 @@ def bulk_update(request: Request, payload: s.BulkIn, board: BoardQ = None) -> An
         status=payload.status, assignee=payload.assignee, priority=payload.priority,
         archive=payload.archive, block_reason=payload.block_reason, result=payload.result,
         summary=payload.summary, metadata=payload.metadata)
-    return JSON({"results": [_result(o) for o in bulk.apply(ctx, slug, ids, change, actor=API_ACTOR)]})
+    if payload.reclaim_first and payload.assignee is not None:
+        from ...services import reassigning
+        from .attachments import stop_workers
+
+        outcomes, stopped = reassigning.apply(ctx, slug, ids, change, actor=API_ACTOR)
+        stop_workers(ctx, slug, stopped)
+    else:
+        outcomes = bulk.apply(ctx, slug, ids, change, actor=API_ACTOR)
+    return JSON({"results": [_result(o) for o in outcomes]})
 
 
 def _result(o: bulk.Outcome) -> dict[str, Any]:

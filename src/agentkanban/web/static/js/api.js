@@ -105,4 +105,41 @@ export const api = {
   addSchedule: (body) => request("POST", "/api/schedules", { body }),
   pauseSchedule: (id, pause) => request("POST", `/api/schedules/${encodeURIComponent(id)}/${pause ? "pause" : "resume"}`),
   removeSchedule: (id) => request("DELETE", `/api/schedules/${encodeURIComponent(id)}`),
+  orchestration: () => request("GET", "/api/orchestration", { boardScoped: false }),
+  setOrchestration: (body) => request("PUT", "/api/orchestration", { body, boardScoped: false }),
+  profiles: () => request("GET", "/api/profiles", { boardScoped: false }),
+  describeProfile: (name, description) =>
+    request("PATCH", `/api/profiles/${encodeURIComponent(name)}`, { body: { description }, boardScoped: false }),
+  deleteTask: (id) => request("DELETE", `/api/tasks/${encodeURIComponent(id)}`),
+  reclaim: (id, reason) => request("POST", `/api/tasks/${encodeURIComponent(id)}/reclaim`, { body: { reason: reason || null } }),
+  reassign: (id, profile, reclaim_first) =>
+    request("POST", `/api/tasks/${encodeURIComponent(id)}/reassign`, { body: { profile, reclaim_first } }),
+  specify: (id) => request("POST", `/api/tasks/${encodeURIComponent(id)}/specify`, { body: {} }),
+  decompose: (id) => request("POST", `/api/tasks/${encodeURIComponent(id)}/decompose`, { body: {} }),
+  removeAttachment: (id) => request("DELETE", `/api/attachments/${encodeURIComponent(id)}`),
+  upload: (id, file) => upload(`/api/tasks/${encodeURIComponent(id)}/attachments`, file),
 };
+
+// Multipart, so not through request(): the browser sets the boundary.
+async function upload(path, file) {
+  const fd = new FormData();
+  fd.append("file", file, file.name);
+  let res;
+  try {
+    res = await fetch(withQuery(path, { board: currentBoard }), { method: "POST", credentials: "same-origin", body: fd });
+  } catch (err) {
+    throw new ApiError(0, "The server could not be reached. Check that `kanban serve` is running.");
+  }
+  if (res.status === 401) {
+    goLogin();
+    throw new ApiError(401, "Not signed in");
+  }
+  let data = null;
+  try {
+    data = await res.json();
+  } catch {
+    data = null;
+  }
+  if (!res.ok) throw new ApiError(res.status, detailOf(data) || `${res.status} ${res.statusText}`);
+  return data;
+}

@@ -6,6 +6,7 @@ import { moveTasks } from "./moves.js";
 import { COLUMN_LABELS, duration, el, emit, nowSeconds, relAge, state } from "./state.js";
 import { chipPicker } from "./picker.js";
 import { usageSection } from "./costs.js";
+import { attachments, childResults, operate } from "./extras.js";
 
 const drawer = () => document.getElementById("drawer");
 const backdrop = () => document.getElementById("drawer-backdrop");
@@ -231,7 +232,7 @@ function renderDetail(data, homes) {
     } }),
   );
   out.push(metaGrid(t, now, data.events || []));
-  out.push(actionsRow(t));
+  out.push(actionsRow(t), operate(data, refreshDrawer, closeDrawer));
   if (homes.length) out.push(homePills(t, homes));
   const bodyView = el("div", { class: "body-view" });
   if (t.body) renderMarkdown(bodyView, t.body);
@@ -243,6 +244,7 @@ function renderDetail(data, homes) {
     renderMarkdown(r, t.result);
     out.push(section("Result", r));
   }
+  out.push(...[childResults(data)].filter(Boolean), attachments(data, now, refreshDrawer));
   out.push(comments(data, now));
   out.push(usageSection(t.id));
   out.push(runHistory(data.runs || [], now));

@@ -12,6 +12,7 @@ import { setMarkdownEnabled } from "./markdown.js";
 import { moveTasks, reportBulk } from "./moves.js";
 import { installOps } from "./ops.js";
 import { MAX_PATCH, markFullLoad, patchTasks, patchable } from "./patch.js";
+import "./profiles.js"; // the Profiles dialog wires itself up
 import { clearSelection, installSelection, selectAll } from "./select.js";
 import { el, on, state } from "./state.js";
 

@@ -4,6 +4,7 @@
 export const COLUMN_LABELS = {
   triage: "Triage",
   todo: "Todo",
+  scheduled: "Scheduled",
   ready: "Ready",
   running: "Running",
   blocked: "Blocked",
@@ -14,6 +15,7 @@ export const COLUMN_LABELS = {
 export const COLUMN_HELP = {
   triage: "Ideas to shape before they become work",
   todo: "Waiting on parents or not yet released",
+  scheduled: "Waiting for their start time",
   ready: "Waiting for the dispatcher to hand them out",
   running: "A worker is on it now",
   blocked: "Needs a person, or a retry after failures",
