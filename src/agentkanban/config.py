@@ -117,6 +117,14 @@ class ServeSettings:
     host: str = "127.0.0.1"
     port: int = field(default=8765, metadata=checks(ge=0, le=65535))
     allowed_hosts: list[str] = field(default_factory=list)
+    # Origins (scheme://host:port) besides the server's own that may make state-changing
+    # requests and open the event stream with the user's cookie.
+    allowed_origins: list[str] = field(default_factory=list)
+    max_body_bytes: int = field(default=16 * 1024 * 1024, metadata=checks(ge=1024))
+    # Board and task-list reads answered at once; more wait their turn (health and writes do not).
+    max_heavy_reads: int = field(default=2, metadata=checks(ge=1))
+    # A client must finish sending its request headers within this time, or is disconnected.
+    header_timeout_seconds: float = field(default=10.0, metadata=checks(gt=0))
     dispatch: bool = True
     notify: bool = True
 

@@ -23,6 +23,10 @@ class ValidationError(KanbanError):
     """The input is malformed: empty title, bad slug, bad JSON, relative path..."""
 
 
+class InvalidText(ValidationError):
+    """Text that is not valid Unicode (an unpaired surrogate, undecodable bytes) or holds a NUL."""
+
+
 class Conflict(KanbanError):
     """The input is well formed but the current state refuses it."""
 

@@ -100,6 +100,10 @@ def cli(ctx: click.Context, board: str | None) -> None:
 
 def main(argv: list[str] | None = None) -> Any:
     LazyGroup.freeze_imports = argv is None
+    for stream in (sys.stdout, sys.stderr):
+        # Text stored before invalid text was refused prints as U+FFFD, never a traceback.
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="replace")
     try:
         return cli.main(args=argv, prog_name="kanban", standalone_mode=False)
     except click.exceptions.Exit as e:

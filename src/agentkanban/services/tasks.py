@@ -118,7 +118,7 @@ def create(
             "created_by": actor.name, "created_at": now, "updated_at": now,
             "workspace_kind": kind, "workspace_path": wpath, "idempotency_key": key,
             "consecutive_failures": 0, "max_runtime_seconds": max_runtime_seconds,
-            "max_retries": max_retries, "skills": dumps(skill_list) if skill_list else None,
+            "max_retries": max_retries, "skills": dumps(skill_list, "skills") if skill_list else None,
         }
         task = store_tasks.insert_task(tx.conn, values)
         store_links.add_parents(tx.conn, parent_ids, task_id)

@@ -20,7 +20,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, exc
 
 from ..domain.models import Event
 from ..errors import Conflict, StorageError, ValidationError
-from . import dialect, schema
+from . import dialect, schema, textguard
 
 Listener = Callable[[list[Event]], None]
 
@@ -172,6 +172,7 @@ def open_store(url: str, *, synchronous: str = "NORMAL", migrate: bool = True) -
             _configure_sqlite(engine, synchronous)
         else:
             engine = create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+        textguard.install(engine)
         schema.use_dialect(engine.dialect.name)
         store = Store(url, engine)
         if migrate:

@@ -26,6 +26,7 @@ from ..config import Settings
 from ..errors import (
     Conflict,
     Forbidden,
+    InvalidText,
     KanbanError,
     NotFound,
     StorageError,
@@ -38,7 +39,9 @@ from . import schemas as s
 from .auth import COOKIE_NAME, HostGuard, TokenSource, load_token, token_matches
 from .deps import JSON
 from .guard import Guard
+from .limits import HeavyReads, LoginLimiter
 from .routers import boards, meta, tasks
+from .shield import Shield
 from .ws import EventHub, parse_ws_board, serve_connection
 
 log = logging.getLogger(__name__)
@@ -50,6 +53,7 @@ COOKIE_MAX_AGE = 30 * 24 * 3600
 
 # The one mapping from the product's errors to HTTP status codes.
 ERROR_STATUS: tuple[tuple[type[KanbanError], int], ...] = (
+    (InvalidText, 422),  # a ValidationError, answered as the schema's own text errors are
     (ValidationError, 400),
     (NotFound, 404),
     (Forbidden, 403),
@@ -99,7 +103,9 @@ def create_app(settings: Settings, *, ctx: Ctx | None = None, token: TokenSource
         title="agentkanban", version=__version__, lifespan=lifespan,
         description="The board's REST API and live event stream. Every `/api` route needs the "
                     "token (`Authorization: Bearer <token>` or the `kanban_token` cookie).",
-        openapi_url="/api/openapi.json", docs_url="/api/docs", redoc_url=None,
+        openapi_url="/api/openapi.json", # No Swagger UI page: it would load scripts from a CDN or need inline script
+        # (refused by our Content-Security-Policy); /api/openapi.json feeds any OpenAPI viewer.
+        docs_url=None, redoc_url=None,
     )
     app.state.ctx = ctx
     app.state.settings = settings
@@ -118,6 +124,11 @@ def create_app(settings: Settings, *, ctx: Ctx | None = None, token: TokenSource
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     hosts = HostGuard(host, settings.serve.allowed_hosts)
     app.add_middleware(Guard, token=source.token, hosts=hosts)
+    serve = settings.serve
+    app.state.logins = LoginLimiter()
+    app.add_middleware(Shield, allowed_origins=serve.allowed_origins,
+                       max_body_bytes=serve.max_body_bytes,
+                       heavy_reads=HeavyReads(serve.max_heavy_reads), logins=app.state.logins)
     return app
 
 
