@@ -299,8 +299,8 @@ class Dispatcher:
     @staticmethod
     def _log_header(path: Any, text: str) -> None:
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with open(path, "a", encoding="utf-8") as f:
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            with open(path, "a", encoding="utf-8", opener=logs.private_opener) as f:
                 f.write(f"=== {time.strftime('%Y-%m-%d %H:%M:%S')} {text}\n")
         except OSError:
             pass

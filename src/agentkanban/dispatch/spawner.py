@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import SpawnError
+from .logs import private_opener
 
 # Variables describing *this* process as a worker must never leak into a child's environment.
 WORKER_VARS = ("KANBAN_TASK_ID", "KANBAN_RUN_ID", "KANBAN_RUN_TOKEN", "KANBAN_PROFILE",
@@ -50,9 +51,9 @@ def base_env() -> dict[str, str]:
 def spawn(argv: list[str], *, env: Mapping[str, str], cwd: Path, log_path: Path, run_id: int,
           task_id: str, board: str) -> int:
     """Start ``argv`` in its own session (so the whole group can be signalled), output to the log."""
-    log_path.parent.mkdir(parents=True, exist_ok=True)
+    log_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     try:
-        with open(log_path, "ab") as log:
+        with open(log_path, "ab", opener=private_opener) as log:
             proc = subprocess.Popen(  # noqa: S603 - argv comes from the operator's own config
                 argv, cwd=str(cwd), env=dict(env), stdin=subprocess.DEVNULL, stdout=log,
                 stderr=subprocess.STDOUT, start_new_session=True, close_fds=True)

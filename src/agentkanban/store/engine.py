@@ -154,6 +154,16 @@ def _describe(err: exc.OperationalError) -> str:
     return f"database error: {text} (nothing was changed)"
 
 
+def _create_private(path: Path) -> None:
+    """Create the database file (and its folder) readable by its owner only. SQLite gives the
+    -wal and -shm files the database file's permissions, so they are private too."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+
+
 _STORES: dict[str, Store] = {}
 _STORES_LOCK = threading.Lock()
 
@@ -167,7 +177,7 @@ def open_store(url: str, *, synchronous: str = "NORMAL", migrate: bool = True) -
         if url.startswith("sqlite"):
             path = url.split("///", 1)[-1]
             if path and path != ":memory:":
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
+                _create_private(Path(path))
             engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
             _configure_sqlite(engine, synchronous)
         else:

@@ -52,13 +52,26 @@ def load_token(settings: Settings) -> TokenSource:
 
 
 def _write_private(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as fh:
         fh.write(text)
     os.chmod(tmp, 0o600)
     os.replace(tmp, path)
+
+
+# Off loopback the token is all that stands between the network and running commands here.
+MIN_REMOTE_TOKEN_CHARS = 24
+
+
+def weak_token(token: str) -> str | None:
+    """Why ``token`` is too weak to guard a server reachable from other machines, or None."""
+    if len(token) < MIN_REMOTE_TOKEN_CHARS:
+        return f"it has {len(token)} characters; use at least {MIN_REMOTE_TOKEN_CHARS}"
+    if len(set(token)) < 8:
+        return "it repeats a few characters; use a random one"
+    return None
 
 
 def token_matches(expected: str, given: str | None) -> bool:
