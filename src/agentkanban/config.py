@@ -25,15 +25,23 @@ _DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
+MAX_DURATION = 1_000_000_000  # about 31 years; also keeps the value inside a 64-bit column
+
+
 def parse_duration(value: Any) -> int:
     """``90``, ``"30s"``, ``"45m"``, ``"2h"``, ``"1d"`` -> seconds."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if not -MAX_DURATION <= value <= MAX_DURATION:  # also NaN and infinity
+            raise ValidationError(f"duration {value!r} is too long (at most {MAX_DURATION} seconds)")
         seconds = int(value)
     else:
         m = _DURATION_RE.match(str(value))
         if not m:
             raise ValidationError(f"bad duration {value!r}; use e.g. 90, 30s, 45m, 2h or 1d")
-        seconds = int(float(m.group(1)) * _UNITS[m.group(2)])
+        amount = float(m.group(1)) * _UNITS[m.group(2)]
+        if amount > MAX_DURATION:
+            raise ValidationError(f"duration {value!r} is too long (at most {MAX_DURATION} seconds)")
+        seconds = int(amount)
     if seconds <= 0:
         raise ValidationError(f"duration must be positive, got {value!r}")
     return seconds

@@ -20,6 +20,7 @@ from ..store import subs as store_subs
 from ..store import tasks as store_tasks
 from ..store.rows import dumps
 from ..store.schema import tasks as t
+from . import limits
 from .base import Actor, Ctx
 from .common import clean_assignee, clean_body, clean_title, load, not_found, resolve_id
 from .moves import assign_refused
@@ -86,10 +87,9 @@ def create(
     kind, wpath = parse_workspace(workspace, workspace_path)
     skill_list = _clean_skills(skills)
     key = (idempotency_key or "").strip() or None
-    if max_runtime_seconds is not None and max_runtime_seconds <= 0:
-        raise ValidationError("max runtime must be a positive number of seconds")
-    if max_retries is not None and max_retries < 1:
-        raise ValidationError("max retries must be at least 1")
+    priority = limits.priority(priority)
+    max_runtime_seconds = limits.max_runtime(max_runtime_seconds)
+    max_retries = limits.max_retries(max_retries)
     tenant = (tenant or "").strip() or None
     parent_ids = [resolve_id(ctx, board, p) for p in dict.fromkeys(parents)]
     now = ctx.now()
@@ -149,6 +149,7 @@ def edit(ctx: Ctx, board: str, task_id: str, *, title: str | None = None,
 
 
 def reprioritize(ctx: Ctx, board: str, task_id: str, priority: int) -> Task:
+    priority = limits.priority(priority)
     now = ctx.now()
     with ctx.store.write() as tx:
         task = load(tx.conn, board, task_id)

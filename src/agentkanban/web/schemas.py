@@ -10,14 +10,16 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..services import limits
+
 
 class _Body(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
 
 # Integers the databases can hold (PostgreSQL INTEGER is 32-bit): larger ones are 422, not 500.
-Priority = Annotated[int, Field(ge=-1_000_000_000, le=1_000_000_000)]
-Seconds = Annotated[int, Field(ge=1, le=1_000_000_000)]
+Priority = Annotated[int, Field(ge=limits.PRIORITY_MIN, le=limits.PRIORITY_MAX)]
+Seconds = Annotated[int, Field(ge=1, le=limits.SECONDS_MAX)]
 
 
 # -- errors ---------------------------------------------------------------------------------------
