@@ -73,6 +73,29 @@ class Profile:
 
 
 @dataclass(frozen=True, slots=True)
+class Backoff:
+    """How long a task waits before its next attempt after one kind of failure: ``base_seconds``
+    after the first, doubling with each consecutive failure up to ``max_seconds``, shortened by a
+    random part of up to ``jitter`` (0-1) so tasks that failed together do not retry together."""
+
+    base_seconds: float = field(default=30.0, metadata=checks(ge=0))
+    max_seconds: float = field(default=1800.0, metadata=checks(ge=0))
+    jitter: float = field(default=0.5, metadata=checks(ge=0, le=1))
+
+
+@dataclass(frozen=True, slots=True)
+class RetryBackoff:
+    """Per failure class. ``infrastructure`` is a fault on this machine's side (out of file
+    descriptors or processes, the database unreachable): retried, never counted against the task."""
+
+    spawn_failed: Backoff = field(default_factory=lambda: Backoff(10.0, 600.0))
+    crashed: Backoff = field(default_factory=lambda: Backoff(30.0, 1800.0))
+    timed_out: Backoff = field(default_factory=lambda: Backoff(60.0, 3600.0))
+    lost_runner: Backoff = field(default_factory=lambda: Backoff(15.0, 900.0))
+    infrastructure: Backoff = field(default_factory=lambda: Backoff(5.0, 120.0))
+
+
+@dataclass(frozen=True, slots=True)
 class DispatchSettings:
     interval_seconds: float = field(default=2.0, metadata=checks(gt=0))
     failure_limit: int = field(default=2, metadata=checks(ge=1))
@@ -82,6 +105,7 @@ class DispatchSettings:
     kill_grace_seconds: float = field(default=5.0, metadata=checks(ge=0))
     log_rotate_bytes: int = field(default=2 * 1024 * 1024, metadata=checks(ge=1024))
     log_backup_count: int = field(default=1, metadata=checks(ge=0))
+    retry_backoff: RetryBackoff = field(default_factory=RetryBackoff)
 
 
 @dataclass(frozen=True, slots=True)

@@ -65,3 +65,16 @@ def test_readers_survive_invalid_text_stored_before_it_was_refused(api, ctx, liv
     with connect(f"{live.ws_url}/api/events?since={since}&token={token}", open_timeout=10) as ws:
         batch = json.loads(ws.recv(timeout=10))
     assert batch["events"][0]["payload"] == {"note": "caf\ufffd"}
+
+
+def test_task_detail_says_when_a_failed_task_retries(api, ctx):
+    from agentkanban.services import runs
+
+    tid = make_task(ctx, "flaky", assignee="coder")
+    c = runs.claim(ctx, "default", tid, profile="coder", lock="test:1", ttl=900)
+    assert c is not None
+    assert api.get(f"/tasks/{tid}").json()["retry"] is None
+    runs.end_attempt(ctx, "default", tid, c.run_id, outcome="timed_out", error="too slow",
+                     count_failure=True, failure_limit=5)
+    retry = api.get(f"/tasks/{tid}").json()["retry"]
+    assert retry["failure_class"] == "timed_out" and retry["next_attempt_at"] > ctx.now()

@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from ..errors import KanbanError, ValidationError
+from ..errors import KanbanError, StorageError, ValidationError
 
 # name -> "module:attribute"; each module keeps its commands thin (parse, call a service, render).
 COMMANDS: dict[str, str] = {
@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> Any:
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="replace")
     try:
-        return cli.main(args=argv, prog_name="kanban", standalone_mode=False)
+        return _run(argv)
     except click.exceptions.Exit as e:
         sys.exit(e.exit_code)
     except click.Abort:
@@ -116,4 +116,47 @@ def main(argv: list[str] | None = None) -> Any:
         sys.exit(2 if isinstance(e, click.UsageError) else e.exit_code)
     except KanbanError as e:
         click.echo(f"error: {e.message}", err=True)
-        sys.exit(2 if isinstance(e, ValidationError) else 1)
+        sys.exit(2 if isinstance(e, ValidationError) else UNAVAILABLE_EXIT
+                 if isinstance(e, StorageError) and _transient(e) else 1)
+    except Exception as e:
+        if not _transient(e):
+            raise
+        click.echo(f"error: the board's database is unreachable ({str(e).splitlines()[0]}); "
+                   "nothing was changed, retry later", err=True)
+        sys.exit(UNAVAILABLE_EXIT)
+
+
+# Exit status when the database stayed unreachable through the retries (EX_UNAVAILABLE): the
+# dispatcher retries such an attempt later without counting it against the task.
+UNAVAILABLE_EXIT = 69
+# Commands that run until stopped handle database outages inside their own loops.
+LONG_RUNNING = frozenset({"serve", "daemon", "watch", "tail", "notifier", "mcp"})
+
+
+def _transient(err: BaseException) -> bool:
+    from ..store.transient import is_transient
+
+    return is_transient(err)
+
+
+def _run(argv: list[str] | None) -> Any:
+    """Run the command; one that fails on a transient database error (a restart, a dropped
+    connection) runs again with backoff for up to a minute. Each command's change is one
+    transaction, and the worker's terminal verbs are idempotent, so a repeat is safe."""
+    def call() -> Any:
+        return cli.main(args=argv, prog_name="kanban", standalone_mode=False)
+
+    try:
+        return call()
+    except (click.exceptions.Exit, click.ClickException, click.Abort):
+        raise
+    except Exception as err:
+        args = sys.argv[1:] if argv is None else argv
+        if any(a in LONG_RUNNING for a in args[:3]) or not _transient(err):
+            raise
+    import time
+
+    from ..store.transient import retrying
+
+    time.sleep(0.2)
+    return retrying(call)

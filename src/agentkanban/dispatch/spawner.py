@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import SpawnError
+from ..services.backoff import INFRASTRUCTURE, infrastructure_errno
 from .logs import private_opener
 
 # Variables describing *this* process as a worker must never leak into a child's environment.
@@ -64,7 +65,8 @@ def spawn(argv: list[str], *, env: Mapping[str, str], cwd: Path, log_path: Path,
     except PermissionError:
         raise SpawnError(f"command is not executable: {argv[0]!r}") from None
     except OSError as err:
-        raise SpawnError(f"could not start {argv[0]!r}: {err.strerror or err}") from None
+        prefix = INFRASTRUCTURE if infrastructure_errno(err.errno) else ""
+        raise SpawnError(f"{prefix}could not start {argv[0]!r}: {err.strerror or err}") from None
     with _lock:
         _children[proc.pid] = Child(proc.pid, run_id, task_id, board, time.monotonic(), proc)
     return proc.pid

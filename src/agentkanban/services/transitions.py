@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..domain import events as ev
-from ..domain.models import Task
+from ..domain.models import OUTCOME_BLOCKED, OUTCOME_COMPLETED, Task
 from ..domain.statuses import DIRECT_TARGETS, RUNNING_ONLY_BY_CLAIM, Status, parse_status
 from ..errors import InvalidTransition
 from ..store import Tx
@@ -13,7 +13,7 @@ from ..store import events as store_events
 from ..store import runs as store_runs
 from ..store import subs as store_subs
 from ..store import tasks as store_tasks
-from . import moves
+from . import moves, replay
 from .base import Actor, Ctx
 from .common import check_worker, close_open_run, load, promote, transition
 from .moves import MAX_SUMMARY, Move, parse_metadata
@@ -71,6 +71,8 @@ def complete(ctx: Ctx, board: str, task_id: str, *, actor: Actor, result: str | 
     now = ctx.now()
     with ctx.store.write() as tx:
         task = load(tx.conn, board, task_id)
+        if replay.already_ended(tx.conn, task, actor, OUTCOME_COMPLETED, Status.DONE):
+            return task  # the same attempt completing again (a retry): nothing more to do
         check_worker(tx.conn, task, actor, "complete")
         apply(tx, board, task, moves.complete(task, actor, h, now), now)
         return load(tx.conn, board, task.id)
@@ -80,6 +82,8 @@ def block(ctx: Ctx, board: str, task_id: str, *, actor: Actor, reason: str | Non
     now = ctx.now()
     with ctx.store.write() as tx:
         task = load(tx.conn, board, task_id)
+        if replay.already_ended(tx.conn, task, actor, OUTCOME_BLOCKED, Status.BLOCKED):
+            return task
         check_worker(tx.conn, task, actor, "block")
         apply(tx, board, task, moves.block(task, actor, reason), now)
         return load(tx.conn, board, task.id)

@@ -81,6 +81,16 @@ class BoardTaskOut(TaskOut):
     link_counts: LinkCounts
     comment_count: int
     progress: Progress | None = Field(description="Children done / total; null without children.")
+    next_attempt_at: float | None = Field(
+        default=None, description="Ready cards waiting out a retry backoff: when the dispatcher "
+                                  "may start the next attempt (absent otherwise).")
+
+
+class RetryOut(BaseModel):
+    next_attempt_at: float = Field(description="The dispatcher starts no attempt before this.")
+    failure_class: str = Field(description="spawn_failed, crashed, timed_out, lost_runner, "
+                                           "infrastructure or rate_limited")
+    failures: int = Field(description="Consecutive failures counted against the task.")
 
 
 class ColumnOut(BaseModel):
@@ -144,6 +154,8 @@ class TaskDetailOut(BaseModel):
     events: list[EventOut] = Field(description="The most recent events, oldest first.")
     links: LinksOut
     runs: list[RunOut]
+    retry: RetryOut | None = Field(default=None, description="Set while the task waits out a "
+                                                             "retry backoff.")
 
 
 class TaskListOut(BaseModel):
