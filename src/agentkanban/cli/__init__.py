@@ -115,9 +115,10 @@ def main(argv: list[str] | None = None) -> Any:
         e.show()
         sys.exit(2 if isinstance(e, click.UsageError) else e.exit_code)
     except KanbanError as e:
-        click.echo(f"error: {e.message}", err=True)
-        sys.exit(2 if isinstance(e, ValidationError) else UNAVAILABLE_EXIT
-                 if isinstance(e, StorageError) and _transient(e) else 1)
+        unreachable = isinstance(e, StorageError) and _transient(e)
+        hint = "; the database stayed unreachable through retries, try again later" if unreachable else ""
+        click.echo(f"error: {e.message}{hint}", err=True)
+        sys.exit(2 if isinstance(e, ValidationError) else UNAVAILABLE_EXIT if unreachable else 1)
     except Exception as e:
         if not _transient(e):
             raise
@@ -156,7 +157,12 @@ def _run(argv: list[str] | None) -> Any:
             raise
     import time
 
+    from ..config import load_settings
     from ..store.transient import retrying
 
-    time.sleep(0.2)
-    return retrying(call)
+    try:
+        deadline = load_settings().database_retry_seconds
+    except KanbanError:
+        deadline = 60.0
+    time.sleep(min(0.2, deadline))
+    return retrying(call, deadline_seconds=deadline)
