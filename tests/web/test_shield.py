@@ -144,3 +144,22 @@ def test_heavy_reads_wait_their_turn_then_get_503():
         return statuses
 
     assert asyncio.run(scenario()) == [503]
+
+
+def test_healthz_says_degraded_when_the_disk_is_full(settings, ctx):
+    from dataclasses import replace
+
+    from fastapi.testclient import TestClient
+
+    from agentkanban.web.app import create_app
+
+    ok = TestClient(create_app(settings, ctx=ctx), base_url="http://127.0.0.1").get("/healthz")
+    assert ok.status_code == 200 and ok.json()["status"] == "ok" and ok.json()["disk"]["ok"]
+    free = ok.json()["disk"]["free_bytes"]
+    # A disk with less room left than required is what a full disk looks like to the check.
+    full = replace(settings, serve=replace(settings.serve, min_free_disk_bytes=free * 2 + 2**40))
+    full_ctx = replace(ctx, settings=full)
+    resp = TestClient(create_app(full, ctx=full_ctx), base_url="http://127.0.0.1").get("/healthz")
+    assert resp.status_code == 503
+    assert resp.json()["status"] == "degraded" and resp.json()["disk"]["ok"] is False
+    assert resp.json()["database"] is True

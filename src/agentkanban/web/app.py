@@ -33,7 +33,7 @@ from ..errors import (
     ValidationError,
 )
 from ..mcp.asgi import http_app
-from ..services import health
+from ..services import disk, health
 from ..services.base import Ctx, open_ctx
 from . import schemas as s
 from .auth import COOKIE_NAME, HostGuard, TokenSource, load_token, token_matches
@@ -180,17 +180,21 @@ def _add_auth_routes(app: FastAPI, token: str) -> None:
 
 def _add_pages(app: FastAPI) -> None:
     @app.get("/healthz", response_model=s.HealthOut, tags=["health"],
-             responses={503: {"model": s.HealthOut, "description": "The database does not answer"}},
+             responses={503: {"model": s.HealthOut,
+                              "description": "Degraded: the database does not answer or the disk is full"}},
              summary="Does the database answer, and when did the dispatcher last tick (no token)")
     def healthz(request: Request) -> Any:
         ctx: Ctx = request.app.state.ctx
-        ok = health.database_ok(ctx)
+        db_ok = health.database_ok(ctx)
         dispatcher = None
-        if ok:
+        if db_ok:
             status = health.dispatcher_status(ctx)
             if status is not None:
                 dispatcher = {k: status[k] for k in ("last_tick", "age_seconds", "alive")}
-        return JSON({"ok": ok, "database": ok, "dispatcher": dispatcher}, status_code=200 if ok else 503)
+        room = disk.status(ctx)
+        ok = db_ok and room["ok"]
+        return JSON({"ok": ok, "status": "ok" if ok else "degraded", "database": db_ok,
+                     "disk": room, "dispatcher": dispatcher}, status_code=200 if ok else 503)
 
     @app.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
     async def index(request: Request) -> Any:

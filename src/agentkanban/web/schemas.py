@@ -386,8 +386,15 @@ class LoginIn(_Body):
     token: str
 
 
+class DiskOut(BaseModel):
+    ok: bool = Field(description="False below serve.min_free_disk_bytes free: writes will fail.")
+    free_bytes: int | None
+
+
 class HealthOut(BaseModel):
-    ok: bool = Field(description="True when the database answers.")
+    ok: bool = Field(description="True when the database answers and the disk has room.")
+    status: str = Field(description='"ok" or "degraded"')
     database: bool
+    disk: DiskOut
     dispatcher: dict[str, Any] | None = Field(
         description="Last dispatcher tick: last_tick, age_seconds, alive; null if it never ticked.")
