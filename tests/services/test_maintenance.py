@@ -62,3 +62,18 @@ def test_planner_statistics_are_refreshed_when_the_board_doubles_or_halves(ctx) 
         assert all(s.split()[0] == "5" for s in _stat_rows(ctx).values()) and _stat_rows(ctx)
     assert maintenance.refresh_stats_if_stale(ctx, 12) == 5  # less than half since
     assert maintenance.refresh_stats_if_stale(ctx, 3) == 3  # grew, but not past 100
+
+
+def test_gc_does_not_follow_or_count_a_symlinked_workspace(ctx, user, tmp_path) -> None:
+    target = tmp_path / "precious"
+    target.mkdir()
+    (target / "keep.txt").write_text("mine")
+    linked = make(ctx, Status.ARCHIVED, "archived, workspace replaced by a link")
+    real = make(ctx, Status.ARCHIVED, "archived scratch")
+    root = boards.workspaces_dir(ctx, BOARD)
+    root.mkdir(parents=True, exist_ok=True)
+    (root / linked.id).symlink_to(target, target_is_directory=True)
+    (root / real.id).mkdir()
+    result = maintenance.gc(ctx, BOARD)
+    assert result["workspaces_removed"] == 1
+    assert (target / "keep.txt").read_text() == "mine" and not (root / real.id).exists()

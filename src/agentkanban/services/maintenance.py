@@ -61,9 +61,11 @@ def gc(ctx: Ctx, board: str, *, event_days: int = 30, log_days: int = 30) -> dic
     n_ws = 0
     for t in archived:
         folder = root / t.id
-        if t.workspace_kind == "scratch" and folder.is_dir() and folder.parent == root:
+        # A symlink is not a folder the dispatcher made: never followed, never counted.
+        if (t.workspace_kind == "scratch" and not folder.is_symlink() and folder.is_dir()
+                and folder.parent == root):
             shutil.rmtree(folder, ignore_errors=True)
-            n_ws += 1
+            n_ws += not folder.exists()  # only what is really gone
     n_logs = 0
     logs = boards.logs_dir(ctx, board)
     if logs.is_dir():
