@@ -157,6 +157,8 @@ class ServeSettings:
     max_heavy_reads: int = field(default=2, metadata=checks(ge=1))
     # A client must finish sending its request headers within this time, or is disconnected.
     header_timeout_seconds: float = field(default=10.0, metadata=checks(gt=0))
+    # Refused tokens from one address within a minute before it is locked out for the minute.
+    failed_logins_per_minute: int = field(default=20, metadata=checks(ge=1))
     # Below this much free disk /healthz answers 503 "degraded": writes are about to fail.
     min_free_disk_bytes: int = field(default=64 * 1024 * 1024, metadata=checks(ge=0))
     dispatch: bool = True

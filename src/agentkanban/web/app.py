@@ -66,7 +66,14 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"model": s.ErrorOut, "description": "Missing or wrong token"},
     404: {"model": s.ErrorOut, "description": "No such task or board"},
     409: {"model": s.ErrorOut, "description": "The current state refuses the change"},
-    422: {"model": s.ErrorOut, "description": "The request does not match the schema"},
+    403: {"model": s.ErrorOut, "description": "A cross-origin request, or a worker acting "
+                                               "outside its own attempt"},
+    413: {"model": s.ErrorOut, "description": "The body is larger than serve.max_body_bytes"},
+    422: {"model": s.ErrorOut, "description": "The request does not match the schema, or holds "
+                                              "invalid text"},
+    429: {"model": s.ErrorOut, "description": "Too many refused tokens from this address"},
+    503: {"model": s.ErrorOut, "description": "The database failed, or the server is busy with "
+                                              "other reads (see Retry-After)"},
 }
 
 
@@ -125,7 +132,7 @@ def create_app(settings: Settings, *, ctx: Ctx | None = None, token: TokenSource
     hosts = HostGuard(host, settings.serve.allowed_hosts)
     app.add_middleware(Guard, token=source.token, hosts=hosts)
     serve = settings.serve
-    app.state.logins = LoginLimiter()
+    app.state.logins = LoginLimiter(limit=serve.failed_logins_per_minute)
     app.add_middleware(Shield, allowed_origins=serve.allowed_origins,
                        max_body_bytes=serve.max_body_bytes,
                        heavy_reads=HeavyReads(serve.max_heavy_reads), logins=app.state.logins)
@@ -224,13 +231,36 @@ def _add_error_handlers(app: FastAPI) -> None:
         return JSON({"detail": _describe_validation(err)}, status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_request: Request, err: StarletteHTTPException) -> Any:
-        return JSON({"detail": str(err.detail)}, status_code=err.status_code, headers=err.headers)
+    async def http_error(request: Request, err: StarletteHTTPException) -> Any:
+        headers = {k: v for k, v in (err.headers or {}).items()
+                   if err.status_code != 405 or k.lower() != "allow"}
+        if err.status_code == 405:  # every method of the path, not only the first route's
+            headers["allow"] = allowed_methods(request)
+        return JSON({"detail": str(err.detail)}, status_code=err.status_code, headers=headers)
 
     @app.exception_handler(Exception)
     async def unexpected(_request: Request, err: Exception) -> Any:
         log.error("unhandled error", exc_info=err)
         return JSON({"detail": "internal server error"}, status_code=500)
+
+
+def allowed_methods(request: Request) -> str:
+    """The ``Allow`` header of a 405: the documented methods of the path (Starlette names only
+    those of the first route whose path matched)."""
+    import re
+
+    path = request.url.path
+    if path.startswith(API_PREFIXES[1] + "/"):
+        path = API_PREFIXES[0] + path.removeprefix(API_PREFIXES[1])
+    paths = request.app.openapi().get("paths", {})
+    if path in paths:  # a literal route wins over a template (/tasks/bulk, not /tasks/{task_id})
+        return ", ".join(sorted(m.upper() for m in paths[path]))
+    methods: set[str] = set()
+    for template, ops in paths.items():
+        pattern = "^" + re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template)) + "$"
+        if re.match(pattern, path):
+            methods |= {m.upper() for m in ops}
+    return ", ".join(sorted(methods))
 
 
 def _describe_validation(err: RequestValidationError) -> str:

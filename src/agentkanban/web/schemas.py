@@ -18,8 +18,9 @@ class _Body(BaseModel):
 
 
 # Integers the databases can hold (PostgreSQL INTEGER is 32-bit): larger ones are 422, not 500.
-Priority = Annotated[int, Field(ge=limits.PRIORITY_MIN, le=limits.PRIORITY_MAX)]
-Seconds = Annotated[int, Field(ge=1, le=limits.SECONDS_MAX)]
+# strict: true and false are not numbers (lax mode would store them as 1 and 0)
+Priority = Annotated[int, Field(strict=True, ge=limits.PRIORITY_MIN, le=limits.PRIORITY_MAX)]
+Seconds = Annotated[int, Field(strict=True, ge=1, le=limits.SECONDS_MAX)]
 
 
 # -- errors ---------------------------------------------------------------------------------------
