@@ -55,3 +55,12 @@ def test_worker_logs_and_their_folder_are_private(tmp_path):
         time.sleep(0.05)
     assert stat.S_IMODE(log.stat().st_mode) == 0o600
     assert stat.S_IMODE(log.parent.stat().st_mode) == 0o700
+
+
+def test_workers_never_inherit_the_servers_secrets(monkeypatch):
+    monkeypatch.setenv("KANBAN_TOKEN", "the-api-token")
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123:abc")
+    monkeypatch.setenv("SOME_AGENT_KEY", "kept")  # the agent CLI's own credentials pass through
+    env = spawner.base_env()
+    assert "KANBAN_TOKEN" not in env and "TELEGRAM_BOT_TOKEN" not in env
+    assert env["SOME_AGENT_KEY"] == "kept"

@@ -129,7 +129,7 @@ def test_lone_surrogates_in_any_body_field_are_refused_and_poison_nothing(api_sc
             body, changed = _with_lone_surrogate(case.body)
             if not changed:
                 return
-            path = case.formatted_path if hasattr(case, "formatted_path") else case.path
+            path = case.formatted_path
             resp = client.request(case.method, path, params=case.query,
                                   content=jsonlib.dumps(body).encode(),
                                   headers={"content-type": "application/json"})

@@ -22,6 +22,9 @@ from .logs import private_opener
 # Variables describing *this* process as a worker must never leak into a child's environment.
 WORKER_VARS = ("KANBAN_TASK_ID", "KANBAN_RUN_ID", "KANBAN_RUN_TOKEN", "KANBAN_PROFILE",
                "KANBAN_WORKSPACE", "KANBAN_BOARD")
+# The server's own secrets: a worker proves itself with its attempt's run token, never with the
+# API token (which would let it act as the dashboard on any task) or the notifier's bot tokens.
+SECRET_VARS = ("KANBAN_TOKEN", "TELEGRAM_BOT_TOKEN", "DISCORD_BOT_TOKEN", "SLACK_BOT_TOKEN")
 EXIT_TTL_SECONDS = 600.0
 
 
@@ -42,9 +45,10 @@ _exits: dict[int, tuple[int, Child, float]] = {}
 
 def base_env() -> dict[str, str]:
     """A worker inherits the dispatcher's environment (PATH, HOME, credentials of the agent CLIs),
-    as any process launcher does, minus the variables that would make it look like another worker."""
+    as any process launcher does, minus the variables that would make it look like another worker
+    and the server's own secrets."""
     env = dict(os.environ)
-    for k in WORKER_VARS:
+    for k in (*WORKER_VARS, *SECRET_VARS):
         env.pop(k, None)
     return env
 
