@@ -224,7 +224,9 @@ def _add_pages(app: FastAPI) -> None:
 def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(KanbanError)
     async def kanban_error(_request: Request, err: KanbanError) -> Any:
-        return JSON({"detail": err.message}, status_code=status_for(err))
+        # A database outage is usually a restart: tell clients when to try again.
+        headers = {"retry-after": "1"} if isinstance(err, StorageError) else None
+        return JSON({"detail": err.message}, status_code=status_for(err), headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_request: Request, err: RequestValidationError) -> Any:

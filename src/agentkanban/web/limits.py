@@ -214,7 +214,7 @@ class LoginLimiter:
 
 def _offers_token(scope: Scope) -> bool:
     path = scope.get("path", "")
-    if path.endswith("/auth/login") or path == "/mcp":
+    if path.endswith("/auth/login"):
         return True
     if b"token=" in scope.get("query_string", b""):
         return True
