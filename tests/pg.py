@@ -9,6 +9,7 @@ from __future__ import annotations
 import glob
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -73,9 +74,15 @@ class PgCluster:
                 time.sleep(0.1)
 
     def shut_down(self) -> None:
-        """Stop the server as an operator's restart does (fast shutdown: sessions are cut)."""
+        """Stop the server as an operator's restart does (fast shutdown: sessions are cut), and
+        wait until it is gone (its pid file removed) so the port is free again."""
         assert self.proc is not None
-        self.proc.terminate()
+        pid_file = self.dir / "data" / "postmaster.pid"
+        postmaster = int(pid_file.read_text().split()[0])
+        os.kill(postmaster, signal.SIGINT)  # SIGTERM would wait for every session to end
+        deadline = time.monotonic() + 30
+        while pid_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
         self.proc.wait(30)
 
     def start_again(self) -> None:

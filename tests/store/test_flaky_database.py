@@ -116,3 +116,24 @@ def test_an_unreachable_database_exits_69_so_the_attempt_is_not_counted(tmp_path
                          text=True, timeout=120)
     assert res.returncode == 69, res.stderr
     assert "unreachable" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_services_wait_out_a_postgres_restart(cluster, pg_databases, tmp_path):
+    """A write that arrives while the server restarts waits for it instead of failing."""
+    url = pg_databases.new_url()
+    settings = load_settings({"KANBAN_HOME": str(tmp_path), "KANBAN_DATABASE_URL": url})
+    ctx = open_ctx(settings)
+    try:
+        tasks.create(ctx, "default", title="before", actor=Actor("user"))
+        cluster.shut_down()
+        timer = threading.Timer(1.5, cluster.start_again)
+        timer.start()
+        try:
+            made = tasks.create(ctx, "default", title="during the restart", actor=Actor("user"))
+        finally:
+            timer.join()
+        assert made.created
+        assert [t.title for t in tasks.list_tasks(ctx, "default", sort="created")] == [
+            "before", "during the restart"]
+    finally:
+        store_engine.close_all()

@@ -57,7 +57,7 @@ def notifier_status(ctx: Ctx) -> dict[str, Any] | None:
 
 def database_ok(ctx: Ctx) -> bool:
     try:
-        with ctx.store.read() as conn:
+        with ctx.store.read(wait=False) as conn:  # a health check answers now, never waits
             kv.get(conn, DISPATCHER_KEY)
         return True
     except Exception:

@@ -20,7 +20,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, exc
 
 from ..domain.models import Event
 from ..errors import Conflict, StorageError, ValidationError
-from . import dialect, schema, textguard
+from . import dialect, schema, textguard, transient
 
 Listener = Callable[[list[Event]], None]
 
@@ -109,7 +109,7 @@ class Store:
     @contextmanager
     def write(self) -> Iterator[Tx]:
         try:
-            with self.engine.begin() as conn:
+            with transient.connect(self.engine) as conn, conn.begin():
                 dialect.begin_write(conn)
                 tx = Tx(conn)
                 yield tx
@@ -127,9 +127,11 @@ class Store:
                 fn(tx.events)
 
     @contextmanager
-    def read(self) -> Iterator[Connection]:
+    def read(self, *, wait: bool = True) -> Iterator[Connection]:
+        """A read-only transaction. ``wait=False``: fail at once when the database is unreachable
+        (health checks), instead of waiting for it to come back."""
         try:
-            with self.engine.connect() as conn:
+            with transient.connect(self.engine, deadline_seconds=10.0 if wait else 0.0) as conn:
                 conn = conn.execution_options(kanban_readonly=True)
                 with conn.begin():
                     yield conn

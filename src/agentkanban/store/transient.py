@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from sqlalchemy import exc
+from sqlalchemy import Connection, Engine, exc
 
 from ..errors import StorageError
 
@@ -66,3 +66,17 @@ def retrying(fn: Callable[[], T], *, deadline_seconds: float = 60.0, first_delay
                 raise
         sleep(wait * (0.5 + random.random() / 2))
         wait = min(max_delay, wait * 2)
+
+
+# How long a service waits for the database to take a connection again (a restart takes seconds);
+# past that the caller gets a StorageError (503 with Retry-After from the API).
+CONNECT_RETRY_SECONDS = 10.0
+
+
+def connect(engine: Engine, *, deadline_seconds: float = CONNECT_RETRY_SECONDS) -> Connection:
+    """``engine.connect()``, retried while the database is unreachable for a transient reason.
+
+    Safe for every caller: nothing has run on a connection that was never made. (A transaction
+    that fails half-way is not retried here; see :func:`retrying`.)"""
+    return retrying(engine.connect, deadline_seconds=deadline_seconds, first_delay=0.1,
+                    max_delay=2.0)
