@@ -74,7 +74,7 @@ def live_fuzz_app(settings, ctx):
     return create_app(s, ctx=replace(ctx, settings=s))
 
 
-def test_schemathesis_checks_all_against_a_live_server(live_fuzz_app):
+def test_schemathesis_checks_all_against_a_live_server(live_fuzz_app, tmp_path):
     """`schemathesis run --checks all`: status codes, headers, content types, Allow on 405, auth,
     schema conformance both ways. Only positive_data_acceptance is left out: the API refuses with
     400 some inputs its schema cannot express (a malformed slug, a blank title)."""
@@ -91,7 +91,7 @@ def test_schemathesis_checks_all_against_a_live_server(live_fuzz_app):
              "--exclude-checks", "positive_data_acceptance", "-H", f"Authorization: Bearer {token}",
              "--max-examples", str(MAX_EXAMPLES), "--seed", "1", "--generation-database", "none",
              "--exclude-path-regex", "^/api/auth/", "--no-color"],
-            capture_output=True, text=True, timeout=600)
+            capture_output=True, text=True, timeout=600, cwd=tmp_path)  # its cache stays out of the tree
     assert res.returncode == 0, res.stdout[-6000:]
 
 
