@@ -68,7 +68,7 @@ class BodyLimit:
         while True:
             msg = await receive()
             if msg["type"] != "http.request":
-                return _replay([], msg)  # the client went away; let the app see that
+                return _replay([], msg, receive)  # the client went away; let the app see that
             chunk = msg.get("body", b"")
             size += len(chunk)
             if size > self.max_bytes:
@@ -82,7 +82,7 @@ class BodyLimit:
         if problem:
             await reply(send, 422, problem)
             return None
-        return _replay([body], None)
+        return _replay([body], None, receive)
 
     async def _too_large(self, send: Any) -> None:
         await reply(send, 413, f"request body is larger than {self.max_bytes} bytes "
@@ -109,7 +109,9 @@ def _invalid_json_text(body: bytes, content_type: str | None) -> str | None:
     return None
 
 
-def _replay(bodies: list[bytes], then: Any) -> Any:
+def _replay(bodies: list[bytes], then: Any, upstream: Any) -> Any:
+    """A ``receive`` that hands out the body read already, then defers to the server's own
+    (which reports the client's disconnect)."""
     pending = [{"type": "http.request", "body": b, "more_body": False} for b in bodies]
     if then is not None:
         pending.append(then)
@@ -117,8 +119,7 @@ def _replay(bodies: list[bytes], then: Any) -> Any:
     async def receive() -> Any:
         if pending:
             return pending.pop(0)
-        await asyncio.Event().wait()  # as a real receive after the body: wait for disconnect
-        return {"type": "http.disconnect"}  # pragma: no cover
+        return await upstream()
 
     return receive
 
