@@ -9,6 +9,7 @@ from __future__ import annotations
 import glob
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -50,6 +51,12 @@ class PgCluster:
             shutil.chown(self.dir, "postgres")
         data = self.dir / "data"
         self._run([initdb, "-D", str(data), "-U", self.user, "-A", "trust", "--no-sync", "-E", "UTF8"])
+        self._launch()
+
+    def _launch(self) -> None:
+        postgres = _bin("postgres")
+        assert postgres
+        data = self.dir / "data"
         args = [postgres, "-D", str(data), "-p", str(self.port), "-k", str(self.dir),
                 "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "synchronous_commit=off",
                 "-c", "full_page_writes=off", "-c", "max_connections=300"]
@@ -65,6 +72,22 @@ class PgCluster:
                 if time.monotonic() > deadline or self.proc.poll() is not None:
                     raise RuntimeError("PostgreSQL did not start") from None
                 time.sleep(0.1)
+
+    def shut_down(self) -> None:
+        """Stop the server as an operator's restart does (fast shutdown: sessions are cut), and
+        wait until it is gone (its pid file removed) so the port is free again."""
+        assert self.proc is not None
+        pid_file = self.dir / "data" / "postmaster.pid"
+        postmaster = int(pid_file.read_text().split()[0])
+        os.kill(postmaster, signal.SIGINT)  # SIGTERM would wait for every session to end
+        deadline = time.monotonic() + 30
+        while pid_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.proc.wait(30)
+
+    def start_again(self) -> None:
+        """Start the same cluster after :meth:`shut_down`; returns once it accepts connections."""
+        self._launch()
 
     def admin_dsn(self, db: str) -> str:
         return f"host=127.0.0.1 port={self.port} user={self.user} dbname={db}"

@@ -27,15 +27,23 @@ _DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
+MAX_DURATION = 1_000_000_000  # about 31 years; also keeps the value inside a 64-bit column
+
+
 def parse_duration(value: Any) -> int:
     """``90``, ``"30s"``, ``"45m"``, ``"2h"``, ``"1d"`` -> seconds."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if not -MAX_DURATION <= value <= MAX_DURATION:  # also NaN and infinity
+            raise ValidationError(f"duration {value!r} is too long (at most {MAX_DURATION} seconds)")
         seconds = int(value)
     else:
         m = _DURATION_RE.match(str(value))
         if not m:
             raise ValidationError(f"bad duration {value!r}; use e.g. 90, 30s, 45m, 2h or 1d")
-        seconds = int(float(m.group(1)) * _UNITS[m.group(2)])
+        amount = float(m.group(1)) * _UNITS[m.group(2)]
+        if amount > MAX_DURATION:
+            raise ValidationError(f"duration {value!r} is too long (at most {MAX_DURATION} seconds)")
+        seconds = int(amount)
     if seconds <= 0:
         raise ValidationError(f"duration must be positive, got {value!r}")
     return seconds
@@ -73,6 +81,29 @@ class Profile:
 
 
 @dataclass(frozen=True, slots=True)
+class Backoff:
+    """How long a task waits before its next attempt after one kind of failure: ``base_seconds``
+    after the first, doubling with each consecutive failure up to ``max_seconds``, shortened by a
+    random part of up to ``jitter`` (0-1) so tasks that failed together do not retry together."""
+
+    base_seconds: float = field(default=30.0, metadata=checks(ge=0))
+    max_seconds: float = field(default=1800.0, metadata=checks(ge=0))
+    jitter: float = field(default=0.5, metadata=checks(ge=0, le=1))
+
+
+@dataclass(frozen=True, slots=True)
+class RetryBackoff:
+    """Per failure class. ``infrastructure`` is a fault on this machine's side (out of file
+    descriptors or processes, the database unreachable): retried, never counted against the task."""
+
+    spawn_failed: Backoff = field(default_factory=lambda: Backoff(10.0, 600.0))
+    crashed: Backoff = field(default_factory=lambda: Backoff(30.0, 1800.0))
+    timed_out: Backoff = field(default_factory=lambda: Backoff(60.0, 3600.0))
+    lost_runner: Backoff = field(default_factory=lambda: Backoff(15.0, 900.0))
+    infrastructure: Backoff = field(default_factory=lambda: Backoff(5.0, 120.0))
+
+
+@dataclass(frozen=True, slots=True)
 class DispatchSettings:
     interval_seconds: float = field(default=2.0, metadata=checks(gt=0))
     failure_limit: int = field(default=2, metadata=checks(ge=1))
@@ -82,6 +113,7 @@ class DispatchSettings:
     kill_grace_seconds: float = field(default=5.0, metadata=checks(ge=0))
     log_rotate_bytes: int = field(default=2 * 1024 * 1024, metadata=checks(ge=1024))
     log_backup_count: int = field(default=1, metadata=checks(ge=0))
+    retry_backoff: RetryBackoff = field(default_factory=RetryBackoff)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +157,18 @@ class ServeSettings:
     host: str = "127.0.0.1"
     port: int = field(default=8765, metadata=checks(ge=0, le=65535))
     allowed_hosts: list[str] = field(default_factory=list)
+    # Origins (scheme://host:port) besides the server's own that may make state-changing
+    # requests and open the event stream with the user's cookie.
+    allowed_origins: list[str] = field(default_factory=list)
+    max_body_bytes: int = field(default=16 * 1024 * 1024, metadata=checks(ge=1024))
+    # Board and task-list reads answered at once; more wait their turn (health and writes do not).
+    max_heavy_reads: int = field(default=2, metadata=checks(ge=1))
+    # A client must finish sending its request headers within this time, or is disconnected.
+    header_timeout_seconds: float = field(default=10.0, metadata=checks(gt=0))
+    # Refused tokens from one address within a minute before it is locked out for the minute.
+    failed_logins_per_minute: int = field(default=20, metadata=checks(ge=1))
+    # Below this much free disk /healthz answers 503 "degraded": writes are about to fail.
+    min_free_disk_bytes: int = field(default=64 * 1024 * 1024, metadata=checks(ge=0))
     dispatch: bool = True
     notify: bool = True
     metrics_public: bool = False  # serve /metrics without the token (for a scraper on a trusted network)
@@ -156,6 +200,9 @@ class Settings:
     board: str | None = None  # KANBAN_BOARD
     token: Secret | None = None
     sqlite_synchronous: str = field(default="NORMAL", metadata=checks(parse=_sqlite_synchronous))
+    # How long a `kanban` command keeps retrying a transient database error (a restart, a
+    # dropped connection) before it gives up with exit status 69.
+    database_retry_seconds: float = field(default=60.0, metadata=checks(ge=0))
     profiles: dict[str, Profile] = field(default_factory=dict)
     dispatch: DispatchSettings = field(default_factory=DispatchSettings)
     notify: NotifySettings = field(default_factory=NotifySettings)

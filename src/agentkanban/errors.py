@@ -29,6 +29,8 @@ class UnknownCards(ValidationError):
     def __init__(self, message: str, missing: list[str]) -> None:
         super().__init__(message)
         self.missing = missing
+class InvalidText(ValidationError):
+    """Text that is not valid Unicode (an unpaired surrogate, undecodable bytes) or holds a NUL."""
 
 
 class Conflict(KanbanError):

@@ -216,3 +216,19 @@ def test_prompts(ctx: Ctx, settings: Settings) -> None:
         assert plan.messages[0].content.text.endswith("Ship v2")  # type: ignore[union-attr]
 
     _drive(settings, ctx, body)
+
+
+def test_invalid_text_in_tool_arguments_is_refused_like_everywhere(ctx: Ctx, settings: Settings) -> None:
+    tid = make_task(ctx, "Careful with text")
+
+    async def body(client: Client) -> None:
+        bad = await call(client, "kanban_create", title="half an emoji \ud83d", assignee="coder")
+        assert bad["error"]["type"] == "InvalidText" and "surrogate" in bad["error"]["message"]
+        assert bad["error"]["retryable"] is False
+        note = await call(client, "kanban_comment", task_id=tid, body="caf\udce9")
+        assert note["error"]["type"] == "InvalidText"
+        shown = await call(client, "kanban_show")
+        assert shown["task"]["status"] == "running" and shown["ok"] is True
+
+    _drive(_as_worker(settings, claim(ctx, tid)), ctx, body)
+    assert [t.title for t in tasks.list_tasks(ctx, "default")] == ["Careful with text"]

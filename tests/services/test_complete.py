@@ -147,3 +147,32 @@ def test_context_document(ctx, user, clock) -> None:
     assert "## Parent task results" in doc and "API designed" in doc and '"endpoints": 3' in doc
     assert "## Recent work by @coder" in doc
     assert "comment from `alice`" in doc and "remember the tests" in doc and "1h ago" in doc
+
+
+def test_a_repeated_complete_of_the_same_attempt_is_a_no_op(ctx, user) -> None:
+    """A worker retrying `kanban complete` after a dropped connection: success, one completion."""
+    t = make(ctx, Status.READY)
+    c = claim(ctx, t.id)
+    w = worker_actor(c)
+    done = transitions.complete(ctx, BOARD, t.id, actor=w, summary="first")
+    before = events.latest_id(ctx)
+    again = transitions.complete(ctx, BOARD, t.id, actor=w, summary="second")
+    assert again.status is Status.DONE and again.result == done.result
+    assert events.latest_id(ctx) == before  # nothing written
+    assert [r.outcome for r in runs.list_runs(ctx, BOARD, t.id)] == ["completed"]
+    assert runs.list_runs(ctx, BOARD, t.id)[0].summary == "first"
+    # Another attempt's token, or a different ending, is still refused.
+    stale = Actor("coder", worker_task=t.id, run_id=c.run_id, run_token="not-the-token")
+    with pytest.raises(Forbidden):
+        transitions.complete(ctx, BOARD, t.id, actor=stale)
+    with pytest.raises(Forbidden):
+        transitions.block(ctx, BOARD, t.id, actor=w, reason="late")
+
+
+def test_a_repeated_block_of_the_same_attempt_is_a_no_op(ctx, user) -> None:
+    t = make(ctx, Status.READY)
+    w = worker_actor(claim(ctx, t.id))
+    transitions.block(ctx, BOARD, t.id, actor=w, reason="need input")
+    before = events.latest_id(ctx)
+    assert transitions.block(ctx, BOARD, t.id, actor=w, reason="need input").status is Status.BLOCKED
+    assert events.latest_id(ctx) == before

@@ -88,3 +88,18 @@ def test_gc_keeps_a_scratch_a_child_or_a_live_worker_still_needs(ctx, user) -> N
     transitions.complete(ctx, BOARD, child.id, actor=user)
     assert maintenance.gc(ctx, BOARD, live_workers=live)["workspaces_removed"] == 1
     assert not (root / parent.id).exists() and (root / busy.id).is_dir()
+
+
+def test_gc_does_not_follow_or_count_a_symlinked_workspace(ctx, user, tmp_path) -> None:
+    target = tmp_path / "precious"
+    target.mkdir()
+    (target / "keep.txt").write_text("mine")
+    linked = make(ctx, Status.ARCHIVED, "archived, workspace replaced by a link")
+    real = make(ctx, Status.ARCHIVED, "archived scratch")
+    root = boards.workspaces_dir(ctx, BOARD)
+    root.mkdir(parents=True, exist_ok=True)
+    (root / linked.id).symlink_to(target, target_is_directory=True)
+    (root / real.id).mkdir()
+    result = maintenance.gc(ctx, BOARD)
+    assert result["workspaces_removed"] == 1
+    assert (target / "keep.txt").read_text() == "mine" and not (root / real.id).exists()

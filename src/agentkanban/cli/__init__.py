@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from ..errors import KanbanError, ValidationError
+from ..errors import KanbanError, StorageError, ValidationError
 
 # name -> "module:attribute"; each module keeps its commands thin (parse, call a service, render).
 COMMANDS: dict[str, str] = {
@@ -115,8 +115,12 @@ def cli(ctx: click.Context, board: str | None) -> None:
 
 def main(argv: list[str] | None = None) -> Any:
     LazyGroup.freeze_imports = argv is None
+    for stream in (sys.stdout, sys.stderr):
+        # Text stored before invalid text was refused prints as U+FFFD, never a traceback.
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="replace")
     try:
-        return cli.main(args=argv, prog_name="kanban", standalone_mode=False)
+        return _run(argv)
     except click.exceptions.Exit as e:
         sys.exit(e.exit_code)
     except click.Abort:
@@ -126,5 +130,54 @@ def main(argv: list[str] | None = None) -> Any:
         e.show()
         sys.exit(2 if isinstance(e, click.UsageError) else e.exit_code)
     except KanbanError as e:
-        click.echo(f"error: {e.message}", err=True)
-        sys.exit(2 if isinstance(e, ValidationError) else 1)
+        unreachable = isinstance(e, StorageError) and _transient(e)
+        hint = "; the database stayed unreachable through retries, try again later" if unreachable else ""
+        click.echo(f"error: {e.message}{hint}", err=True)
+        sys.exit(2 if isinstance(e, ValidationError) else UNAVAILABLE_EXIT if unreachable else 1)
+    except Exception as e:
+        if not _transient(e):
+            raise
+        click.echo(f"error: the board's database is unreachable ({str(e).splitlines()[0]}); "
+                   "nothing was changed, retry later", err=True)
+        sys.exit(UNAVAILABLE_EXIT)
+
+
+# Exit status when the database stayed unreachable through the retries (EX_UNAVAILABLE): the
+# dispatcher retries such an attempt later without counting it against the task.
+UNAVAILABLE_EXIT = 69
+# Commands that run until stopped handle database outages inside their own loops.
+LONG_RUNNING = frozenset({"serve", "daemon", "watch", "tail", "notifier", "mcp"})
+
+
+def _transient(err: BaseException) -> bool:
+    from ..store.transient import is_transient
+
+    return is_transient(err)
+
+
+def _run(argv: list[str] | None) -> Any:
+    """Run the command; one that fails on a transient database error (a restart, a dropped
+    connection) runs again with backoff for up to a minute. Each command's change is one
+    transaction, and the worker's terminal verbs are idempotent, so a repeat is safe."""
+    def call() -> Any:
+        return cli.main(args=argv, prog_name="kanban", standalone_mode=False)
+
+    try:
+        return call()
+    except (click.exceptions.Exit, click.ClickException, click.Abort):
+        raise
+    except Exception as err:
+        args = sys.argv[1:] if argv is None else argv
+        if any(a in LONG_RUNNING for a in args[:3]) or not _transient(err):
+            raise
+    import time
+
+    from ..config import load_settings
+    from ..store.transient import retrying
+
+    try:
+        deadline = load_settings().database_retry_seconds
+    except KanbanError:
+        deadline = 60.0
+    time.sleep(min(0.2, deadline))
+    return retrying(call, deadline_seconds=deadline)

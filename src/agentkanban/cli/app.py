@@ -57,6 +57,12 @@ def emit_json(data: Any) -> None:
     """Indented JSON on stdout. orjson: the stdlib's indenting encoder is pure Python (10x slower)."""
     import orjson
 
-    sys.stdout.buffer.write(orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE,
-                                         default=str))
+    option = orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE
+    try:
+        out = orjson.dumps(data, option=option, default=str)
+    except orjson.JSONEncodeError:  # invalid text stored before it was refused: U+FFFD for it
+        from ..domain.text import scrub
+
+        out = orjson.dumps(scrub(data), option=option, default=lambda v: scrub(str(v)))
+    sys.stdout.buffer.write(out)
     sys.stdout.flush()

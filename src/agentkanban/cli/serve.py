@@ -39,6 +39,28 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def bound_address(sock: socket.socket) -> str:
+    """What the socket is really bound to (``0.0.0.0:8765`` means every interface)."""
+    addr, port = sock.getsockname()[:2]
+    return f"[{addr}]:{port}" if ":" in addr else f"{addr}:{port}"
+
+
+def raise_open_file_limit() -> None:
+    """Lift the soft open-file limit to the hard one (capped): the default 1,024 lets a flood of
+    idle connections starve the server and the workers the dispatcher spawns."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - not on Windows
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = 65536 if hard == resource.RLIM_INFINITY else min(hard, 65536)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        except (ValueError, OSError):
+            pass
+
+
 def url_host(host: str) -> str:
     h = host.strip("[]")
     if h in ("0.0.0.0", "::"):
@@ -58,7 +80,8 @@ def serve(app: App, host: str | None, port: int | None, no_dispatch: bool, no_no
     import uvicorn
 
     from ..web.app import create_app
-    from ..web.auth import is_loopback, load_token
+    from ..web.auth import is_loopback, load_token, weak_token
+    from ..web.protocol import with_header_timeout
 
     # Plain lines on stderr, as `kanban daemon` writes them. Set before the app is built: the MCP
     # SDK otherwise installs a rich handler on the root logger, whose rendering of one warning
@@ -74,6 +97,12 @@ def serve(app: App, host: str | None, port: int | None, no_dispatch: bool, no_no
             f"refusing to listen on {host} (reachable from other machines) with a token this "
             "server made up itself; choose one: set KANBAN_TOKEN or `token:` in config.yaml, "
             "and list the names clients use in serve.allowed_hosts")
+    weak = None if is_loopback(host) else weak_token(source.token)
+    if weak:
+        raise click.ClickException(
+            f"refusing to listen on {host} (reachable from other machines) with a weak token: "
+            f"{weak}. Generate one with: python -c 'import secrets; print(secrets.token_urlsafe(32))'")
+    raise_open_file_limit()
     ctx = app.ctx
     dispatcher = None
     if settings.serve.dispatch and not no_dispatch:
@@ -92,11 +121,13 @@ def serve(app: App, host: str | None, port: int | None, no_dispatch: bool, no_no
         loops.append(_start_loop(Notifier(ctx), "notifier"))
     # /healthz answers 503 when a loop this server started has died or stopped passing.
     web.state.loops = {t.name.removeprefix("kanban-"): t.is_alive for _, t in loops}
-    click.echo(f"kanban serve: listening on {url_host(host)}:{actual}")
+    click.echo(f"kanban serve: listening on {bound_address(sock)}"
+               + ("" if is_loopback(host) else " (reachable from other machines)"))
     # The one place the token is shown: a link that logs the browser in (as Jupyter does).
     click.echo(f"kanban serve: open http://{url_host(host)}:{actual}/?token={source.token}", err=False)
     config = uvicorn.Config(web, log_level="warning", access_log=False, lifespan="on",
-                            timeout_graceful_shutdown=5)
+                            timeout_graceful_shutdown=5, timeout_keep_alive=5,
+                            http=with_header_timeout(settings.serve.header_timeout_seconds))
     server = uvicorn.Server(config)
     # Everything built so far (the app, SQLAlchemy, pydantic and the MCP SDK: hundreds of
     # thousands of objects) lives as long as the process. Frozen, it is left out of the garbage

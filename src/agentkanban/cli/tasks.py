@@ -6,6 +6,8 @@ loops, and every module imported here is start-up time for it.
 
 from __future__ import annotations
 
+import time
+
 import click
 
 from ..config import parse_duration
@@ -113,18 +115,25 @@ def list_cmd(app: App, statuses: tuple[str, ...], assignee: str | None, mine: bo
 @pass_app
 def show(app: App, task_id: str | None, as_json: bool) -> None:
     """Show a task, its runs, comments, events and worker context (defaults to $KANBAN_TASK_ID)."""
+    from ..services import backoff
     from ..services import context as context_svc
 
     tid = app.task_id(task_id)
     detail = tasks.show(app.ctx, app.board, tid)
     context = context_svc.build(app.ctx, app.board, tid)
+    retry = backoff.waiting(app.ctx, [tid]).get(tid)
     if as_json:
         from ..services import usage
 
         emit_json({**detail_json(detail, app.ctx.now()), "context": context,
-                   "usage": usage.for_task(app.ctx, app.board, tid)})
+                   "usage": usage.for_task(app.ctx, app.board, tid),
+                   "retry": retry.to_dict() if retry else None})
         return
     click.echo(context)
+    if retry:
+        when = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(retry.at))
+        click.echo(f"Next attempt: not before {when} (in {int(retry.at - app.ctx.now()) + 1}s; "
+                   f"backing off after {retry.failure_class}, {retry.failures} failure(s) counted)")
     if detail.children:
         click.echo("Children: " + ", ".join(detail.children))
     if detail.events:

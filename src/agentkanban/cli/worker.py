@@ -75,7 +75,9 @@ def daemon(app: App, interval: float | None, verbose: bool) -> None:
     Workers keep running when the daemon stops; the next daemon picks them up.
     """
     from ..dispatch import Dispatcher
+    from .serve import raise_open_file_limit
 
+    raise_open_file_limit()  # the loop and the workers it starts share this process's limit
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
     if interval is not None:  # before app.ctx, which is built from these settings

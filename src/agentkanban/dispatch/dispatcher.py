@@ -17,11 +17,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..config import Profile
-from ..domain.models import OUTCOME_RATE_LIMITED, OUTCOME_SPAWN_FAILED, Event
+from ..domain.models import OUTCOME_SPAWN_FAILED, Event
 from ..domain.statuses import Status
 from ..errors import KanbanError
 from ..services import (
     Ctx,
+    backoff,
     budgets,
     dispatching,
     goals,
@@ -284,14 +285,8 @@ class Dispatcher:
                 budgets.announce(self.ctx, board, refusal, tids)
 
     def _cooling_down(self, task_ids: list[str]) -> set[str]:
-        """Tasks whose last attempt hit a rate limit less than the cool-down ago."""
-        if not task_ids:
-            return set()
-        cooldown = self.ctx.settings.dispatch.rate_limit_cooldown_seconds
-        now = self.ctx.now()
-        last = dispatching.last_closed_runs(self.ctx, task_ids)
-        return {tid for tid, run in last.items()
-                if run.outcome == OUTCOME_RATE_LIMITED and (run.ended_at or 0) + cooldown > now}
+        """Tasks waiting out the retry backoff of their last failure (one rule: services.backoff)."""
+        return set(backoff.waiting(self.ctx, task_ids))
 
     @staticmethod
     def _report(bucket: list[Any], item: Any) -> None:
@@ -335,10 +330,15 @@ class Dispatcher:
             pid = self.spawner.spawn(argv, env=env, cwd=ws, log_path=path, run_id=claim.run_id,
                                 task_id=task.id, board=board)
         except (KanbanError, OSError) as err:
-            error = f"spawn failed (profile {name!r}): {err}"
+            # Short of descriptors, processes or disk on our side: retried, never held against
+            # the task (the message says so, which is how the retry rule tells).
+            infra = backoff.is_infrastructure(str(err)) or (
+                isinstance(err, OSError) and backoff.infrastructure_errno(err.errno))
+            detail = str(err).removeprefix(backoff.INFRASTRUCTURE)
+            error = (backoff.INFRASTRUCTURE if infra else "") + f"spawn failed (profile {name!r}): {detail}"
             self._log_header(path, error)
             ended = runs.end_attempt(self.ctx, board, task.id, claim.run_id,
-                                     outcome=OUTCOME_SPAWN_FAILED, error=error, count_failure=True,
+                                     outcome=OUTCOME_SPAWN_FAILED, error=error, count_failure=not infra,
                                      failure_limit=settings.dispatch.failure_limit)
             result.spawn_failed.append(task.id)
             if ended is not None and ended.status is Status.BLOCKED:
@@ -356,8 +356,8 @@ class Dispatcher:
     @staticmethod
     def _log_header(path: Any, text: str) -> None:
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with open(path, "a", encoding="utf-8") as f:
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            with open(path, "a", encoding="utf-8", opener=logs.private_opener) as f:
                 f.write(f"=== {time.strftime('%Y-%m-%d %H:%M:%S')} {text}\n")
         except OSError:
             pass

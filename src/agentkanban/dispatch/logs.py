@@ -13,6 +13,11 @@ from ..services import Ctx
 from ..services import boards as boards_svc
 
 
+def private_opener(path: str, flags: int) -> int:
+    """``open(..., opener=private_opener)``: a new log is readable by its owner only (0600)."""
+    return os.open(path, flags, 0o600)
+
+
 def log_path(ctx: Ctx, board: str, task_id: str) -> Path:
     if not TASK_ID_RE.match(task_id):  # the id becomes a file name: nothing that could escape
         raise ValidationError(f"not a task id: {task_id!r}")

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from ..domain import models as m
 from ..domain.models import Run
 from ..domain.statuses import Status
-from ..services import Ctx, dispatching, runs
+from ..services import Ctx, backoff, dispatching, runs
 from . import procs
 from .spawner import Spawner
 
@@ -63,6 +63,9 @@ def classify(rc: int | None, pid: int, run: Run, now: float,
     if rc == 0:
         return (m.OUTCOME_PROTOCOL_VIOLATION,
                 f"worker pid {pid} exited 0 without completing or blocking the task", True)
+    if rc == backoff.UNAVAILABLE_EXIT:
+        return (m.OUTCOME_CRASHED, f"{backoff.INFRASTRUCTURE}worker pid {pid} exited "
+                                   f"{rc}: the board's database was unreachable", False)
     if rc == RATE_LIMIT_EXIT:
         return (m.OUTCOME_RATE_LIMITED,
                 f"worker pid {pid} exited {RATE_LIMIT_EXIT} (rate limited); retried after a cool-down",

@@ -16,10 +16,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import SpawnError
+from ..services.backoff import INFRASTRUCTURE, infrastructure_errno
+from .logs import private_opener
 
 # Variables describing *this* process as a worker must never leak into a child's environment.
 WORKER_VARS = ("KANBAN_TASK_ID", "KANBAN_RUN_ID", "KANBAN_RUN_TOKEN", "KANBAN_PROFILE",
                "KANBAN_WORKSPACE", "KANBAN_BOARD")
+# The server's own secrets: a worker proves itself with its attempt's run token, never with the
+# API token (which would let it act as the dashboard on any task) or the notifier's bot tokens.
+SECRET_VARS = ("KANBAN_TOKEN", "TELEGRAM_BOT_TOKEN", "DISCORD_BOT_TOKEN", "SLACK_BOT_TOKEN")
 EXIT_TTL_SECONDS = 600.0
 
 
@@ -35,9 +40,10 @@ class Child:
 
 def base_env() -> dict[str, str]:
     """A worker inherits the dispatcher's environment (PATH, HOME, credentials of the agent CLIs),
-    as any process launcher does, minus the variables that would make it look like another worker."""
+    as any process launcher does, minus the variables that would make it look like another worker
+    and the server's own secrets."""
     env = dict(os.environ)
-    for k in WORKER_VARS:
+    for k in (*WORKER_VARS, *SECRET_VARS):
         env.pop(k, None)
     return env
 
@@ -53,9 +59,9 @@ class Spawner:
     def spawn(self, argv: list[str], *, env: Mapping[str, str], cwd: Path, log_path: Path,
               run_id: int, task_id: str, board: str) -> int:
         """Start ``argv`` in its own session (so the whole group can be signalled), output to the log."""
-        log_path.parent.mkdir(parents=True, exist_ok=True)
+        log_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         try:
-            with open(log_path, "ab") as log:
+            with open(log_path, "ab", opener=private_opener) as log:
                 proc = subprocess.Popen(  # noqa: S603 - argv comes from the operator's own config
                     argv, cwd=str(cwd), env=dict(env), stdin=subprocess.DEVNULL, stdout=log,
                     stderr=subprocess.STDOUT, start_new_session=True, close_fds=True)
@@ -66,7 +72,8 @@ class Spawner:
         except PermissionError:
             raise SpawnError(f"command is not executable: {argv[0]!r}") from None
         except OSError as err:
-            raise SpawnError(f"could not start {argv[0]!r}: {err.strerror or err}") from None
+            prefix = INFRASTRUCTURE if infrastructure_errno(err.errno) else ""
+            raise SpawnError(f"{prefix}could not start {argv[0]!r}: {err.strerror or err}") from None
         with self._lock:
             self._children[proc.pid] = Child(proc.pid, run_id, task_id, board, time.monotonic(), proc)
         return proc.pid

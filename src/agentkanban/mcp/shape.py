@@ -14,6 +14,7 @@ from typing import Any
 
 from mcp.types import CallToolResult, TextContent
 
+from ..domain.text import scrub
 from ..errors import Conflict, Forbidden, KanbanError, NotFound, StorageError, ValidationError
 
 # What an agent should do next for each error family; kept to one line each.
@@ -27,7 +28,7 @@ HINTS: dict[type[KanbanError], str] = {
 
 
 def _payload_result(payload: dict[str, Any], *, error: bool) -> CallToolResult:
-    text = json.dumps(payload, default=str, ensure_ascii=False)
+    text = scrub(json.dumps(payload, default=str, ensure_ascii=False))  # never fail on stored text
     # Round-trip so structured content is plain JSON types (timestamps, enums, tuples).
     return CallToolResult(content=[TextContent(type="text", text=text)],
                           structured_content=json.loads(text), is_error=error)

@@ -79,7 +79,7 @@ def resolve(ctx: Ctx, explicit: str | None = None) -> str:
 
 def _ensure_dirs(ctx: Ctx, slug: str) -> None:
     for d in (workspaces_dir(ctx, slug), logs_dir(ctx, slug)):
-        d.mkdir(parents=True, exist_ok=True)
+        d.mkdir(mode=0o700, parents=True, exist_ok=True)  # worker output may hold secrets
 
 
 def create(ctx: Ctx, slug: str, *, name: str | None = None, description: str | None = None,
@@ -133,7 +133,7 @@ def update(ctx: Ctx, slug: str, *, name: str | None = None, description: str | N
 
 def switch(ctx: Ctx, slug: str) -> str:
     board = get(ctx, slug, include_archived=False)
-    ctx.home.mkdir(parents=True, exist_ok=True)
+    ctx.home.mkdir(mode=0o700, parents=True, exist_ok=True)
     tmp = _pointer(ctx).with_suffix(".tmp")
     tmp.write_text(board.slug + "\n")
     os.replace(tmp, _pointer(ctx))  # atomic: a reader sees the old or the new pointer, never half

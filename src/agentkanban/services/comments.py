@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from ..domain import events as ev
 from ..domain.models import Comment
-from ..errors import ValidationError
+from ..errors import Forbidden, ValidationError
 from ..store import comments as store_comments
 from ..store import events as store_events
 from ..store import tasks as store_tasks
 from .base import Actor, Ctx
-from .common import load
+from .common import check_worker, load
 
 MAX_COMMENT = 100_000
 
@@ -27,6 +27,11 @@ def add(ctx: Ctx, board: str, task_id: str, body: str, *, actor: Actor,
     now = ctx.now()
     with ctx.store.write() as tx:
         task = load(tx.conn, board, task_id)
+        if actor.is_worker:  # a reclaimed attempt speaks no more, on any task
+            own = task if task.id == actor.worker_task else store_tasks.get(tx.conn, actor.worker_task or "")
+            if own is None:
+                raise Forbidden(f"this worker's task {actor.worker_task} no longer exists")
+            check_worker(tx.conn, own, actor, "comment as")
         comment = store_comments.add(tx.conn, task.id, who, text, now)
         store_tasks.set_fields(tx.conn, task.id, {"updated_at": now})
         store_events.append(tx, board=board, task_id=task.id, kind=ev.COMMENTED, now=now,

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..store import kv
+from . import disk
 from .base import Ctx
 
 DISPATCHER_KEY = "dispatcher:last_tick"
@@ -57,7 +58,7 @@ def notifier_status(ctx: Ctx) -> dict[str, Any] | None:
 
 def database_ok(ctx: Ctx) -> bool:
     try:
-        with ctx.store.read() as conn:
+        with ctx.store.read(wait=False) as conn:  # a health check answers now, never waits
             kv.get(conn, DISPATCHER_KEY)
         return True
     except Exception:
@@ -73,7 +74,9 @@ def report(ctx: Ctx, expected: dict[str, Any] | None = None) -> dict[str, Any]:
     ``expected`` names the loops that should be running, each mapped to a callable that says
     whether its thread is still alive in this process (or None when it runs elsewhere). A loop
     that should run is down when its thread died or its last pass is older than the bound; then
-    ``ok`` is False (``/healthz`` answers 503). A loop that started and has not passed yet is up.
+    ``ok`` is False (``/healthz`` answers 503) and ``status`` is ``failing``. With everything up but
+    the disk short of room, ``ok`` is False too and ``status`` is ``degraded``. A loop that started
+    and has not passed yet is up.
     """
     expected = expected or {}
     db = database_ok(ctx)
@@ -94,5 +97,8 @@ def report(ctx: Ctx, expected: dict[str, Any] | None = None) -> dict[str, Any]:
             if not alive:
                 out["ok"] = False
         out[name] = info
-    out["status"] = "ok" if out["ok"] else "failing"
+    room = disk.status(ctx)
+    out["disk"] = room
+    out["status"] = "ok" if out["ok"] and room["ok"] else "failing" if not out["ok"] else "degraded"
+    out["ok"] = out["ok"] and room["ok"]
     return out

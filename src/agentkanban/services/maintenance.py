@@ -76,17 +76,19 @@ def gc(ctx: Ctx, board: str, *, event_days: int = 30, log_days: int = 30,
     with ctx.store.read() as conn:
         archived = store_tasks.list_tasks(conn, board, statuses=[Status.ARCHIVED.value])
     root = boards.workspaces_dir(ctx, board)
+    # A symlink is not a folder the dispatcher made: never followed, never counted.
     candidates = [t.id for t in archived if t.workspace_kind == "scratch"
-                  and (root / t.id).is_dir() and not (root / t.id).is_symlink()
+                  and not (root / t.id).is_symlink() and (root / t.id).is_dir()
                   and (root / t.id).parent == root]
     if candidates:
         with ctx.store.read() as conn:
             needed = store_tasks.open_children(conn, candidates)
         needed |= live_workers([c for c in candidates if c not in needed])
         candidates = [c for c in candidates if c not in needed]
+    n_ws = 0
     for tid in candidates:
         shutil.rmtree(root / tid, ignore_errors=True)
-    n_ws = len(candidates)
+        n_ws += not (root / tid).exists()  # only what is really gone
     n_logs = 0
     logs = boards.logs_dir(ctx, board)
     if logs.is_dir():

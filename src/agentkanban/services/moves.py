@@ -28,6 +28,7 @@ from ..domain.statuses import (
 from ..errors import Conflict, InvalidTransition, ValidationError
 from .base import Actor
 from .common import CLEAR_CLAIM, clean_body
+from .text import refuse_invalid_text
 
 MAX_SUMMARY = 100_000
 
@@ -93,6 +94,7 @@ def parse_metadata(raw: str | dict[str, Any] | None) -> dict[str, Any] | None:
             raise ValidationError(f"metadata is not valid JSON ({err.msg} at position {err.pos})") from None
     if not isinstance(raw, dict):
         raise ValidationError('metadata must be a JSON object, e.g. {"files": ["a.py"]}')
+    refuse_invalid_text(raw, "metadata")
     return raw
 
 

@@ -22,7 +22,7 @@ from ..store import tasks as store_tasks
 from ..store import usage as store_usage
 from ..store.rows import dumps
 from ..store.schema import tasks as t
-from . import changes, usage
+from . import changes, limits, usage
 from .base import Actor, Ctx
 from .common import clean_assignee, clean_body, clean_title, load, resolve_id
 
@@ -113,10 +113,9 @@ def create(
     when = check_time(scheduled_at, ctx.now())
     skill_list = _clean_skills(skills)
     key = (idempotency_key or "").strip() or None
-    if max_runtime_seconds is not None and max_runtime_seconds <= 0:
-        raise ValidationError("max runtime must be a positive number of seconds")
-    if max_retries is not None and max_retries < 1:
-        raise ValidationError("max retries must be at least 1")
+    priority = limits.priority(priority)
+    max_runtime_seconds = limits.max_runtime(max_runtime_seconds)
+    max_retries = limits.max_retries(max_retries)
     tenant = (tenant or "").strip() or None
     cost_cap = None if max_cost_usd is None else usage.clean_limit(max_cost_usd)
     parent_ids = [_parent_id(ctx, board, p) for p in dict.fromkeys(parents)]
@@ -151,7 +150,7 @@ def create(
             "created_by": actor.name, "created_at": now, "updated_at": now,
             "workspace_kind": kind, "workspace_path": wpath, "idempotency_key": key,
             "consecutive_failures": 0, "max_runtime_seconds": max_runtime_seconds,
-            "max_retries": max_retries, "skills": dumps(skill_list) if skill_list else None,
+            "max_retries": max_retries, "skills": dumps(skill_list, "skills") if skill_list else None,
             **goal, "scheduled_at": when,
         }
         task = store_tasks.insert_task(tx.conn, values)
@@ -198,6 +197,7 @@ def edit(ctx: Ctx, board: str, task_id: str, *, title: str | None = None,
 
 
 def reprioritize(ctx: Ctx, board: str, task_id: str, priority: int) -> Task:
+    priority = limits.priority(priority)
     now = ctx.now()
     with ctx.store.write() as tx:
         task = load(tx.conn, board, task_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..domain.models import Task
+from ..domain.models import OUTCOME_BLOCKED, OUTCOME_COMPLETED, Task
 from ..domain.statuses import DIRECT_TARGETS, Status
 from ..errors import InvalidTransition, NotFound, UnknownCards, ValidationError
 from ..store import Tx
@@ -12,7 +12,7 @@ from ..store import events as store_events
 from ..store import runs as store_runs
 from ..store import subs as store_subs
 from ..store import tasks as store_tasks
-from . import moves
+from . import moves, replay
 from .base import Actor, Ctx
 from .common import (
     check_worker,
@@ -114,6 +114,8 @@ def complete(ctx: Ctx, board: str, task_id: str, *, actor: Actor, result: str | 
     with ctx.store.write() as tx:
         store_tasks.lock_statuses(tx.conn, board)
         task = load(tx.conn, board, task_id)
+        if replay.already_ended(tx.conn, task, actor, OUTCOME_COMPLETED, Status.DONE):
+            return task  # the same attempt completing again (a retry): nothing more to do
         check_worker(tx.conn, task, actor, "complete")
         if created_cards:
             h = h.with_cards(cards_in(tx, board, created_cards))
@@ -139,6 +141,8 @@ def block(ctx: Ctx, board: str, task_id: str, *, actor: Actor, reason: str | Non
     with ctx.store.write() as tx:
         store_tasks.lock_statuses(tx.conn, board)
         task = load(tx.conn, board, task_id)
+        if replay.already_ended(tx.conn, task, actor, OUTCOME_BLOCKED, Status.BLOCKED):
+            return task
         check_worker(tx.conn, task, actor, "block")
         apply(tx, board, task, moves.block(task, actor, reason), now)
         return load(tx.conn, board, task.id)

@@ -93,6 +93,7 @@ def board_view(ctx: Ctx, board: str, *, tenant: str | None = None,
             d["comment_count"] = comments.get(tid, 0)
             d["progress"] = {"done": done.get(tid, 0), "total": n_children} if n_children else None
             columns.get(d["status"], columns["todo"]).append(d)
+    _mark_retries(ctx, columns.get("ready", []))
     from .insights import annotate
 
     annotate(ctx, board, [d for col in columns.values() for d in col], now)
@@ -103,6 +104,20 @@ def board_view(ctx: Ctx, board: str, *, tenant: str | None = None,
         "latest_event_id": latest,
         "now": int(now),
     }
+
+
+def _mark_retries(ctx: Ctx, ready: list[dict[str, Any]]) -> None:
+    """``next_attempt_at`` on the ready cards that wait out a retry backoff (few: only those
+    whose last attempt failed are looked at)."""
+    failed = [d for d in ready if d.get("last_failure_error")]
+    if not failed:
+        return
+    from .backoff import waiting
+
+    retries = waiting(ctx, [d["id"] for d in failed])
+    for d in failed:
+        if d["id"] in retries:
+            d["next_attempt_at"] = retries[d["id"]].at
 
 
 def stats(ctx: Ctx, board: str) -> dict[str, Any]:

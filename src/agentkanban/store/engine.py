@@ -20,7 +20,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, exc
 
 from ..domain.models import Event
 from ..errors import Conflict, StorageError, ValidationError
-from . import schema
+from . import schema, textguard, transient
 
 Listener = Callable[[list[Event]], None]
 
@@ -113,7 +113,7 @@ class Store:
     @contextmanager
     def write(self) -> Iterator[Tx]:
         try:
-            with self.engine.begin() as conn:
+            with transient.connect(self.engine) as conn, conn.begin():
                 tx = Tx(conn)
                 yield tx
                 for hook in tx.before_commit:
@@ -132,9 +132,11 @@ class Store:
                 fn(tx.events)
 
     @contextmanager
-    def read(self) -> Iterator[Connection]:
+    def read(self, *, wait: bool = True) -> Iterator[Connection]:
+        """A read-only transaction. ``wait=False``: fail at once when the database is unreachable
+        (health checks), instead of waiting for it to come back."""
         try:
-            with self.engine.connect() as conn:
+            with transient.connect(self.engine, deadline_seconds=10.0 if wait else 0.0) as conn:
                 conn = conn.execution_options(kanban_readonly=True)
                 with conn.begin():
                     yield conn
@@ -159,6 +161,16 @@ def _describe(err: exc.OperationalError) -> str:
     return f"database error: {text} (nothing was changed)"
 
 
+def _create_private(path: Path) -> None:
+    """Create the database file (and its folder) readable by its owner only. SQLite gives the
+    -wal and -shm files the database file's permissions, so they are private too."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+
+
 _STORES: dict[str, Store] = {}
 _STORES_LOCK = threading.Lock()
 
@@ -174,11 +186,12 @@ def open_store(url: str, *, synchronous: str = "NORMAL") -> Store:
         if url.startswith("sqlite"):
             path = url.split("///", 1)[-1]
             if path and path != ":memory:":
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
+                _create_private(Path(path))
             engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
             _configure_sqlite(engine, synchronous)
         else:
             engine = create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+        textguard.install(engine)
         schema.use_dialect(engine.dialect.name)
         store = Store(url, engine)
         _STORES[url] = store

@@ -10,14 +10,22 @@ from sqlalchemy import Row
 
 from ..domain.models import TASK_FIELDS, Board, Comment, Delivery, Event, Run, Subscription, Task
 from ..domain.statuses import Status
+from ..domain.text import first_invalid
+from ..errors import InvalidText
 
 
 def loads(value: str | None) -> Any:
     return json.loads(value) if value else None
 
 
-def dumps(value: Any) -> str | None:
-    return None if value is None else json.dumps(value, separators=(",", ":"), sort_keys=True)
+def dumps(value: Any, what: str = "value") -> str | None:
+    """JSON for a column; invalid text is refused here, as its escapes pass the driver's check."""
+    if value is None:
+        return None
+    why = first_invalid(value, what)
+    if why:
+        raise InvalidText(f"invalid text: {why}")
+    return json.dumps(value, separators=(",", ":"), sort_keys=True)
 
 
 _STATUS = TASK_FIELDS.index("status")

@@ -27,6 +27,7 @@ from ..config import Settings
 from ..errors import (
     Conflict,
     Forbidden,
+    InvalidText,
     KanbanError,
     NotFound,
     StorageError,
@@ -39,8 +40,10 @@ from . import schemas as s
 from .auth import COOKIE_NAME, HostGuard, TokenSource, load_token, token_matches
 from .deps import JSON
 from .guard import Guard
+from .limits import HeavyReads, LoginLimiter
 from .routers import attachments, boards, meta, orchestration, tasks, usage
 from .routers import ops as ops_routes
+from .shield import Shield
 from .ws import EventHub, parse_ws_board, serve_connection
 
 log = logging.getLogger(__name__)
@@ -52,6 +55,7 @@ COOKIE_MAX_AGE = 30 * 24 * 3600
 
 # The one mapping from the product's errors to HTTP status codes.
 ERROR_STATUS: tuple[tuple[type[KanbanError], int], ...] = (
+    (InvalidText, 422),  # a ValidationError, answered as the schema's own text errors are
     (ValidationError, 400),
     (NotFound, 404),
     (Forbidden, 403),
@@ -64,7 +68,14 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"model": s.ErrorOut, "description": "Missing or wrong token"},
     404: {"model": s.ErrorOut, "description": "No such task or board"},
     409: {"model": s.ErrorOut, "description": "The current state refuses the change"},
-    422: {"model": s.ErrorOut, "description": "The request does not match the schema"},
+    403: {"model": s.ErrorOut, "description": "A cross-origin request, or a worker acting "
+                                               "outside its own attempt"},
+    413: {"model": s.ErrorOut, "description": "The body is larger than serve.max_body_bytes"},
+    422: {"model": s.ErrorOut, "description": "The request does not match the schema, or holds "
+                                              "invalid text"},
+    429: {"model": s.ErrorOut, "description": "Too many refused tokens from this address"},
+    503: {"model": s.ErrorOut, "description": "The database failed, or the server is busy with "
+                                              "other reads (see Retry-After)"},
 }
 
 
@@ -103,7 +114,9 @@ def create_app(settings: Settings, *, ctx: Ctx | None = None, token: TokenSource
         title="agentkanban", version=__version__, lifespan=lifespan,
         description="The board's REST API and live event stream. Every `/api` route needs the "
                     "token (`Authorization: Bearer <token>` or the `kanban_token` cookie).",
-        openapi_url="/api/openapi.json", docs_url="/api/docs", redoc_url=None,
+        openapi_url="/api/openapi.json", # No Swagger UI page: it would load scripts from a CDN or need inline script
+        # (refused by our Content-Security-Policy); /api/openapi.json feeds any OpenAPI viewer.
+        docs_url=None, redoc_url=None,
     )
     app.state.ctx = ctx
     app.state.settings = settings
@@ -126,6 +139,11 @@ def create_app(settings: Settings, *, ctx: Ctx | None = None, token: TokenSource
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     hosts = HostGuard(host, settings.serve.allowed_hosts)
     app.add_middleware(Guard, token=source.token, hosts=hosts)
+    serve = settings.serve
+    app.state.logins = LoginLimiter(limit=serve.failed_logins_per_minute)
+    app.add_middleware(Shield, allowed_origins=serve.allowed_origins,
+                       max_body_bytes=serve.max_body_bytes,
+                       heavy_reads=HeavyReads(serve.max_heavy_reads), logins=app.state.logins)
     return app
 
 
@@ -177,9 +195,11 @@ def _add_auth_routes(app: FastAPI, token: str) -> None:
 
 def _add_pages(app: FastAPI) -> None:
     @app.get("/healthz", response_model=s.HealthOut, tags=["health"],
-             responses={503: {"model": s.HealthOut, "description": "The database does not answer, or a "
-                                                                   "loop this server runs is down"}},
-             summary="Do the database, the dispatcher and the notifier answer (no token)")
+             responses={503: {"model": s.HealthOut, "description": "The database does not answer, "
+                                                                   "a loop this server runs is down, "
+                                                                   "or the disk is full"}},
+             summary="Do the database, the dispatcher and the notifier answer; is there disk room "
+                     "(no token)")
     def healthz(request: Request) -> Any:
         ctx: Ctx = request.app.state.ctx
         report = health.report(ctx, getattr(request.app.state, "loops", None))
@@ -206,20 +226,45 @@ def _add_pages(app: FastAPI) -> None:
 def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(KanbanError)
     async def kanban_error(_request: Request, err: KanbanError) -> Any:
-        return JSON({"detail": err.message}, status_code=status_for(err))
+        # A database outage is usually a restart: tell clients when to try again.
+        headers = {"retry-after": "1"} if isinstance(err, StorageError) else None
+        return JSON({"detail": err.message}, status_code=status_for(err), headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_request: Request, err: RequestValidationError) -> Any:
         return JSON({"detail": _describe_validation(err)}, status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_request: Request, err: StarletteHTTPException) -> Any:
-        return JSON({"detail": str(err.detail)}, status_code=err.status_code, headers=err.headers)
+    async def http_error(request: Request, err: StarletteHTTPException) -> Any:
+        headers = {k: v for k, v in (err.headers or {}).items()
+                   if err.status_code != 405 or k.lower() != "allow"}
+        if err.status_code == 405:  # every method of the path, not only the first route's
+            headers["allow"] = allowed_methods(request)
+        return JSON({"detail": str(err.detail)}, status_code=err.status_code, headers=headers)
 
     @app.exception_handler(Exception)
     async def unexpected(_request: Request, err: Exception) -> Any:
         log.error("unhandled error", exc_info=err)
         return JSON({"detail": "internal server error"}, status_code=500)
+
+
+def allowed_methods(request: Request) -> str:
+    """The ``Allow`` header of a 405: the documented methods of the path (Starlette names only
+    those of the first route whose path matched)."""
+    import re
+
+    path = request.url.path
+    if path.startswith(API_PREFIXES[1] + "/"):
+        path = API_PREFIXES[0] + path.removeprefix(API_PREFIXES[1])
+    paths = request.app.openapi().get("paths", {})
+    if path in paths:  # a literal route wins over a template (/tasks/bulk, not /tasks/{task_id})
+        return ", ".join(sorted(m.upper() for m in paths[path]))
+    methods: set[str] = set()
+    for template, ops in paths.items():
+        pattern = "^" + re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template)) + "$"
+        if re.match(pattern, path):
+            methods |= {m.upper() for m in ops}
+    return ", ".join(sorted(methods))
 
 
 def _describe_validation(err: RequestValidationError) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import os
+import re
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -52,7 +53,7 @@ def load_token(settings: Settings) -> TokenSource:
 
 
 def _write_private(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as fh:
@@ -61,10 +62,24 @@ def _write_private(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+# Off loopback the token is all that stands between the network and running commands here.
+MIN_REMOTE_TOKEN_CHARS = 24
+
+
+def weak_token(token: str) -> str | None:
+    """Why ``token`` is too weak to guard a server reachable from other machines, or None."""
+    if len(token) < MIN_REMOTE_TOKEN_CHARS:
+        return f"it has {len(token)} characters; use at least {MIN_REMOTE_TOKEN_CHARS}"
+    if len(set(token)) < 8:
+        return "it repeats a few characters; use a random one"
+    return None
+
+
 def token_matches(expected: str, given: str | None) -> bool:
     if not given:
         return False
-    return hmac.compare_digest(expected.encode(), given.encode())
+    # surrogatepass: a token holding invalid text is simply wrong, never an encoding error.
+    return hmac.compare_digest(expected.encode(), given.encode("utf-8", "surrogatepass"))
 
 
 def bearer(header: str | None) -> str | None:
@@ -84,13 +99,16 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def host_name(header: str) -> str:
-    """``example.org:8765`` -> ``example.org``; ``[::1]:8765`` -> ``[::1]``."""
-    header = header.strip().lower()
-    if header.startswith("["):
-        end = header.find("]")
-        return header[: end + 1] if end != -1 else header
-    return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
+_HOST_RE = re.compile(r"^(\[[0-9a-f:.]+\]|[a-z0-9.\-_]+)(?::(\d{1,5}))?$")
+
+
+def host_name(header: str) -> str | None:
+    """``example.org:8765`` -> ``example.org``; ``[::1]:8765`` -> ``[::1]``; None for any form a
+    browser never sends (``localhost:evil.example``, a bare IPv6 address, a userinfo part)."""
+    m = _HOST_RE.match(header.strip().lower())
+    if m is None or (m.group(2) is not None and int(m.group(2)) > 65535):
+        return None
+    return m.group(1)
 
 
 class HostGuard:
@@ -116,4 +134,5 @@ class HostGuard:
             return True
         if not header:
             return False
-        return host_name(header) in self.names
+        name = host_name(header)
+        return name is not None and name in self.names

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import Query, Request, Response
 
+from ..domain.text import scrub
 from ..services import Actor, Ctx
 from ..services import boards as board_svc
 
@@ -34,12 +35,17 @@ try:  # orjson encodes a 10,000-task board about ten times faster than the stand
     import orjson
 
     def dumps(data: Any) -> bytes:
-        return orjson.dumps(data)
+        try:
+            return orjson.dumps(data)
+        except orjson.JSONEncodeError:
+            # Text stored before invalid text was refused (an unpaired surrogate): answer with
+            # U+FFFD in its place rather than fail the whole page or WebSocket batch.
+            return orjson.dumps(scrub(data))
 
 except ImportError:  # pragma: no cover - orjson is a dependency; this keeps odd platforms working
 
     def dumps(data: Any) -> bytes:
-        return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
+        return json.dumps(scrub(data), separators=(",", ":"), ensure_ascii=False).encode()
 
 
 class JSON(Response):

@@ -10,6 +10,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..services import limits
+
 
 class _Body(BaseModel):
     # A field we do not support is refused (422) rather than silently dropped.
@@ -17,8 +19,9 @@ class _Body(BaseModel):
 
 
 # Integers the databases can hold (PostgreSQL INTEGER is 32-bit): larger ones are 422, not 500.
-Priority = Annotated[int, Field(ge=-1_000_000_000, le=1_000_000_000)]
-Seconds = Annotated[int, Field(ge=1, le=1_000_000_000)]
+# strict: true and false are not numbers (lax mode would store them as 1 and 0)
+Priority = Annotated[int, Field(strict=True, ge=limits.PRIORITY_MIN, le=limits.PRIORITY_MAX)]
+Seconds = Annotated[int, Field(strict=True, ge=1, le=limits.SECONDS_MAX)]
 
 
 # Timestamps are whole epoch seconds, as in the seed (stored with sub-second precision).
@@ -113,6 +116,16 @@ class BoardTaskOut(TaskOut):
     latest_summary: str | None = Field(None, description="The summary of the latest completed run.")
     warnings: Warnings | None = Field(None, description="Null when nothing needs attention.")
     diagnostics: list[Diagnostic] = Field(default_factory=list)
+    next_attempt_at: float | None = Field(
+        default=None, description="Ready cards waiting out a retry backoff: when the dispatcher "
+                                  "may start the next attempt (absent otherwise).")
+
+
+class RetryOut(BaseModel):
+    next_attempt_at: float = Field(description="The dispatcher starts no attempt before this.")
+    failure_class: str = Field(description="spawn_failed, crashed, timed_out, lost_runner, "
+                                           "infrastructure or rate_limited")
+    failures: int = Field(description="Consecutive failures counted against the task.")
 
 
 class ColumnOut(BaseModel):
@@ -201,6 +214,8 @@ class TaskDetailOut(BaseModel):
     events: list[EventOut] = Field(description="The most recent events, oldest first.")
     links: LinksOut
     runs: list[RunOut]
+    retry: RetryOut | None = Field(default=None, description="Set while the task waits out a "
+                                                             "retry backoff.")
 
 
 class TaskListOut(BaseModel):
@@ -462,14 +477,22 @@ class LoginIn(_Body):
     token: str
 
 
+class DiskOut(BaseModel):
+    ok: bool = Field(description="False below serve.min_free_disk_bytes free: writes will fail.")
+    free_bytes: int | None
+
+
 class HealthOut(BaseModel):
-    ok: bool = Field(description="True when the database answers.")
+    ok: bool = Field(description="True when the database answers, every loop this server runs is "
+                                 "alive and the disk has room.")
+    status: str = Field(description='"ok"; "failing" when the database or a loop is down; '
+                                    '"degraded" when only the disk is short of room')
     database: bool
+    disk: DiskOut
     dispatcher: dict[str, Any] | None = Field(
         description="Last dispatcher tick: last_tick, age_seconds, alive; null if it never ticked.")
     notifier: dict[str, Any] | None = Field(
         default=None, description="The notifier's last pass, as for the dispatcher.")
-    status: str = Field(default="ok", description="ok, or failing when ok is false.")
 
 
 # -- attachments and by-id task verbs -------------------------------------------------------------

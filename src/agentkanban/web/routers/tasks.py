@@ -93,7 +93,15 @@ def _detail(ctx: Ctx, d: TaskDetail) -> dict[str, Any]:
         "events": [e.to_dict() for e in d.events],
         "links": {"parents": d.parents, "children": d.children},
         "runs": [r.to_dict() for r in d.runs],
+        "retry": _retry(ctx, d.task.id),
     }
+
+
+def _retry(ctx: Ctx, task_id: str) -> dict[str, Any] | None:
+    from ...services import backoff
+
+    retry = backoff.waiting(ctx, [task_id]).get(task_id)
+    return retry.to_dict() if retry else None
 
 
 @router.post("/tasks", response_model=s.CreateTaskOut, summary="Create a task")

@@ -29,6 +29,7 @@ function signature(task, column, now) {
     task.title, task.assignee, task.priority, task.tenant, task.status, column,
     p ? `${p.done}/${p.total}` : "", task.comment_count, lc.parents, lc.children,
     relAge(now - task.created_at), staleLevel(task, column, now), task.updated_at, holdReason(task),
+    task.next_attempt_at ? relAge(Math.max(0, task.next_attempt_at - now)) : "",
   ].join("\u0001");
 }
 
@@ -70,6 +71,11 @@ function build(task, column, now) {
   }
   const held = holdReason(task);
   if (held) badges.append(badge("badge warn held", /budget/.test(held) ? "budget reached" : "provider busy", held));
+  if (task.next_attempt_at && task.next_attempt_at > now) {
+    const at = new Date(task.next_attempt_at * 1000);
+    badges.append(badge("badge warn retry", `retry in ${relAge(task.next_attempt_at - now)}`,
+      `The last attempt failed; the next one starts at ${at.toLocaleTimeString()}`));
+  }
   if (column === "ready" && !task.assignee) badges.append(badge("badge warn", "needs assignee", "Ready, but no worker profile is assigned"));
   node.querySelector(".card-title").textContent = task.title;
   const who = node.querySelector(".card-assignee");
