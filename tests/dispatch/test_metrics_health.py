@@ -3,7 +3,9 @@ dispatcher thread dies."""
 
 from __future__ import annotations
 
+import sys
 import threading
+from pathlib import Path
 
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
@@ -122,3 +124,36 @@ def test_extra_metric_sources_are_scraped(khome) -> None:
     with TestClient(app, base_url="http://127.0.0.1") as client:
         client.headers["authorization"] = f"Bearer {app.state.token}"
         assert value(scrape(client), "kanban_usage_tokens_total", profile="coder") == 42
+
+
+USAGE_WORKER = str(Path(__file__).parent / "workers" / "usage_worker.sh")
+
+
+def test_usage_and_cost_counters_move_as_workers_report(khome, user) -> None:
+    settings = khome.configure({"spender": {"command": [USAGE_WORKER],
+                                            "env": {"KANBAN_PY": sys.executable}}})
+    ctx = khome.ctx
+    app = create_app(settings, ctx=ctx)
+    with TestClient(app, base_url="http://127.0.0.1") as client:
+        client.headers["authorization"] = f"Bearer {app.state.token}"
+        before = scrape(client)
+        assert value(before, "kanban_usage_tokens_total", board=BOARD, profile="spender",
+                     kind="input") == 0
+        tid = tasks.create(ctx, BOARD, title="spend", actor=user, assignee="spender").task.id
+        dispatcher = Dispatcher(ctx)
+
+        def finished() -> bool:
+            dispatcher.tick()
+            return tasks.get(ctx, BOARD, tid).status.value == "done"
+
+        wait_for(finished, what="the worker to report its usage and finish")
+        after = scrape(client)
+    # The worker reported 1,000 + 2,000,000 input and 200 + 1,000,000 output tokens, 50 cache
+    # reads and $0.25 (the second report names a model with no price: nothing added).
+    assert value(after, "kanban_usage_tokens_total", board=BOARD, profile="spender",
+                 kind="input") == 2_001_000
+    assert value(after, "kanban_usage_tokens_total", board=BOARD, profile="spender",
+                 kind="output") == 1_000_200
+    assert value(after, "kanban_usage_tokens_total", board=BOARD, profile="spender",
+                 kind="cache_read") == 50
+    assert value(after, "kanban_usage_cost_usd_total", board=BOARD, profile="spender") == 0.25

@@ -15,9 +15,11 @@ Everything comes from the database (or from what the loops record there), so one
 - ``kanban_notifier_backlog{platform}``, ``kanban_notifier_failures{platform}``: deliveries
   owed, and failed for good or failing now
 - ``kanban_loop_up{loop}``, ``kanban_loop_last_pass_age_seconds{loop}``: liveness
+- ``kanban_usage_tokens_total{board,profile,kind}``, ``kanban_usage_cost_usd_total{board,profile}``:
+  what agents reported using (counters)
 
-Cost and usage families are added through ``extra`` sources (see :func:`render`); the server
-passes ``app.state.metric_sources``, a list any module may append a source to.
+More families can be added through ``extra`` sources (see :func:`render`); the server passes
+``app.state.metric_sources``, a list any module may append a source to.
 """
 
 from __future__ import annotations
@@ -101,6 +103,8 @@ def families(ctx: Ctx, latency: LatencyTracker) -> list[Any]:
         owed = store.deliveries_by(conn)
         over = store.over_runtime(conn, now)
         scheduled = store.schedule_counts(conn)
+        spent = store.usage_totals(conn)
+    out += _usage_families(spent)
     g = GaugeMetricFamily("kanban_tasks", "Tasks by board and status", labels=["board", "status"])
     for board, counts in sorted(by_status.items()):
         for status, n in sorted(counts.items()):
@@ -187,6 +191,21 @@ def _loop_families(ctx: Ctx) -> list[Any]:
                          status["pass_sum"])
             out += [c, h]
     return out
+
+
+def _usage_families(spent: list[tuple[Any, ...]]) -> list[Any]:
+    """What the agents reported using (``kanban usage`` or a profile's ``usage_from``)."""
+    from prometheus_client.core import CounterMetricFamily
+
+    tokens = CounterMetricFamily("kanban_usage_tokens", "Tokens reported, by board, profile and kind",
+                                 labels=["board", "profile", "kind"])
+    cost = CounterMetricFamily("kanban_usage_cost_usd", "Dollars reported or priced, by board and "
+                               "profile", labels=["board", "profile"])
+    for board, profile, *sums in spent:
+        for kind, n in zip(("input", "output", "cache_read", "cache_write"), sums[:4], strict=True):
+            tokens.add_metric([board, profile or "", kind], float(n or 0))
+        cost.add_metric([board, profile or ""], float(sums[4] or 0))
+    return [tokens, cost]
 
 
 def render(ctx: Ctx, latency: LatencyTracker, extra: Iterable[Source] = ()) -> tuple[bytes, str]:

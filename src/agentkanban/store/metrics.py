@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, case, func, select
 
-from .schema import deliveries, events, runs, schedules, tasks
+from .schema import deliveries, events, runs, schedules, tasks, usage_daily
 
 
 def runs_ended(conn: Connection) -> list[tuple[str | None, str | None, int]]:
@@ -70,3 +70,13 @@ def schedule_counts(conn: Connection) -> list[tuple[str, int, int, int]]:
     q = (select(schedules.c.board, schedules.c.paused, func.count(), func.sum(schedules.c.skipped))
          .group_by(schedules.c.board, schedules.c.paused))
     return [(b, int(p), n, int(s or 0)) for b, p, n, s in conn.execute(q)]
+
+
+def usage_totals(conn: Connection) -> list[tuple[Any, ...]]:
+    """``(board, profile, input, output, cache_read, cache_write, cost_usd)`` summed over every
+    day, from the per-day rollup kept with each usage report (a few rows a day, whatever the ledger)."""
+    u = usage_daily.c
+    q = (select(u.board, u.profile, func.sum(u.input_tokens), func.sum(u.output_tokens),
+                func.sum(u.cache_read_tokens), func.sum(u.cache_write_tokens), func.sum(u.cost_usd))
+         .group_by(u.board, u.profile).order_by(u.board, u.profile))
+    return [tuple(r) for r in conn.execute(q)]
