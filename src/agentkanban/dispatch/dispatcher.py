@@ -271,7 +271,8 @@ class Dispatcher:
                 claim = dispatching.claim_capped(
                     self.ctx, board, tid, profile=assignee, lock=self.lock,
                     ttl=settings.dispatch.claim_ttl_seconds, max_runtime=profile.max_runtime,
-                    profile_cap=profile.max_concurrency, board_cap=board_cap)
+                    profile_cap=profile.max_concurrency, board_cap=board_cap,
+                    provider=budgets.provider_cap(self.ctx, assignee))
                 if claim is None:
                     continue
                 self._start(board, claim, assignee, profile, result)

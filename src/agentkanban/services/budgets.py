@@ -121,6 +121,16 @@ def _providers(ctx: Ctx) -> dict[str, tuple[str, list[str], int | None]]:
     return out
 
 
+def provider_cap(ctx: Ctx, profile: str) -> tuple[str, list[str], int] | None:
+    """``(provider, its profiles, its max_concurrency)`` when the profile's provider has a cap:
+    counted again inside the claim (``dispatching.claim_capped``), so dispatchers running side by
+    side never exceed it together."""
+    found = _providers(ctx).get(profile.strip().lower())
+    if found is None or found[2] is None:
+        return None
+    return found[0], found[1], found[2]
+
+
 def gate(ctx: Ctx, board: str, open_by_profile: dict[str, int]) -> Gate:
     now = ctx.now()
     today = day_of(now)

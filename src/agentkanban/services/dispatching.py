@@ -80,18 +80,23 @@ def workspace_owners(ctx: Ctx, task_ids: list[str]) -> tuple[dict[str, tuple[str
 
 def claim_capped(ctx: Ctx, board: str, task_id: str, *, profile: str, lock: str, ttl: float,
                  max_runtime: int | None = None, profile_cap: int | None = None,
-                 board_cap: int | None = None) -> Claim | None:
-    """:func:`runs.claim`, refused when the profile or the board is already at its cap.
+                 board_cap: int | None = None,
+                 provider: tuple[str, list[str], int] | None = None) -> Claim | None:
+    """:func:`runs.claim`, refused when the board, the profile's provider (``(name, its profiles,
+    its max_concurrency)``) or the profile is already at its cap.
 
     The caps are counted inside the claiming transaction while it holds the cap's lock (SQLite:
-    the write lock; PostgreSQL: a lock per board and per profile), so two dispatchers can never
-    together exceed a cap. A task another dispatcher is claiming right now is skipped, not waited on.
+    the write lock; PostgreSQL: a lock per board, provider and profile, taken in that order), so
+    several dispatchers can never together exceed a cap. A task another dispatcher is claiming
+    right now is skipped, not waited on.
     """
     with ctx.store.write() as tx:
         if not store_tasks.lock_unless_taken(tx.conn, task_id):
             return None
         if board_cap is not None:
             dialect.lock_key(tx.conn, "cap", "board", board)
+        if provider is not None:
+            dialect.lock_key(tx.conn, "cap", "provider", provider[0])
         if profile_cap is not None:
             dialect.lock_key(tx.conn, "cap", "profile", profile)
         # Read the clock once the locks are held: an attempt that ended just before must
@@ -100,6 +105,8 @@ def claim_capped(ctx: Ctx, board: str, task_id: str, *, profile: str, lock: str,
         if profile_cap is not None and store_runs.running_count(tx.conn, profile=profile) >= profile_cap:
             return None
         if board_cap is not None and store_runs.running_count(tx.conn, board=board) >= board_cap:
+            return None
+        if provider is not None and store_runs.running_count(tx.conn, profiles=provider[1]) >= provider[2]:
             return None
         return claim_in_tx(tx, board, task_id, profile=profile, lock=lock, ttl=ttl,
                            max_runtime=max_runtime, now=now)

@@ -81,7 +81,8 @@ def latest_completed(conn: Connection, task_ids: list[str]) -> dict[str, Run]:
     return {r._mapping["task_id"]: to_run(r) for r in conn.execute(q)}
 
 
-def running_count(conn: Connection, board: str | None = None, profile: str | None = None) -> int:
+def running_count(conn: Connection, board: str | None = None, profile: str | None = None,
+                  profiles: list[str] | None = None) -> int:
     from sqlalchemy import func
 
     q = select(func.count()).select_from(runs).where(runs.c.ended_at.is_(None))
@@ -89,6 +90,8 @@ def running_count(conn: Connection, board: str | None = None, profile: str | Non
         q = q.where(runs.c.board == board)
     if profile is not None:
         q = q.where(runs.c.profile == profile)
+    if profiles is not None:
+        q = q.where(runs.c.profile.in_(profiles))
     return int(conn.execute(q).scalar_one())
 
 
