@@ -24,7 +24,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..domain.statuses import Status
-from ..errors import KanbanError, ValidationError
+from ..errors import Conflict, KanbanError, ValidationError
 from ..store import runs as store_runs
 from . import links, orchestration, tasks, transitions
 from .base import Actor, Ctx
@@ -140,7 +140,11 @@ def specify(ctx: Ctx, board: str, task_id: str, *, wait: float = DEFAULT_WAIT) -
             return _outcome(False, "the orchestrator answered without a title or body",
                             task_id=task.id, new_title=None)
         new_title = _rewrite(ctx, board, task.id, meta)
-        transitions.set_status(ctx, board, task.id, Status.TODO, actor=ORCHESTRATOR)
+        # Out of triage: ready when nothing holds it back, else it waits in todo for its parents.
+        try:
+            transitions.set_status(ctx, board, task.id, Status.READY, actor=ORCHESTRATOR)
+        except Conflict:
+            transitions.set_status(ctx, board, task.id, Status.TODO, actor=ORCHESTRATOR)
         return _outcome(True, "specified", task_id=task.id, new_title=new_title)
 
     return {"task_id": task.id, "new_title": None, **_run(
