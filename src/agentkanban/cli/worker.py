@@ -119,15 +119,10 @@ def _clock(ts: float | None) -> str:
 
 
 def _stop_worker(app: App, pid: int | None, run: Any) -> str:
-    if not pid or run is None:
-        return ""
-    from ..dispatch import procs
+    from ..dispatch.stopping import stop_worker
 
-    host, _owner = procs.parse_lock(run.claim_lock)
-    if host != procs.HOST:  # a pid means nothing on another machine; its dispatcher stops it
-        return f"; worker pid {pid} runs on {host or 'another host'}: its dispatcher will stop it"
-    gone = procs.terminate(pid, run.id, app.settings.dispatch.kill_grace_seconds)
-    return f"; worker pid {pid} {'stopped' if gone else 'did not stop (the dispatcher will retry)'}"
+    said = stop_worker(app.settings.dispatch.kill_grace_seconds, pid, run)
+    return f"; {said}" if said else ""
 
 
 @click.command("reclaim")
