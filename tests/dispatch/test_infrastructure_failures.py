@@ -32,9 +32,10 @@ def test_running_out_of_file_descriptors_is_an_infrastructure_spawn_failure(tmp_
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     in_use = len(os.listdir("/proc/self/fd"))
     resource.setrlimit(resource.RLIMIT_NOFILE, (in_use, hard))  # nothing more can be opened
+    children = spawner.Spawner()
     try:
         with pytest.raises(SpawnError) as failed:
-            spawner.spawn([sys.executable, "-c", "pass"], env={}, cwd=tmp_path,
+            children.spawn([sys.executable, "-c", "pass"], env={}, cwd=tmp_path,
                           log_path=tmp_path / "logs" / "t_00000001.log", run_id=1,
                           task_id="t_00000001", board="default")
     finally:
@@ -47,11 +48,12 @@ def test_worker_logs_and_their_folder_are_private(tmp_path):
     import stat
 
     log = tmp_path / "logs" / "t_00000002.log"
-    pid = spawner.spawn([sys.executable, "-c", "print('secret output')"], env=dict(os.environ),
-                        cwd=tmp_path, log_path=log, run_id=2, task_id="t_00000002", board="default")
+    children = spawner.Spawner()
+    pid = children.spawn([sys.executable, "-c", "print('secret output')"], env=dict(os.environ),
+                         cwd=tmp_path, log_path=log, run_id=2, task_id="t_00000002", board="default")
     deadline = time.monotonic() + 60
-    while pid in {c.pid for c in spawner.running_children()} and time.monotonic() < deadline:
-        spawner.collect_exits()
+    while pid in {c.pid for c in children.running_children()} and time.monotonic() < deadline:
+        children.collect_exits()
         time.sleep(0.05)
     assert stat.S_IMODE(log.stat().st_mode) == 0o600
     assert stat.S_IMODE(log.parent.stat().st_mode) == 0o700

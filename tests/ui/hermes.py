@@ -141,7 +141,7 @@ class Proxy:
         base = self._upstream(scope["path"]).replace("http://", "ws://")
         url = base + scope["path"] + (f"?{qs}" if qs else "")
         headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]
-                   if k.decode("latin-1").lower() in {"cookie", "origin", "host", "x-hermes-session-token"}]
+                   if k.decode("latin-1").lower() in {"cookie", "origin", "x-hermes-session-token"}]
         msg = await receive()
         assert msg["type"] == "websocket.connect"
         try:

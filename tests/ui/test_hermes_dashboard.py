@@ -29,11 +29,18 @@ expect = require_playwright()
 
 
 @pytest.fixture(scope="module")
-def kanban(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def proxy_port() -> int:
+    return _free_port()
+
+
+@pytest.fixture(scope="module")
+def kanban(tmp_path_factory: pytest.TempPathFactory, proxy_port: int) -> Iterator[Server]:
     home = tmp_path_factory.mktemp("kanban-home")
-    # Two worker profiles for the orchestration panel (no dispatcher runs them in this test).
+    # Two worker profiles for the orchestration panel (no dispatcher runs them in this test), and
+    # the dashboard's origin allowed, as an operator serving it in front of the board would.
     (home / "config.yaml").write_text(
-        "profiles:\n  coder:\n    command: [aider, '{task_id}']\n  planner:\n    command: [planner]\n")
+        "profiles:\n  coder:\n    command: [aider, '{task_id}']\n  planner:\n    command: [planner]\n"
+        f"serve:\n  allowed_origins: ['http://127.0.0.1:{proxy_port}']\n")
     srv = start_server(home)
     try:
         yield srv
@@ -42,11 +49,12 @@ def kanban(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 
 @pytest.fixture(scope="module")
-def origin(kanban: Server, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProxyProcess]:
+def origin(kanban: Server, tmp_path_factory: pytest.TempPathFactory,
+           proxy_port: int) -> Iterator[ProxyProcess]:
     venv = hermes_venv()
     dash = start_dashboard(venv, tmp_path_factory.mktemp("hermes-home"), _free_port(), TOKEN)
     try:
-        proxy = ProxyProcess(_free_port(), kanban.url, dash.url, kanban.home / "proxy-calls.log")
+        proxy = ProxyProcess(proxy_port, kanban.url, dash.url, kanban.home / "proxy-calls.log")
     except BaseException:
         dash.stop()
         raise

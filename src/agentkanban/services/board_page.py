@@ -17,7 +17,7 @@ from ..errors import ValidationError
 from ..store import board_page as store_page
 from ..store import events as store_events
 from .base import Ctx
-from .views import _link_tallies, add_age
+from .views import _link_tallies, add_age, decorate
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
@@ -53,7 +53,7 @@ def page(ctx: Ctx, board: str, *, limit: int = DEFAULT_LIMIT, column: str | None
         assignees = store_page.distinct(conn, board, "assignee", live_only=True)
         latest = store_events.max_id(conn, board)
     parents, children, done = _link_tallies(links)
-    columns = []
+    columns: list[dict[str, Any]] = []
     for name in names:
         keys, rows = pages[name]
         cards = [_card(dict(zip(keys, row, strict=True)), now, parents, children, done, comments)
@@ -61,6 +61,7 @@ def page(ctx: Ctx, board: str, *, limit: int = DEFAULT_LIMIT, column: str | None
         end = offset + len(cards)
         columns.append({"name": name, "tasks": cards, "count": counts[name],
                         "next_offset": end if end < counts[name] else None})
+    decorate(ctx, board, {c["name"]: c["tasks"] for c in columns}, now)
     return {"columns": columns, "tenants": tenants, "assignees": assignees,
             "latest_event_id": latest, "now": int(now)}
 

@@ -79,7 +79,7 @@ def _profiles(ctx: Ctx) -> frozenset[str]:
 def annotate(ctx: Ctx, board: str, cards: list[dict[str, Any]], now: float) -> None:
     """Add ``latest_summary``, ``diagnostics`` and ``warnings`` to a board's cards (one query)."""
     with ctx.store.read() as conn:
-        summaries = store_insights.latest_summaries(conn, board)
+        summaries = store_insights.latest_summaries(conn, board, [c["id"] for c in cards])
     profiles, limit = _profiles(ctx), ctx.settings.dispatch.failure_limit
     for card in cards:
         card["goal_mode"] = bool(card.get("goal_mode"))

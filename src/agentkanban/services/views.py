@@ -93,10 +93,7 @@ def board_view(ctx: Ctx, board: str, *, tenant: str | None = None,
             d["comment_count"] = comments.get(tid, 0)
             d["progress"] = {"done": done.get(tid, 0), "total": n_children} if n_children else None
             columns.get(d["status"], columns["todo"]).append(d)
-    _mark_retries(ctx, columns.get("ready", []))
-    from .insights import annotate
-
-    annotate(ctx, board, [d for col in columns.values() for d in col], now)
+    decorate(ctx, board, columns, now)
     return {
         "columns": [{"name": n, "tasks": columns[n]} for n in names],
         "tenants": tenants,
@@ -118,6 +115,15 @@ def _mark_retries(ctx: Ctx, ready: list[dict[str, Any]]) -> None:
     for d in failed:
         if d["id"] in retries:
             d["next_attempt_at"] = retries[d["id"]].at
+
+
+def decorate(ctx: Ctx, board: str, columns: dict[str, list[dict[str, Any]]], now: float) -> None:
+    """What every card carries beyond its row, on the seed's board and the dashboard's page alike:
+    when a retry may start (ready cards), its latest summary, diagnostics and warnings."""
+    from .insights import annotate
+
+    _mark_retries(ctx, columns.get("ready", []))
+    annotate(ctx, board, [d for col in columns.values() for d in col], now)
 
 
 def stats(ctx: Ctx, board: str) -> dict[str, Any]:

@@ -9,13 +9,18 @@ from sqlalchemy import Connection, func, select
 from .schema import runs, task_links, tasks
 
 
-def latest_summaries(conn: Connection, board: str) -> dict[str, str]:
-    """``task_id -> summary`` of the latest completed run that left one, for a board's tasks."""
-    last = (select(runs.c.task_id, func.max(runs.c.id).label("rid"))
-            .where(runs.c.board == board, runs.c.outcome == "completed", runs.c.summary.is_not(None))
-            .group_by(runs.c.task_id).subquery())
-    q = select(runs.c.task_id, runs.c.summary).join(last, runs.c.id == last.c.rid)
-    return {tid: summary for tid, summary in conn.execute(q)}
+def latest_summaries(conn: Connection, board: str, task_ids: list[str]) -> dict[str, str]:
+    """``task_id -> summary`` of the latest completed run that left one, for these tasks of a
+    board (a page of cards costs what the page holds, not what the board holds)."""
+    out: dict[str, str] = {}
+    for i in range(0, len(task_ids), 2000):
+        last = (select(runs.c.task_id, func.max(runs.c.id).label("rid"))
+                .where(runs.c.board == board, runs.c.task_id.in_(task_ids[i:i + 2000]),
+                       runs.c.outcome == "completed", runs.c.summary.is_not(None))
+                .group_by(runs.c.task_id).subquery())
+        q = select(runs.c.task_id, runs.c.summary).join(last, runs.c.id == last.c.rid)
+        out.update((tid, summary) for tid, summary in conn.execute(q))
+    return out
 
 
 def latest_summary(conn: Connection, task_id: str) -> str | None:

@@ -22,6 +22,7 @@ class _Body(BaseModel):
 # strict: true and false are not numbers (lax mode would store them as 1 and 0)
 Priority = Annotated[int, Field(strict=True, ge=limits.PRIORITY_MIN, le=limits.PRIORITY_MAX)]
 Seconds = Annotated[int, Field(strict=True, ge=1, le=limits.SECONDS_MAX)]
+Flag = Annotated[bool, Field(strict=True)]  # true or false, not "yes" or 1
 
 
 # Timestamps are whole epoch seconds, as in the seed (stored with sub-second precision).
@@ -109,13 +110,18 @@ class Warnings(BaseModel):
     latest_at: float | None
 
 
-class BoardTaskOut(TaskOut):
-    link_counts: LinkCounts
-    comment_count: int
-    progress: Progress | None = Field(description="Children done / total; null without children.")
+class DetailTaskOut(TaskOut):
+    """A task with what needs attention about it (the task detail's and every card's)."""
+
     latest_summary: str | None = Field(None, description="The summary of the latest completed run.")
     warnings: Warnings | None = Field(None, description="Null when nothing needs attention.")
     diagnostics: list[Diagnostic] = Field(default_factory=list)
+
+
+class BoardTaskOut(DetailTaskOut):
+    link_counts: LinkCounts
+    comment_count: int
+    progress: Progress | None = Field(description="Children done / total; null without children.")
     next_attempt_at: float | None = Field(
         default=None, description="Ready cards waiting out a retry backoff: when the dispatcher "
                                   "may start the next attempt (absent otherwise).")
@@ -207,7 +213,7 @@ class ChildResult(BaseModel):
 
 
 class TaskDetailOut(BaseModel):
-    task: BoardTaskOut
+    task: DetailTaskOut
     attachments: list[AttachmentMeta]
     child_results: list[ChildResult] = Field(description="What each child task produced.")
     comments: list[CommentOut]
@@ -236,10 +242,10 @@ class CreateTaskIn(_Body):
     idempotency_key: str | None = None
     max_runtime_seconds: Seconds | None = None
     skills: list[str] | None = None
-    max_cost_usd: float | None = Field(None, gt=0, le=100_000,
+    max_cost_usd: Annotated[float, Field(strict=True)] | None = Field(None, gt=0, le=100_000,
                                        description="Spending limit over all attempts, in dollars.")
-    goal_mode: bool = Field(False, description="Ask the worker to pursue the goal over several turns.")
-    goal_max_turns: Annotated[int, Field(ge=1, le=1_000_000)] | None = None
+    goal_mode: Flag = Field(False, description="Ask the worker to pursue the goal over several turns.")
+    goal_max_turns: Annotated[int, Field(strict=True, ge=1, le=1_000_000)] | None = None
     scheduled_at: float | None = Field(
         None, description="Unix seconds; in the future, the task waits in 'scheduled' until then.")
 
@@ -268,10 +274,10 @@ class UpdateTaskIn(_Body):
     artifacts: list[str] | None = Field(
         None, description="With status=done: paths or URLs produced; kept in metadata.artifacts. "
                           "Not in the seed.")
-    max_cost_usd: float | None = Field(None, ge=0, le=100_000,
+    max_cost_usd: Annotated[float, Field(strict=True)] | None = Field(None, ge=0, le=100_000,
                                        description="Set the task's spending limit in dollars; 0 clears it.")
-    goal_mode: bool | None = None
-    goal_max_turns: Annotated[int, Field(ge=0, le=1_000_000)] | None = Field(
+    goal_mode: Flag | None = None
+    goal_max_turns: Annotated[int, Field(strict=True, ge=0, le=1_000_000)] | None = Field(
         None, description="0 clears the limit.")
     scheduled_at: float | None = Field(
         None, description="Unix seconds: a future time parks a waiting task in 'scheduled'; null "
@@ -306,7 +312,7 @@ class BulkIn(_Body):
     result: str | None = None
     summary: str | None = None
     metadata: dict[str, Any] | None = None
-    reclaim_first: bool = Field(False, description="With assignee: end running attempts first.")
+    reclaim_first: Flag = Field(False, description="With assignee: end running attempts first.")
 
 
 class BulkResult(BaseModel):
@@ -530,7 +536,7 @@ class ReclaimIn(_Body):
 
 class ReassignIn(_Body):
     profile: str | None = Field(None, description='"" or null unassigns')
-    reclaim_first: bool = False
+    reclaim_first: Flag = False
     reason: str | None = None
 
 
@@ -554,8 +560,8 @@ class OrchestrationOut(BaseModel):
 class OrchestrationIn(_Body):
     orchestrator_profile: str | None = None
     default_assignee: str | None = None
-    auto_decompose: bool | None = None
-    auto_promote_children: bool | None = None
+    auto_decompose: Flag | None = None
+    auto_promote_children: Flag | None = None
 
 
 class ProfileItem(BaseModel):
@@ -583,7 +589,7 @@ class DescribeIn(_Body):
 
 
 class DescribeAutoIn(_Body):
-    overwrite: bool = False
+    overwrite: Flag = False
 
 
 class AuthorIn(_Body):

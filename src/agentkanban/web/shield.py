@@ -133,7 +133,11 @@ class Shield:
     async def _http(self, scope: Scope, receive: Any, send: Any, client: str) -> None:
         async def send_secure(message: Any) -> None:
             if message["type"] == "http.response.start":
-                message = {**message, "headers": [*message.get("headers", []), *SECURITY_HEADERS]}
+                # A route that sets one of these (a stricter policy for a download) keeps its own.
+                own = message.get("headers", [])
+                have = {k.lower() for k, _ in own}
+                message = {**message, "headers": [*own, *((k, v) for k, v in SECURITY_HEADERS
+                                                          if k not in have)]}
             await send(message)
 
         watched = self.logins.watch(scope, client, send_secure)

@@ -4,10 +4,10 @@ delete, reclaim and reassign."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import FileResponse
 from starlette.datastructures import UploadFile
 
@@ -17,6 +17,9 @@ from ...services import deletion, reassigning, runs
 from ...services.common import resolve_id
 from .. import schemas as s
 from ..deps import API_ACTOR, JSON, BoardQ, board_of, ctx_of
+
+# Ids the databases can hold: a larger one is 422, not an overflow.
+AttachmentId = Annotated[int, Path(ge=1, le=2**62)]
 
 router = APIRouter(tags=["attachments"])
 CHUNK = 256 * 1024
@@ -79,7 +82,7 @@ def _chunks(upload: UploadFile) -> Iterator[bytes]:
             response_class=FileResponse,
             description="Always `Content-Disposition: attachment`; HTML, SVG, XML and scripts are "
                         "sent as `application/octet-stream`, never rendered.")
-def download_attachment(request: Request, attachment_id: int, board: BoardQ = None) -> Any:
+def download_attachment(request: Request, attachment_id: AttachmentId, board: BoardQ = None) -> Any:
     ctx = ctx_of(request)
     board_of(ctx, board)  # an unknown ?board= is refused like everywhere else
     att, path = att_svc.get(ctx, attachment_id)
@@ -93,7 +96,7 @@ def download_attachment(request: Request, attachment_id: int, board: BoardQ = No
 
 
 @router.delete("/attachments/{attachment_id}", response_model=s.OkOut, summary="Delete an attachment")
-def delete_attachment(request: Request, attachment_id: int, board: BoardQ = None) -> Any:
+def delete_attachment(request: Request, attachment_id: AttachmentId, board: BoardQ = None) -> Any:
     ctx = ctx_of(request)
     board_of(ctx, board)
     att_svc.remove(ctx, attachment_id, actor=API_ACTOR)

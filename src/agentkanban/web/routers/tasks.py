@@ -37,7 +37,7 @@ def get_board_page(
     request: Request, board: BoardQ = None,
     limit: Annotated[int, Query(ge=1, le=board_page.MAX_LIMIT)] = board_page.DEFAULT_LIMIT,
     column: Annotated[str | None, Query(description="Only this column")] = None,
-    offset: Annotated[int, Query(ge=0, description="With column: skip this many cards")] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000_000, description="With column: skip this many cards")] = 0,
     q: Annotated[str | None, Query(description="Search words")] = None,
     tenant: str | None = None,
     assignee: Annotated[str | None, Query(description='"" for unassigned')] = None,
