@@ -93,7 +93,7 @@ def board_view(ctx: Ctx, board: str, *, tenant: str | None = None,
             d["comment_count"] = comments.get(tid, 0)
             d["progress"] = {"done": done.get(tid, 0), "total": n_children} if n_children else None
             columns.get(d["status"], columns["todo"]).append(d)
-    decorate(ctx, board, columns, now)
+        decorate(ctx, board, columns, now)  # many small dicts too: inside the pause
     return {
         "columns": [{"name": n, "tasks": columns[n]} for n in names],
         "tenants": tenants,

@@ -11,7 +11,10 @@ from .schema import runs, task_links, tasks
 
 def latest_summaries(conn: Connection, board: str, task_ids: list[str]) -> dict[str, str]:
     """``task_id -> summary`` of the latest completed run that left one, for these tasks of a
-    board (a page of cards costs what the page holds, not what the board holds)."""
+    board (a page of cards costs what the page holds, not what the board holds). For many ids
+    (the seed's whole board) one pass over the board's runs is cheaper than lists of ids."""
+    if len(task_ids) > 2000:
+        return _board_summaries(conn, board)
     out: dict[str, str] = {}
     for i in range(0, len(task_ids), 2000):
         last = (select(runs.c.task_id, func.max(runs.c.id).label("rid"))
@@ -21,6 +24,14 @@ def latest_summaries(conn: Connection, board: str, task_ids: list[str]) -> dict[
         q = select(runs.c.task_id, runs.c.summary).join(last, runs.c.id == last.c.rid)
         out.update((tid, summary) for tid, summary in conn.execute(q))
     return out
+
+
+def _board_summaries(conn: Connection, board: str) -> dict[str, str]:
+    last = (select(runs.c.task_id, func.max(runs.c.id).label("rid"))
+            .where(runs.c.board == board, runs.c.outcome == "completed", runs.c.summary.is_not(None))
+            .group_by(runs.c.task_id).subquery())
+    q = select(runs.c.task_id, runs.c.summary).join(last, runs.c.id == last.c.rid)
+    return {tid: summary for tid, summary in conn.execute(q)}
 
 
 def latest_summary(conn: Connection, task_id: str) -> str | None:
