@@ -57,23 +57,24 @@ export async function loadBoard({ waitFor = null } = {}) {
   loading = (async () => {
     let gone = false;
     const slug = getBoard();
+    const asked = JSON.stringify(pageQuery());
     try {
       const data = await api.boardPage(pageQuery({ limit: reloadDepth() }));
       if (waitFor) await waitFor; // first load: the server's dashboard settings shape the render
-      if (slug !== getBoard()) {
-        reloadAgain = true; // the board was switched meanwhile: this answer is for the old one
-        return;
+      if (slug !== getBoard() || asked !== JSON.stringify(pageQuery())) {
+        reloadAgain = true; // the board or the filters changed meanwhile: this answer is for the old ones
+      } else {
+        setData(data);
+        markFullLoad();
+        render();
+        refreshSpend(render);
+        fillFilters(data);
+        if (liveBoard !== getBoard()) {
+          liveBoard = getBoard();
+          live.start(liveBoard, data.latest_event_id || 0);
+        }
+        if ($("banner").dataset.kind === "load") banner(null);
       }
-      setData(data);
-      markFullLoad();
-      render();
-      refreshSpend(render);
-      fillFilters(data);
-      if (liveBoard !== getBoard()) {
-        liveBoard = getBoard();
-        live.start(liveBoard, data.latest_event_id || 0);
-      }
-      if ($("banner").dataset.kind === "load") banner(null);
     } catch (err) {
       if (err.status === 404 && getBoard() !== "default") gone = true;
       else if (err.status !== 401) {
