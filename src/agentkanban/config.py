@@ -19,6 +19,7 @@ from typing import Any
 
 from .costsconfig import Budgets, Price, Provider, check_providers, usage_format
 from .errors import ValidationError
+from .reviewconfig import Review, check_reviews
 from .typedconfig import Secret, checks, validate
 
 __all__ = ["Secret", "Settings", "load_settings", "parse_duration", "validate"]
@@ -78,6 +79,12 @@ class Profile:
     resume_command: list[str] | None = field(default=None, metadata=checks(min_length=1))
     usage_from: str | None = field(default=None, metadata=checks(parse=usage_format))
     model: str | None = None  # priced with ``prices`` when the agent's output names no model
+    # Checks of the work before it counts as done (docs/review.md).
+    review: Review | None = None
+    acceptance: list[str] = field(default_factory=list)  # shell commands run in the workspace
+    acceptance_timeout: int = field(default=600, metadata=checks(parse=parse_duration))
+    require_summary: bool = False
+    requires_approval: bool = False  # a person approves each task before it is started
 
 
 @dataclass(frozen=True, slots=True)
@@ -304,4 +311,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         }
     settings = validate(Settings, raw)
     check_providers(settings.providers)
+    check_reviews(settings.profiles)
     return settings

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..config import Profile
-from ..domain.models import OUTCOME_SPAWN_FAILED, Event
+from ..domain.models import OUTCOME_SPAWN_FAILED, RUN_ACCEPTANCE, RUN_REVIEW, RUN_WORK, Event
 from ..domain.statuses import Status
 from ..errors import KanbanError
 from ..services import (
@@ -37,7 +37,7 @@ from ..services import (
 from ..services import boards as boards_svc
 from ..services import events as events_svc
 from ..services.runs import Claim
-from . import costs, logs, procs, reaper, spawner, workspaces
+from . import costs, logs, procs, reaper, reviewing, spawner, workspaces
 
 log = logging.getLogger("agentkanban.dispatch")
 
@@ -63,6 +63,7 @@ class DispatchResult:
     rate_limited: list[str] = field(default_factory=list)
     spawn_failed: list[str] = field(default_factory=list)
     auto_blocked: list[str] = field(default_factory=list)
+    awaiting_approval: list[str] = field(default_factory=list)  # ready, held for a person's approval
     terminated: list[str] = field(default_factory=list)
     skipped_locked: bool = False
     dry_run: bool = False
@@ -216,8 +217,13 @@ class Dispatcher:
             costs.settle(self.ctx, board, self.reaper.busy_tasks(board))
         if changed:
             snap = dispatching.snapshot(self.ctx, board)
+        if snap.unapproved and not dry_run:
+            reviewing.ask_approval(self, board, snap.unapproved, result)
         if snap.ready:
-            self._spawn_ready(board, snap.ready, result, dry_run, budget)
+            ready = [r for r in snap.ready if r[0] not in snap.unapproved]
+            self._spawn_ready(board, ready, result, dry_run, budget)
+        if snap.checks:
+            reviewing.start_checks(self, board, snap.checks, result, dry_run)
 
     def _spawn_ready(self, board: str, ready: list[tuple[str, str | None, bool]],
                      result: DispatchResult, dry_run: bool, budget: list[int] | None) -> None:
@@ -303,7 +309,7 @@ class Dispatcher:
 
     # -- starting a worker ----------------------------------------------------------------------
     def _start(self, board: str, claim: Claim, name: str, profile: Profile,
-               result: DispatchResult) -> None:
+               result: DispatchResult, kind: str = RUN_WORK) -> None:
         task = claim.task
         settings = self.ctx.settings
         path = logs.log_path(self.ctx, board, task.id)
@@ -314,6 +320,9 @@ class Dispatcher:
                       "run_id": str(claim.run_id), "session_id": launch.session_id or "",
                       **goals.placeholders(task)}
             argv = [substitute(a, values) for a in costs.argv_for(profile, launch)]
+            checks: dict[str, str] = {}
+            if kind == RUN_ACCEPTANCE:
+                argv, checks = reviewing.acceptance_launch(profile)
             sessions.note_launch(self.ctx, board, task.id, claim.run_id, workspace=str(ws),
                                  launch=launch, usage_from=profile.usage_from)
             env = {**spawner.base_env(),
@@ -321,10 +330,14 @@ class Dispatcher:
                    "KANBAN_TASK_ID": task.id, "KANBAN_RUN_ID": str(claim.run_id),
                    "KANBAN_RUN_TOKEN": claim.token, "KANBAN_BOARD": board,
                    "KANBAN_HOME": str(settings.home), "KANBAN_DATABASE_URL": settings.database_url,
-                   "KANBAN_PROFILE": name, "KANBAN_WORKSPACE": str(ws), **goals.worker_env(task)}
+                   "KANBAN_PROFILE": name, "KANBAN_WORKSPACE": str(ws), **goals.worker_env(task),
+                   **checks}
             logs.rotate_before_spawn(path, settings.dispatch.log_rotate_bytes,
                                      settings.dispatch.log_backup_count)
-            self._log_header(path, f"attempt {claim.run_id} by profile {name} in {ws}")
+            self._log_header(path, f"{'attempt' if kind == RUN_WORK else kind + ' attempt'} "
+                                   f"{claim.run_id} by profile {name} in {ws}")
+            if kind == RUN_REVIEW:
+                reviewing.note_diff(self, board, task, claim.run_id, ws)
             if launch.resume or launch.note:
                 self._log_header(path, f"resuming session {launch.session_id}" if launch.resume
                                  else str(launch.note))

@@ -8,6 +8,7 @@ pass instead of building another, so the children are never split between two re
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import threading
 import time
@@ -137,3 +138,18 @@ def run_command(argv: list[str], *, cwd: Path | None = None, timeout: float = 60
     except subprocess.TimeoutExpired:
         return 124, f"{argv[0]} timed out after {timeout:.0f}s"
     return res.returncode, (res.stdout + res.stderr).strip()
+
+
+def run_check(command: str, timeout: float, *, drop_env: tuple[str, ...] = ()) -> tuple[int | None, str]:
+    """Run one shell command (an acceptance check) in the current directory, in its own process
+    group, killed whole at ``timeout``; its exit status (None: timed out) and output."""
+    env = {k: v for k, v in os.environ.items() if k not in drop_env}
+    proc = subprocess.Popen(command, shell=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            stdin=subprocess.DEVNULL, env=env, start_new_session=True)
+    try:
+        out, _ = proc.communicate(timeout=timeout)
+        return proc.returncode, out.decode("utf-8", "replace")
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, _ = proc.communicate()
+        return None, out.decode("utf-8", "replace")

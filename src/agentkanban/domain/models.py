@@ -17,14 +17,30 @@ OUTCOME_TIMED_OUT = "timed_out"
 OUTCOME_SPAWN_FAILED = "spawn_failed"
 OUTCOME_GAVE_UP = "gave_up"
 OUTCOME_RECLAIMED = "reclaimed"
+# How a check's attempt ended (a review, an acceptance run, a person's approval to start).
+OUTCOME_APPROVED = "approved"
+OUTCOME_CHANGES_REQUESTED = "changes_requested"
+OUTCOME_ACCEPTED = "accepted"
+OUTCOME_START_APPROVED = "start_approved"
 
 RUN_OUTCOMES: frozenset[str] = frozenset(
     {
         OUTCOME_COMPLETED, OUTCOME_BLOCKED, OUTCOME_CRASHED, OUTCOME_PROTOCOL_VIOLATION,
         OUTCOME_RATE_LIMITED, OUTCOME_TIMED_OUT, OUTCOME_SPAWN_FAILED, OUTCOME_GAVE_UP,
-        OUTCOME_RECLAIMED,
+        OUTCOME_RECLAIMED, OUTCOME_APPROVED, OUTCOME_CHANGES_REQUESTED, OUTCOME_ACCEPTED,
+        OUTCOME_START_APPROVED,
     }
 )
+
+# What an attempt is: the work itself, or a check of it (runs.kind).
+RUN_WORK = "work"
+RUN_REVIEW = "review"
+RUN_ACCEPTANCE = "acceptance"
+RUN_APPROVAL = "approval"
+# Which check a task in review waits for (tasks.review_stage).
+STAGE_ACCEPTANCE = "acceptance"
+STAGE_AGENT = "agent"
+STAGE_HUMAN = "human"
 
 WORKSPACE_KINDS: frozenset[str] = frozenset({"scratch", "dir", "worktree"})
 
@@ -61,6 +77,12 @@ class Task:
     goal_mode: bool = False
     goal_max_turns: int | None = None
     scheduled_at: float | None = None
+    review_by: str | None = None  # a profile, "human" or "none"; None: the profile's policy
+    review_max_rounds: int | None = None
+    review_rounds: int = 0  # changes requested since the task last left review for good
+    review_stage: str | None = None  # in review: acceptance, agent or human
+    requires_approval: bool = False
+    approval: str | None = None  # None, "requested" or "approved" (to start)
 
     def to_dict(self) -> dict[str, Any]:
         # Not dataclasses.asdict: it deep-copies every field, 20x slower on a 10,000-task board.
@@ -104,6 +126,7 @@ class Run:
     metadata: dict[str, Any] | None
     error: str | None
     step_key: str | None = None
+    kind: str = RUN_WORK
 
     def to_dict(self) -> dict[str, Any]:
         return whole_seconds(asdict(self), ("claim_expires", "last_heartbeat_at", "started_at",

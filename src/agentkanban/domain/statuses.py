@@ -13,6 +13,7 @@ class Status(StrEnum):
     SCHEDULED = "scheduled"
     READY = "ready"
     RUNNING = "running"
+    REVIEW = "review"
     BLOCKED = "blocked"
     DONE = "done"
     ARCHIVED = "archived"
@@ -24,18 +25,23 @@ class Status(StrEnum):
 S = Status
 
 # Columns of the board, left to right; "archived" only when asked for.
-BOARD_COLUMNS: tuple[str, ...] = ("triage", "todo", "scheduled", "ready", "running", "blocked", "done")
+BOARD_COLUMNS: tuple[str, ...] = ("triage", "todo", "scheduled", "ready", "running", "review", "blocked",
+                                   "done")
 
 # Which statuses a task may move to from each status. Guards that need more than the two statuses
 # (parents done, a valid run token, ...) live in the services; this table is the outer bound.
 # ``scheduled`` holds a task until its ``scheduled_at``; it is entered by setting that time (create
 # or edit, see services.scheduling), never by a plain move, and left for ``todo`` when due.
+# ``review`` holds a finished attempt's work until it is checked (services.review): entered only by
+# a worker's complete, left by a verdict (done, or back to ready for changes), by a person's move
+# or block; review -> review is a check's attempt starting or ending.
 TRANSITIONS: dict[Status, frozenset[Status]] = {
     S.TRIAGE: frozenset({S.TODO, S.SCHEDULED, S.READY, S.BLOCKED, S.DONE, S.ARCHIVED}),
     S.TODO: frozenset({S.TRIAGE, S.SCHEDULED, S.READY, S.BLOCKED, S.DONE, S.ARCHIVED}),
     S.SCHEDULED: frozenset({S.TRIAGE, S.TODO, S.READY, S.BLOCKED, S.DONE, S.ARCHIVED}),
     S.READY: frozenset({S.TRIAGE, S.TODO, S.SCHEDULED, S.RUNNING, S.BLOCKED, S.DONE, S.ARCHIVED}),
-    S.RUNNING: frozenset({S.TODO, S.READY, S.BLOCKED, S.DONE, S.ARCHIVED}),
+    S.RUNNING: frozenset({S.TODO, S.READY, S.REVIEW, S.BLOCKED, S.DONE, S.ARCHIVED}),
+    S.REVIEW: frozenset({S.TRIAGE, S.TODO, S.READY, S.REVIEW, S.BLOCKED, S.DONE, S.ARCHIVED}),
     S.BLOCKED: frozenset({S.TRIAGE, S.TODO, S.SCHEDULED, S.READY, S.DONE, S.ARCHIVED}),
     S.DONE: frozenset({S.TODO, S.READY, S.ARCHIVED}),
     S.ARCHIVED: frozenset({S.TRIAGE, S.TODO, S.READY}),

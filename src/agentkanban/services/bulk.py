@@ -207,7 +207,7 @@ class _Plan:
 
     def _move(self, task: Task, move: moves.Move) -> None:
         """What ``transitions.apply`` writes, recorded for the end."""
-        self._set(task.id, {"status": move.to.value, **move.values})
+        self._set(task.id, {"status": move.to.value, **moves.written(task, move)})
         run_id, attempt = task.current_run_id, None
         assert move.outcome is not None and move.open_run is None and not move.then  # no attempt moves
         if run_id is not None:
@@ -248,11 +248,15 @@ class _Plan:
 
     def _assign(self, tid: str, who: str | None) -> None:
         task = self._task(tid)
-        refused = moves.assign_refused(task)
+        refused = moves.assign_refused(task, who)
         if refused:
             raise Conflict(refused)
         if task.assignee != who:
-            self._set(tid, {"assignee": who, "consecutive_failures": 0, "last_failure_error": None})
+            values, withdrawn = moves.withdrawal(task, self.actor.name, "assignee")
+            if withdrawn is not None:
+                self._event(tid, ev.APPROVAL_WITHDRAWN, withdrawn)
+            self._set(tid, {"assignee": who, "consecutive_failures": 0, "last_failure_error": None,
+                            **values})
             self._changed(tid, assignee=who)
             self._event(tid, ev.ASSIGNED, {"assignee": who})
 

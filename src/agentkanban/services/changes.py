@@ -17,7 +17,7 @@ from ..errors import Conflict
 from ..store import Tx
 from ..store import events as store_events
 from ..store import tasks as store_tasks
-from . import goals, moves, scheduling, usage
+from . import goals, moves, review, scheduling, usage
 from .base import Actor, Ctx
 from .common import clean_assignee, clean_body, clean_title, load
 from .transitions import cards_in, move_in
@@ -26,10 +26,11 @@ from .transitions import cards_in, move_in
 def assign_in(tx: Tx, board: str, task: Task, who: str | None, now: float,
               by: str | None = None) -> None:
     """Change the assignee (already cleaned); refused while a worker runs the task."""
-    refused = moves.assign_refused(task)
+    refused = moves.assign_refused(task, who)
     if refused:
         raise Conflict(refused)
     if task.assignee != who:
+        review.withdraw_in_tx(tx, board, task, now, by, "assignee")
         store_tasks.set_fields(tx.conn, task.id, {"assignee": who, "consecutive_failures": 0,
                                                   "last_failure_error": None, "updated_at": now})
         payload: dict[str, Any] = {"assignee": who}
@@ -48,6 +49,8 @@ def reprioritize_in(tx: Tx, board: str, task: Task, priority: int, now: float) -
 def edit_in(tx: Tx, board: str, task: Task, values: dict[str, Any], now: float) -> None:
     """``values``: cleaned title/body/result."""
     if values:
+        if "body" in values and values["body"] != task.body:
+            review.withdraw_in_tx(tx, board, task, now, None, "body")
         store_tasks.set_fields(tx.conn, task.id, {**values, "updated_at": now})
         store_events.append(tx, board=board, task_id=task.id, kind=ev.EDITED, now=now,
                             payload={"fields": sorted(values)})

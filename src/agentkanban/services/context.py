@@ -10,7 +10,7 @@ from ..domain.statuses import Status
 from ..store import comments as store_comments
 from ..store import runs as store_runs
 from ..store import tasks as store_tasks
-from . import history
+from . import history, review_context
 from .base import Ctx
 from .common import load
 
@@ -94,6 +94,7 @@ def build(ctx: Ctx, board: str, task_id: str) -> str:
         current = next((r for r in runs if r.id == task.current_run_id and r.ended_at is None), None)
         out += history.render(closed, current, past, comments,
                               lambda r: f"{_when(r.started_at)}, {relative(r.started_at, now)}")
+    out += review_context.section(ctx.settings, task, runs)
     if done_parents:
         out += ["", "## Parent task results"]
         for p in done_parents:

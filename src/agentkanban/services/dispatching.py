@@ -6,7 +6,7 @@ transaction with its event, like everywhere else.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..domain import events as ev
 from ..domain.models import Run, Task
@@ -17,7 +17,7 @@ from ..store import dialect
 from ..store import events as store_events
 from ..store import runs as store_runs
 from ..store import tasks as store_tasks
-from . import attempts
+from . import attempts, review
 from .base import Actor, Ctx
 from .common import clean_assignee, load
 from .runs import Claim, claim_in_tx
@@ -30,6 +30,8 @@ class BoardSnapshot:
 
     open_runs: list[Run]
     ready: list[tuple[str, str | None, bool]]  # (task id, assignee, has a failure) in dispatch order
+    checks: list[Task] = field(default_factory=list)  # in review, waiting for a check's attempt
+    unapproved: dict[str, str | None] = field(default_factory=dict)  # ready, waiting for approval
 
 
 def active_boards(ctx: Ctx) -> list[str]:
@@ -38,10 +40,13 @@ def active_boards(ctx: Ctx) -> list[str]:
 
 
 def snapshot(ctx: Ctx, board: str) -> BoardSnapshot:
+    gated = [n.strip().lower() for n, p in ctx.settings.profiles.items() if p.requires_approval]
     with ctx.store.read() as conn:
         return BoardSnapshot(
             open_runs=store_runs.open_for_board(conn, board),
             ready=store_tasks.ready_queue(conn, board),
+            checks=store_tasks.awaiting_checks(conn, board),
+            unapproved=store_tasks.unapproved_ready(conn, board, gated),
         )
 
 
@@ -118,7 +123,7 @@ def extend_lease(ctx: Ctx, board: str, task_id: str, run_id: int, *, ttl: float,
     now = ctx.now()
     with ctx.store.write() as tx:
         task = load(tx.conn, board, task_id)
-        if task.current_run_id != run_id or task.status is not Status.RUNNING:
+        if task.current_run_id != run_id or not attempts.has_open_attempt(task):
             return False
         store_tasks.set_fields(tx.conn, task.id, {"claim_expires": now + ttl})
         store_runs.set_fields(tx.conn, run_id, {"claim_expires": now + ttl})
@@ -146,6 +151,8 @@ def reassign(ctx: Ctx, board: str, task_id: str, assignee: str | None, *, actor:
             apply(tx, board, task, attempts.reclaim(
                 task, error=f"reassigned to {who or '(nobody)'} by {actor.name}",
                 payload={"reason": "reassigned", "by": actor.name}), now)
+        if who != task.assignee:
+            review.withdraw_in_tx(tx, board, task, now, actor.name, "assignee")
         store_tasks.set_fields(tx.conn, task.id, {
             "assignee": who, "consecutive_failures": 0, "last_failure_error": None, "updated_at": now})
         store_events.append(tx, board=board, task_id=task.id, kind=ev.ASSIGNED, now=now,

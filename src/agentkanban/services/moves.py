@@ -138,6 +138,9 @@ def decide(task: Task, target: Status, actor: Actor, *, waiting: Waiting = (),
     (or let it fall through to a direct move) and, if it needs one, a verb below.
     """
     refuse_running(target)
+    if target is Status.REVIEW:
+        raise InvalidTransition("'review' is entered when a worker completes work that its profile "
+                                "has checked (docs/review.md), not by a move")
     if target is Status.DONE:
         return complete(task, actor, handoff or Handoff(None, None, None), now)
     if target is Status.BLOCKED:
@@ -156,6 +159,9 @@ def _refuse_repeat(task: Task, status: Status) -> None:
 
 def complete(task: Task, actor: Actor, h: Handoff, now: float) -> Move:
     _refuse_repeat(task, Status.DONE)
+    if task.status is Status.REVIEW:
+        raise InvalidTransition(f"task {task.id} is in review; approve it (`kanban approve`) or "
+                                "request changes (`kanban request-changes --reason ...`)")
     check_transition(task.status, Status.DONE)
     values: dict[str, Any] = {**CLEAR_CLAIM, "completed_at": now, "consecutive_failures": 0,
                               "last_failure_error": None}
@@ -187,7 +193,7 @@ def unblock(task: Task, actor: Actor, waiting_on_parent: bool) -> Move:
     target = Status.TODO if waiting_on_parent else Status.READY
     check_transition(task.status, target)
     return Move(task.status, target, {**CLEAR_CLAIM, "consecutive_failures": 0,
-                                      "last_failure_error": None},
+                                      "last_failure_error": None, "review_rounds": 0},
                 ev.UNBLOCKED, {"status": target.value, "by": actor.name}, OUTCOME_RECLAIMED,
                 "unblocked")
 
@@ -217,8 +223,27 @@ def direct(task: Task, target: Status, actor: Actor, waiting: Waiting = ()) -> M
                 f"status changed to {target.value} by {actor.name}")
 
 
-def assign_refused(task: Task) -> str | None:
-    """Why the assignee cannot change now, or None."""
+def assign_refused(task: Task, who: str | None = None) -> str | None:
+    """Why the assignee cannot change (to ``who``) now, or None."""
     if task.status is Status.RUNNING:
         return f"task {task.id} is running; reclaim it first (`kanban reassign --reclaim`)"
+    if who and task.review_by == who:
+        return (f"task {task.id} is reviewed by {who!r}; a profile cannot review its own work "
+                "(change its review_by first)")
     return None
+
+
+def written(task: Task, move: Move) -> dict[str, Any]:
+    """The columns a move writes besides the status: a task leaving review for good no longer
+    waits for a check."""
+    if task.status is Status.REVIEW and move.to is not Status.REVIEW:
+        return {"review_stage": None, **move.values}
+    return dict(move.values)
+
+
+def withdrawal(task: Task, by: str | None, what: str) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """The body or assignee changed: an approval to start no longer covers what would run. The
+    columns to write, and the ``approval_withdrawn`` event's payload when one was given."""
+    if task.approval is None:
+        return {}, None
+    return {"approval": None}, ({"by": by, "changed": what} if task.approval == "approved" else None)

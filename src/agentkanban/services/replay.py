@@ -17,11 +17,14 @@ from ..store import runs as store_runs
 from .base import Actor, hash_token
 
 
-def already_ended(conn: Connection, task: Task, actor: Actor, outcome: str, status: Status) -> bool:
-    """True when ``actor``'s own attempt already ended ``task`` with ``outcome``."""
+def already_ended(conn: Connection, task: Task, actor: Actor, outcome: str,
+                  status: Status | tuple[Status, ...]) -> bool:
+    """True when ``actor``'s own attempt already ended ``task`` with ``outcome`` and the task is
+    (still) in ``status``, or in one of them."""
     if not actor.is_worker or actor.worker_task != task.id or actor.run_id is None:
         return False
-    if not actor.run_token or task.status is not status or task.current_run_id is not None:
+    statuses = status if isinstance(status, tuple) else (status,)
+    if not actor.run_token or task.status not in statuses or task.current_run_id == actor.run_id:
         return False
     run = store_runs.get_many(conn, [actor.run_id]).get(actor.run_id)
     if run is None or run.task_id != task.id or run.outcome != outcome:

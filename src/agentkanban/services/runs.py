@@ -48,7 +48,7 @@ def claim_in_tx(tx: Tx, board: str, task_id: str, *, profile: str, lock: str, tt
                           token_hash=hash_token(token), now=now)
     if move is None:
         return None
-    if store_tasks.unsatisfied_parents(tx.conn, task.id):
+    if task.status is Status.READY and store_tasks.unsatisfied_parents(tx.conn, task.id):
         apply(tx, board, task, attempts.gate(task, "parents_not_done"), now)
         return None
     run_id = apply(tx, board, task, move, now)
@@ -84,7 +84,7 @@ def heartbeat(ctx: Ctx, board: str, task_id: str, *, actor: Actor, note: str | N
     with ctx.store.write() as tx:
         task = load(tx.conn, board, task_id)
         check_worker(tx.conn, task, actor, "heartbeat")
-        if task.status is not Status.RUNNING or task.current_run_id is None:
+        if not attempts.has_open_attempt(task) or task.current_run_id is None:
             raise InvalidTransition(f"task {task.id} is {task.status.value}; only a running task heartbeats")
         store_tasks.set_fields(tx.conn, task.id, {"last_heartbeat_at": now, "claim_expires": now + ttl})
         store_runs.set_fields(tx.conn, task.current_run_id,
@@ -109,7 +109,7 @@ def end_attempt(ctx: Ctx, board: str, task_id: str, run_id: int, *, outcome: str
     now = ctx.now()
     with ctx.store.write() as tx:
         task = load(tx.conn, board, task_id)
-        if task.current_run_id != run_id or task.status is not Status.RUNNING:
+        if task.current_run_id != run_id or not attempts.has_open_attempt(task):
             return None
         apply(tx, board, task, attempts.end(task, outcome=outcome, error=error,
                                             count_failure=count_failure,

@@ -97,9 +97,13 @@ def create(
     goal_mode: bool = False,
     goal_max_turns: int | None = None,
     scheduled_at: float | None = None,
+    review_by: str | None = None,
+    review_max_rounds: int | None = None,
+    requires_approval: bool = False,
 ) -> Created:
     from .board_defaults import workspace_for
     from .goals import clean_goal
+    from .review_policy import clean_max_rounds, clean_review_by
 
     title = clean_title(title)
     body = clean_body(body)
@@ -108,6 +112,9 @@ def create(
         tenant, workspace = _inherit(ctx, board, actor, tenant, workspace, workspace_path)
     kind, wpath = parse_workspace(*workspace_for(ctx, board, workspace, workspace_path))
     goal = clean_goal(goal_mode, goal_max_turns)
+    review = {"review_by": clean_review_by(review_by, assignee),
+              "review_max_rounds": clean_max_rounds(review_max_rounds),
+              "requires_approval": 1 if requires_approval else 0}
     from .scheduling import check_time
 
     when = check_time(scheduled_at, ctx.now())
@@ -151,7 +158,7 @@ def create(
             "workspace_kind": kind, "workspace_path": wpath, "idempotency_key": key,
             "consecutive_failures": 0, "max_runtime_seconds": max_runtime_seconds,
             "max_retries": max_retries, "skills": dumps(skill_list, "skills") if skill_list else None,
-            **goal, "scheduled_at": when,
+            **goal, "scheduled_at": when, **review,
         }
         task = store_tasks.insert_task(tx.conn, values)
         store_links.add_parents(tx.conn, parent_ids, task_id)

@@ -12,7 +12,7 @@ from ..store import events as store_events
 from ..store import runs as store_runs
 from ..store import subs as store_subs
 from ..store import tasks as store_tasks
-from . import moves, replay
+from . import moves, replay, review_moves
 from .base import Actor, Ctx
 from .common import (
     check_worker,
@@ -25,6 +25,7 @@ from .common import (
     transition,
 )
 from .moves import MAX_SUMMARY, Move, parse_metadata
+from .review_policy import policy
 
 __all__ = ["MAX_SUMMARY", "archive", "block", "complete", "parse_metadata", "promote_board",
            "set_status", "unblock"]
@@ -35,7 +36,7 @@ def apply(tx: Tx, board: str, task: Task, move: Move, now: float) -> int | None:
     (``UPDATE ... WHERE id = :id AND status = :expected``), end the open attempt, append the
     events, then the knock-on (subscriptions end; children promoted or demoted). Returns the
     attempt the events name."""
-    values = dict(move.values)
+    values = moves.written(task, move)
     payload = move.payload
     opened = None
     if move.open_run is not None:
@@ -114,13 +115,30 @@ def complete(ctx: Ctx, board: str, task_id: str, *, actor: Actor, result: str | 
     with ctx.store.write() as tx:
         store_tasks.lock_statuses(tx.conn, board)
         task = load(tx.conn, board, task_id)
-        if replay.already_ended(tx.conn, task, actor, OUTCOME_COMPLETED, Status.DONE):
+        if replay.already_ended(tx.conn, task, actor, OUTCOME_COMPLETED, tuple(Status)):
             return task  # the same attempt completing again (a retry): nothing more to do
         check_worker(tx.conn, task, actor, "complete")
         if created_cards:
             h = h.with_cards(cards_in(tx, board, created_cards))
-        apply(tx, board, task, moves.complete(task, actor, h, now), now)
+        apply(tx, board, task, completion(ctx, task, actor, h, now), now)
         return load(tx.conn, board, task.id)
+
+
+_VERB_HINT = "end this attempt with `kanban approve` or `kanban request-changes --reason ...`"
+
+
+def completion(ctx: Ctx, task: Task, actor: Actor, h: moves.Handoff, now: float) -> Move:
+    """What a complete does: a worker's checked work waits in review (docs/review.md); the rest
+    is done. A profile with ``require_summary`` refuses a worker's empty summary."""
+    if task.status is Status.REVIEW and actor.is_worker:
+        raise InvalidTransition(f"this attempt checks the work of {task.id}; {_VERB_HINT}")
+    pol = policy(ctx.settings, task)
+    if actor.is_worker and pol.require_summary and not (h.summary or "").strip():
+        raise ValidationError(f"profile {task.assignee!r} requires a summary of the work: complete "
+                              "with --summary \"what was done and how to check it\"")
+    if actor.is_worker and pol.checked and task.status is Status.RUNNING:
+        return review_moves.submit(task, actor, h, pol)
+    return moves.complete(task, actor, h, now)
 
 
 def cards_in(tx: Tx, board: str, refs: list[str]) -> list[str]:

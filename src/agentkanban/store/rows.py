@@ -31,6 +31,7 @@ def dumps(value: Any, what: str = "value") -> str | None:
 _STATUS = TASK_FIELDS.index("status")
 _SKILLS = TASK_FIELDS.index("skills")
 _GOAL = TASK_FIELDS.index("goal_mode")
+_APPROVAL = TASK_FIELDS.index("requires_approval")
 
 
 def to_task(r: Row[Any]) -> Task:
@@ -48,7 +49,10 @@ def to_task(r: Row[Any]) -> Task:
         claim_lock=m["claim_lock"], claim_expires=m["claim_expires"],
         skills=tuple(loads(m["skills"]) or ()), result=m["result"],
         goal_mode=bool(m["goal_mode"]), goal_max_turns=m["goal_max_turns"],
-        scheduled_at=m["scheduled_at"],
+        scheduled_at=m["scheduled_at"], review_by=m["review_by"],
+        review_max_rounds=m["review_max_rounds"], review_rounds=m["review_rounds"],
+        review_stage=m["review_stage"], requires_approval=bool(m["requires_approval"]),
+        approval=m["approval"],
     )
 
 
@@ -64,6 +68,7 @@ def to_tasks(rows: Sequence[Row[Any]]) -> list[Task]:
         v[_STATUS] = Status(v[_STATUS])
         v[_SKILLS] = tuple(loads(v[_SKILLS]) or ())
         v[_GOAL] = bool(v[_GOAL])
+        v[_APPROVAL] = bool(v[_APPROVAL])
         out.append(Task(*v))
     return out
 
@@ -85,6 +90,8 @@ def task_dicts(result: Any) -> list[dict[str, Any]]:
     for d in out:
         skills = d["skills"]
         d["skills"] = json.loads(skills) if skills and skills != "[]" else []
+        if "requires_approval" in d:
+            d["requires_approval"] = bool(d["requires_approval"])
     return out
 
 
@@ -96,6 +103,7 @@ def to_run(r: Row[Any]) -> Run:
         max_runtime_seconds=m["max_runtime_seconds"], last_heartbeat_at=m["last_heartbeat_at"],
         started_at=m["started_at"], ended_at=m["ended_at"], outcome=m["outcome"],
         summary=m["summary"], metadata=loads(m["metadata"]), error=m["error"],
+        kind=m["kind"],
     )
 
 

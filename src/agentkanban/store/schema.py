@@ -76,6 +76,12 @@ tasks = Table(
     Column("goal_mode", Integer, nullable=False, server_default="0"),
     Column("goal_max_turns", Integer),
     Column("scheduled_at", Float),
+    Column("review_by", String(128)),
+    Column("review_max_rounds", Integer),
+    Column("review_rounds", Integer, nullable=False, server_default="0"),
+    Column("review_stage", String(16)),
+    Column("requires_approval", Integer, nullable=False, server_default="0"),
+    Column("approval", String(16)),
     Index("ix_tasks_board_status_order", "board", "status", "priority", "created_at"),
     # The dashboard's paged board reads a column's page as one index range, in the column's
     # order, and stops at the page's end (store/board_page.py): newest first for done and
@@ -131,6 +137,7 @@ runs = Table(
     Column("summary", Text),
     Column("metadata", Text),  # JSON object
     Column("error", Text),
+    Column("kind", String(16), nullable=False, server_default="work"),  # work, review, acceptance, approval
     Index("ix_runs_task", "task_id", "id"),
     Index("ix_runs_board_status", "board", "status"),
     Index("ix_runs_profile_outcome", "profile", "outcome", "ended_at"),

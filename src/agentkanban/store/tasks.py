@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, exists, func, insert, literal, select, update
+from sqlalchemy import Connection, bindparam, exists, func, insert, literal, or_, select, update
 
 from ..domain.models import Task
 from ..domain.statuses import PARENT_SATISFIED, Status
@@ -368,6 +368,28 @@ def ready_queue(conn: Connection, board: str) -> list[tuple[str, str | None, boo
                 tasks.c.claim_lock.is_(None))
          .order_by(tasks.c.priority.desc(), tasks.c.created_at, tasks.c.id))
     return [(r[0], r[1], bool(r[2])) for r in conn.execute(q)]
+
+
+def awaiting_checks(conn: Connection, board: str) -> list[Task]:
+    """Tasks in review waiting for a check's attempt (acceptance or an agent's review), in
+    dispatch order."""
+    q = (select(tasks).where(tasks.c.board == board, tasks.c.status == Status.REVIEW.value,
+                             tasks.c.claim_lock.is_(None),
+                             tasks.c.review_stage.in_(("acceptance", "agent")))
+         .order_by(tasks.c.priority.desc(), tasks.c.created_at, tasks.c.id))
+    return to_tasks(conn.execute(q).all())
+
+
+def unapproved_ready(conn: Connection, board: str, profiles: list[str]) -> dict[str, str | None]:
+    """``id -> approval`` of unclaimed ready tasks that wait for a person's approval to start:
+    their own ``requires_approval``, or their assignee is one of ``profiles``."""
+    needs = tasks.c.requires_approval == 1
+    if profiles:
+        needs = or_(needs, tasks.c.assignee.in_(profiles))
+    q = select(tasks.c.id, tasks.c.approval).where(
+        tasks.c.board == board, tasks.c.status == Status.READY.value, tasks.c.claim_lock.is_(None),
+        needs, or_(tasks.c.approval.is_(None), tasks.c.approval != "approved"))
+    return {r[0]: r[1] for r in conn.execute(q)}
 
 
 def statuses(conn: Connection, task_ids: list[str]) -> dict[str, tuple[str, float]]:
