@@ -43,12 +43,16 @@ def init_cmd(app: App) -> None:
 @click.option("--workspace", help="scratch (default), dir:/abs/path or worktree:/abs/repo.")
 @click.option("--notify", "notify", multiple=True, help="Subscribe a platform's home channel (repeat).")
 @click.option("--max-cost-usd", default=None, help="Spending limit over all attempts; blocked when reached.")
+@click.option("--review-by", help="Who reviews its work: a profile, human, or none (default: the profile's).")
+@click.option("--review-max-rounds", type=int, help="Requests for changes before it is blocked for a person.")
+@click.option("--requires-approval", is_flag=True, help="A person approves it before it may start.")
 @click.option("--json", "as_json", is_flag=True, help="Print the task as JSON.")
 @pass_app
 def create(app: App, title: str, body: str | None, assignee: str | None, parents: tuple[str, ...],
            tenant: str | None, priority: int, triage: bool, idempotency_key: str | None,
            max_runtime: str | None, max_retries: int | None, skills: tuple[str, ...],
            workspace: str | None, notify: tuple[str, ...], max_cost_usd: str | None,
+           review_by: str | None, review_max_rounds: int | None, requires_approval: bool,
            as_json: bool) -> None:
     """Create a task."""
     from ..services import health, subs
@@ -60,7 +64,8 @@ def create(app: App, title: str, body: str | None, assignee: str | None, parents
         idempotency_key=idempotency_key,
         max_runtime_seconds=parse_duration(max_runtime) if max_runtime else None,
         max_retries=max_retries, skills=list(skills), workspace=workspace,
-        max_cost_usd=max_cost_usd)
+        max_cost_usd=max_cost_usd, review_by=review_by, review_max_rounds=review_max_rounds,
+        requires_approval=requires_approval)
     task = created.task
     for h in homes:
         subs.subscribe(app.ctx, app.board, task.id, platform=h["platform"], chat_id=h["chat_id"],
@@ -200,8 +205,8 @@ def runs_cmd(app: App, task_id: str | None, as_json: bool) -> None:
     if as_json:
         emit_json({"runs": [r.to_dict() for r in result]})
         return
-    table(None, ["run", "profile", "outcome", "duration", "summary", "error"],
-          [[r.id, r.profile, r.outcome or r.status,
+    table(None, ["run", "kind", "profile", "outcome", "duration", "summary", "error"],
+          [[r.id, r.kind, r.profile, r.outcome or r.status,
             f"{(r.ended_at or app.ctx.now()) - r.started_at:.1f}s",
             (r.summary or "")[:80], (r.error or "")[:80]] for r in result])
 

@@ -20,8 +20,7 @@ Inside a worker every tool defaults to your own task: you do not need to pass a 
    the conversation with people and with the next agent.
 4. If you cannot continue without a person (a decision, a credential, access, an answer),
    call `kanban_block` with a reason that says exactly what you need and from whom, and stop.
-   Do not guess on genuine ambiguity. For work that needs review before it counts as done,
-   comment with what to review and block with "review-required: ...".
+   Do not guess on genuine ambiguity.
 5. When the task is done, call `kanban_complete` with a `summary` (what you did, what changed,
    anything surprising) and `metadata` the next task can use without re-reading your work, e.g.
    {"files": ["src/app.py"], "tests": "passed", "branch": "fix-login", "decisions": [...]}.
@@ -33,6 +32,24 @@ Inside a worker every tool defaults to your own task: you do not need to pass a 
    {"ok": false, "error": {"type": ..., "message": ..., "hint": ...}}: fix and retry a
    ValidationError; a Forbidden answer on your own task means your attempt was reclaimed or
    retried and someone else owns it now: stop without changing anything else.
+   Your profile may have your work checked before it counts: after `kanban_complete` the task
+   waits in review while acceptance commands or a reviewer check it. If it comes back to you,
+   your context has a "Review feedback" section: address the latest request first.
+"""
+
+REVIEWER = """
+# Reviewing a kanban task
+
+When your context starts with "Review: you are checking this work", your attempt reviews
+another profile's finished work; you do not redo it. Read the implementer's summary, its
+metadata and the workspace's diff in the context; check the work in the workspace (run the
+tests, read the changes). Then end your run with exactly one of:
+- `kanban_approve` (or `kanban approve --summary "..."`) with a short summary of what you
+  checked: the task is done and its children get the implementer's handoff with your review;
+- `kanban_request_changes` (or `kanban request-changes --reason "..."`) with a reason that says
+  specifically what must change: the implementer's next attempt reads it. After the task's
+  review rounds are spent it goes to a person instead.
+You cannot approve work done by your own profile, and `kanban_complete` is refused in a review.
 """
 
 ORCHESTRATOR = """\
@@ -59,4 +76,6 @@ do the tasks yourself. Use the `kanban_*` MCP tools (or the `kanban` command).
 
 
 def text(role: str) -> str:
-    return ORCHESTRATOR if role == "orchestrator" else WORKER
+    if role == "orchestrator":
+        return ORCHESTRATOR
+    return WORKER + REVIEWER

@@ -50,6 +50,12 @@ DESCRIPTIONS: dict[str, tuple[str, bool]] = {
                          "default).", False),
     "kanban_assign": ("Hand a task that is not running to another profile.", False),
     "kanban_archive": ("Take a task off the board; its children stop waiting for it.", False),
+    "kanban_approve": ("Reviewer: approve the work you are reviewing; it counts as done. Ends your "
+                       "run.", False),
+    "kanban_request_changes": ("Reviewer: send the work back with what must change; the "
+                               "implementer's next attempt reads your reason. Ends your run.", False),
+    "kanban_approve_start": ("Let the dispatcher start a task that waits for a person's approval.",
+                             False),
     "kanban_attach": ("Attach a file to a task (your own by default): a report, a diff, a screenshot "
                       "you hand over. Attachments are listed in worker_context.", False),
 }
@@ -57,6 +63,7 @@ DESCRIPTIONS: dict[str, tuple[str, bool]] = {
 # The default sets stay small: a worker needs its own verbs, an orchestrator the graph verbs.
 WORKER_CORE = ("kanban_show", "kanban_heartbeat", "kanban_comment", "kanban_complete", "kanban_block",
                "kanban_create", "kanban_link", "kanban_attach")
+REVIEWER_VERBS = ("kanban_approve", "kanban_request_changes")  # for profiles that review another's work
 ORCHESTRATOR_CORE = ("kanban_show", "kanban_list", "kanban_create", "kanban_link", "kanban_unblock",
                      "kanban_comment", "kanban_complete", "kanban_block")
 
@@ -66,7 +73,11 @@ def tool_names(settings: Settings, tools: ToolChoice = "core") -> tuple[str, ...
         return tuple(DESCRIPTIONS)
     if tools != "core":
         raise ValueError(f"tools must be 'core' or 'all', not {tools!r}")
-    return WORKER_CORE if settings.worker is not None else ORCHESTRATOR_CORE
+    if settings.worker is None:
+        return ORCHESTRATOR_CORE
+    me = (settings.worker.profile or "").strip().lower()
+    reviews = any(p.review is not None and p.review.by == me for p in settings.profiles.values())
+    return (*WORKER_CORE, *REVIEWER_VERBS) if reviews else WORKER_CORE
 
 
 def compact_schema(node: Any) -> Any:

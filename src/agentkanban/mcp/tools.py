@@ -26,6 +26,7 @@ from ..services import (
     comments,
     graph,
     links,
+    review,
     runs,
     sessions,
     subs,
@@ -362,6 +363,30 @@ class Toolset:
         task = transitions.unblock(self.ctx, slug, tid, actor=self.actor)
         return ok(task_id=task.id, status=task.status.value)
 
+    @guarded
+    def kanban_approve(
+        self,
+        summary: Annotated[str | None, Field(description="What you checked and found.")] = None,
+        task_id: TaskRef = None,
+        board: Board = None,
+    ) -> CallToolResult:
+        slug = self._board(board)
+        tid = self._task(slug, task_id)
+        task = review.approve(self.ctx, slug, tid, actor=self.actor, summary=redact(summary))
+        return ok(task_id=task.id, status=task.status.value)
+
+    @guarded
+    def kanban_request_changes(
+        self,
+        reason: Annotated[str, Field(description="What must change, specifically enough to act on.")],
+        task_id: TaskRef = None,
+        board: Board = None,
+    ) -> CallToolResult:
+        slug = self._board(board)
+        tid = self._task(slug, task_id)
+        task = review.request_changes(self.ctx, slug, tid, actor=self.actor, reason=redact(reason) or "")
+        return ok(task_id=task.id, status=task.status.value, review_rounds=task.review_rounds)
+
     # -- the rest (``--tools all``) --------------------------------------------------------
 
     @guarded
@@ -416,6 +441,17 @@ class Toolset:
         tid = self._required(slug, task_id, "task_id")
         task = transitions.archive(self.ctx, slug, tid, actor=self.actor)
         return ok(task_id=task.id, status=task.status.value)
+
+    @guarded
+    def kanban_approve_start(
+        self,
+        task_id: Annotated[str, Field(description="The task waiting for approval.")],
+        board: Board = None,
+    ) -> CallToolResult:
+        slug = self._board(board)
+        tid = self._required(slug, task_id, "task_id")
+        task = review.approve_start(self.ctx, slug, tid, actor=self.actor)
+        return ok(task_id=task.id, approval=task.approval)
 
     # -- resources -------------------------------------------------------------------------
 

@@ -49,7 +49,8 @@ class TaskOut(BaseModel):
     title: str
     body: str | None
     assignee: str | None
-    status: str = Field(description="triage, todo, scheduled, ready, running, blocked, done or archived")
+    status: str = Field(description="triage, todo, scheduled, ready, running, review, blocked, done or "
+                                    "archived")
     priority: int
     tenant: str | None
     created_by: str | None
@@ -74,6 +75,13 @@ class TaskOut(BaseModel):
     goal_mode: bool = False
     goal_max_turns: int | None = None
     scheduled_at: float | None = None
+    review_by: str | None = Field(None, description="Who reviews its work: a profile, human or none; "
+                                                    "null: its profile's policy.")
+    review_max_rounds: int | None = None
+    review_rounds: int = Field(0, description="Requests for changes since it last left review.")
+    review_stage: str | None = Field(None, description="In review: acceptance, agent or human.")
+    requires_approval: bool = False
+    approval: str | None = Field(None, description="Approval to start: null, requested or approved.")
     age: Age
 
 
@@ -196,6 +204,7 @@ class RunOut(BaseModel):
     metadata: dict[str, Any] | None
     error: str | None
     step_key: str | None
+    kind: str = Field("work", description="work, review, acceptance or approval")
 
 
 class LinksOut(BaseModel):
@@ -248,6 +257,10 @@ class CreateTaskIn(_Body):
     goal_max_turns: Annotated[int, Field(strict=True, ge=1, le=1_000_000)] | None = None
     scheduled_at: float | None = Field(
         None, description="Unix seconds; in the future, the task waits in 'scheduled' until then.")
+    review_by: str | None = Field(None, max_length=128,
+                                  description="A profile, human or none; default: the profile's policy.")
+    review_max_rounds: Annotated[int, Field(strict=True, ge=1, le=100)] | None = None
+    requires_approval: Flag = Field(False, description="A person approves it before it may start.")
 
 
 class CreateTaskOut(BaseModel):

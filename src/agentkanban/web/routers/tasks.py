@@ -115,7 +115,8 @@ def create_task(request: Request, payload: s.CreateTaskIn, board: BoardQ = None)
         skills=payload.skills, workspace=payload.workspace_kind, workspace_path=payload.workspace_path,
         max_cost_usd=payload.max_cost_usd,
         goal_mode=payload.goal_mode, goal_max_turns=payload.goal_max_turns,
-        scheduled_at=payload.scheduled_at,
+        scheduled_at=payload.scheduled_at, review_by=payload.review_by,
+        review_max_rounds=payload.review_max_rounds, requires_approval=payload.requires_approval,
     ).task
     out: dict[str, Any] = {"task": views.task_json(task, ctx.now())}
     if task.status.value == "ready" and task.assignee:
