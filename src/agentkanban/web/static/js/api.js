@@ -110,6 +110,9 @@ export const api = {
   profiles: () => request("GET", "/api/profiles", { boardScoped: false }),
   describeProfile: (name, description) =>
     request("PATCH", `/api/profiles/${encodeURIComponent(name)}`, { body: { description }, boardScoped: false }),
+  approve: (id, summary) => request("POST", `/api/tasks/${encodeURIComponent(id)}/approve`, { body: { summary } }),
+  requestChanges: (id, reason) => request("POST", `/api/tasks/${encodeURIComponent(id)}/request-changes`, { body: { reason } }),
+  approveStart: (id) => request("POST", `/api/tasks/${encodeURIComponent(id)}/approve-start`),
   deleteTask: (id) => request("DELETE", `/api/tasks/${encodeURIComponent(id)}`),
   reclaim: (id, reason) => request("POST", `/api/tasks/${encodeURIComponent(id)}/reclaim`, { body: { reason: reason || null } }),
   reassign: (id, profile, reclaim_first) =>

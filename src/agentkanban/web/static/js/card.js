@@ -2,6 +2,7 @@
 // so a live refresh of a large board touches few DOM nodes.
 import { STALE_AFTER, nowSeconds, relAge, state } from "./state.js";
 import { holdReason } from "./costs.js";
+import { reviewBadges, reviewButtons } from "./review.js";
 
 const cache = new Map(); // id -> {sig, node}
 
@@ -30,6 +31,7 @@ function signature(task, column, now) {
     p ? `${p.done}/${p.total}` : "", task.comment_count, lc.parents, lc.children,
     relAge(now - task.created_at), staleLevel(task, column, now), task.updated_at, holdReason(task),
     task.next_attempt_at ? relAge(Math.max(0, task.next_attempt_at - now)) : "",
+    task.review_stage, task.review_rounds, task.approval,
   ].join("\u0001");
 }
 
@@ -76,6 +78,7 @@ function build(task, column, now) {
     badges.append(badge("badge warn retry", `retry in ${relAge(task.next_attempt_at - now)}`,
       `The last attempt failed; the next one starts at ${at.toLocaleTimeString()}`));
   }
+  badges.append(...reviewBadges(task));
   if (column === "ready" && !task.assignee) badges.append(badge("badge warn", "needs assignee", "Ready, but no worker profile is assigned"));
   node.querySelector(".card-title").textContent = task.title;
   const who = node.querySelector(".card-assignee");
@@ -89,6 +92,8 @@ function build(task, column, now) {
   const ageEl = node.querySelector(".card-age");
   ageEl.textContent = age;
   ageEl.title = `Created ${new Date(task.created_at * 1000).toLocaleString()}`;
+  const decide = task.review_stage === "human" || task.approval === "requested" ? reviewButtons(task) : null;
+  if (decide) node.append(decide);
   const stale = staleLevel(task, column, now);
   if (stale) node.classList.add(stale === 2 ? "stale-2" : "stale-1");
   node.setAttribute(

@@ -7,6 +7,7 @@ import { COLUMN_LABELS, duration, el, emit, nowSeconds, relAge, state } from "./
 import { chipPicker } from "./picker.js";
 import { usageSection } from "./costs.js";
 import { attachments, childResults, operate } from "./extras.js";
+import { reviewButtons } from "./review.js";
 
 const drawer = () => document.getElementById("drawer");
 const backdrop = () => document.getElementById("drawer-backdrop");
@@ -22,6 +23,7 @@ const ACTIONS = {
   todo: ["triage", "ready", "blocked", "done", "archived"],
   ready: ["triage", "todo", "blocked", "done", "archived"],
   running: ["blocked", "done", "archived"],
+  review: ["ready", "blocked", "archived"],
   blocked: ["unblock", "todo", "triage", "done", "archived"],
   done: ["todo", "ready", "archived"],
   archived: ["triage", "todo", "ready"],
@@ -232,6 +234,8 @@ function renderDetail(data, homes) {
     } }),
   );
   out.push(metaGrid(t, now, data.events || []));
+  const decide = reviewButtons(t, refreshDrawer);
+  if (decide) out.push(decide);
   out.push(actionsRow(t), operate(data, refreshDrawer, closeDrawer));
   if (homes.length) out.push(homePills(t, homes));
   const bodyView = el("div", { class: "body-view" });
@@ -435,6 +439,7 @@ function runHistory(runs, now) {
     const item = el("li", { class: `run run-${r.outcome || "open"}` },
       el("div", { class: "run-head" },
         el("span", { class: `status-pill outcome-${r.outcome || "running"}` }, r.outcome || r.status || "running"),
+        r.kind && r.kind !== "work" ? el("span", { class: "badge review" }, r.kind) : null,
         r.profile ? el("span", null, `@${r.profile}`) : null,
         el("span", { class: "muted" }, duration(end - r.started_at)),
         el("span", { class: "muted small" }, `${relAge(now - r.started_at)} ago`)));

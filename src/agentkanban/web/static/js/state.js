@@ -7,6 +7,7 @@ export const COLUMN_LABELS = {
   scheduled: "Scheduled",
   ready: "Ready",
   running: "Running",
+  review: "Review",
   blocked: "Blocked",
   done: "Done",
   archived: "Archived",
@@ -18,6 +19,7 @@ export const COLUMN_HELP = {
   scheduled: "Waiting for their start time",
   ready: "Waiting for the dispatcher to hand them out",
   running: "A worker is on it now",
+  review: "Finished work being checked: acceptance commands, a reviewer, or you",
   blocked: "Needs a person, or a retry after failures",
   done: "Finished, with a result",
   archived: "Out of the way, kept for the record",
@@ -29,6 +31,7 @@ export const STALE_AFTER = {
   todo: [7 * 86400, 30 * 86400],
   ready: [3600, 86400],
   running: [600, 3600],
+  review: [3600, 86400],
   blocked: [3600, 86400],
 };
 
