@@ -68,3 +68,14 @@ def test_budget_reached_says_which_limit_and_how_many_wait():
         "Assignee: @sec-bot",
         reason,
     ]
+
+
+def test_review_messages_say_what_a_person_decides():
+    asked = render(_task(status=Status.REVIEW), _event("review_requested", {"assignee": "sec-bot"}), DEST)
+    assert asked.text.splitlines()[0] == "👀 [ops] t_abc123 needs your review: Rotate the keys"
+    back = render(_task(status=Status.READY),
+                  _event("changes_requested", {"reason": "add a test\nand docs", "round": 2}), DEST)
+    assert back.text.splitlines()[0] == "↩️ [ops] t_abc123 changes requested (round 2): Rotate the keys"
+    assert back.text.splitlines()[-1] == "add a test"
+    gate = render(_task(status=Status.READY), _event("approval_requested"), DEST)
+    assert gate.text.splitlines()[0] == "🔐 [ops] t_abc123 awaiting approval to start: Rotate the keys"

@@ -27,7 +27,12 @@ def make(ctx: Ctx, status: Status, title: str = "task", **kw: object) -> Task:
     if status is Status.SCHEDULED:
         return tasks.create(ctx, BOARD, title=title, actor=user, assignee="coder",  # type: ignore[arg-type]
                             scheduled_at=ctx.now() + 3600, **kw).task
+    if status is Status.REVIEW:  # waiting for a person's review
+        kw = {"review_by": "human", **kw}
     t = tasks.create(ctx, BOARD, title=title, actor=user, assignee="coder", **kw).task  # type: ignore[arg-type]
+    if status is Status.REVIEW:
+        c = claim(ctx, t.id)
+        return transitions.complete(ctx, BOARD, t.id, actor=worker_actor(c), summary="for review")
     if status is Status.READY:
         return t
     if status is Status.TODO:

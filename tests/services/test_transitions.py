@@ -8,7 +8,7 @@ import pytest
 
 from agentkanban.domain.statuses import DIRECT_TARGETS, TRANSITIONS, Status
 from agentkanban.errors import InvalidTransition, ValidationError
-from agentkanban.services import events, runs, scheduling, tasks, transitions
+from agentkanban.services import changes, events, runs, scheduling, tasks, transitions
 
 from .helpers import BOARD, make
 
@@ -25,6 +25,8 @@ def _move(ctx, user, task, to: Status):
         return transitions.set_status(ctx, BOARD, task.id, to, actor=user)
     if to is Status.SCHEDULED:
         return scheduling.schedule(ctx, BOARD, task.id, ctx.now() + 3600)
+    if to is Status.REVIEW:  # no move enters review: a worker's complete of checked work does
+        return changes.update(ctx, BOARD, task.id, changes.Update(status="review"), actor=user)
     if to is Status.RUNNING:
         claimed = runs.claim(ctx, BOARD, task.id, profile="coder", lock="t:1", ttl=60)
         if claimed is None:
@@ -38,6 +40,10 @@ def _move(ctx, user, task, to: Status):
 
 
 def _allowed(frm: Status, to: Status) -> bool:
+    if to is Status.REVIEW:
+        return False  # see test_review: only a worker's complete of work its profile checks
+    if frm is Status.REVIEW and to is Status.DONE:
+        return False  # approved (services.review), never completed by a move
     if to is Status.RUNNING:
         return frm is Status.READY  # only a claim, only from ready
     if to is Status.SCHEDULED:

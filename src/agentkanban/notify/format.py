@@ -18,7 +18,8 @@ MAX_TITLE = 120
 MAX_DETAIL = 300
 
 ICONS = {ev.COMPLETED: "✅", ev.BLOCKED: "⏸️", ev.GAVE_UP: "🛑", ev.CRASHED: "💥",
-         ev.TIMED_OUT: "⏱️", ev.BUDGET_REACHED: "💸"}
+         ev.TIMED_OUT: "⏱️", ev.BUDGET_REACHED: "💸", ev.REVIEW_REQUESTED: "👀",
+         ev.CHANGES_REQUESTED: "↩️", ev.APPROVAL_REQUESTED: "🔐"}
 
 
 def idempotency_key(event: Event, dest: Destination) -> str:
@@ -63,6 +64,12 @@ def headline(task: Task, event: Event) -> tuple[str, str]:
     if event.kind == ev.BUDGET_REACHED:
         n = p.get("waiting") or 0
         return f"budget reached, {n} task(s) waiting", _first_line(p.get("reason"))
+    if event.kind == ev.REVIEW_REQUESTED:
+        return "needs your review", "Approve it or request changes."
+    if event.kind == ev.CHANGES_REQUESTED:
+        return f"changes requested (round {p.get('round', '?')})", _first_line(p.get("reason"))
+    if event.kind == ev.APPROVAL_REQUESTED:
+        return "awaiting approval to start", "Approve its start to let a worker run it."
     return event.kind.replace("_", " "), ""
 
 
