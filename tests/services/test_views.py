@@ -19,7 +19,8 @@ def test_board_view_shape(ctx, user, clock) -> None:
     make(ctx, Status.ARCHIVED, "old")
     clock.advance(10)
     view = views.board_view(ctx, BOARD)
-    assert [c["name"] for c in view["columns"]] == ["triage", "todo", "scheduled", "ready", "running", "blocked", "done"]
+    assert [c["name"] for c in view["columns"]] == ["triage", "todo", "scheduled", "ready", "running", "review",
+                                                   "blocked", "done"]
     cols = {c["name"]: c["tasks"] for c in view["columns"]}
     [p] = cols["ready"]
     assert p["id"] == parent.id and p["link_counts"] == {"parents": 0, "children": 2}

@@ -71,7 +71,7 @@ def hpage(browser: Any, origin: ProxyProcess) -> Iterator[Any]:
     uncaught exception, no console error, and no refused plugin API call the test did not ask for."""
     ctx = browser.new_context(viewport={"width": 2400, "height": 1100}, base_url=origin.url,
                               accept_downloads=True)
-    ctx.set_default_timeout(15_000)
+    ctx.set_default_timeout(30_000)  # a wait bound on a loaded 2-core machine, not a timing check
     page = ctx.new_page()
     problems: list[str] = []
     page.on("pageerror", lambda e: problems.append(f"pageerror: {e}"))
@@ -141,7 +141,7 @@ def test_board_renders_every_column_and_card(hpage: Any, kanban: Server) -> None
     done = kanban.create("card in done")["id"]
     kanban.api("PATCH", f"/api/tasks/{done}", json={"status": "done", "summary": "finished"})
     open_kanban(hpage)
-    for status in ("triage", "todo", "scheduled", "ready", "running", "blocked", "done"):
+    for status in ("triage", "todo", "scheduled", "ready", "running", "review", "blocked", "done"):
         expect(column(hpage, status)).to_be_visible()
     for status, tid in {**ids, "blocked": blocked, "done": done}.items():
         expect(column(hpage, status).locator(f'[data-task-id="{tid}"]')).to_be_visible()

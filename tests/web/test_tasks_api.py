@@ -9,7 +9,7 @@ from agentkanban.services import tasks as task_svc
 
 from .conftest import make_board, make_task
 
-COLUMNS = ["triage", "todo", "scheduled", "ready", "running", "blocked", "done"]
+COLUMNS = ["triage", "todo", "scheduled", "ready", "running", "review", "blocked", "done"]
 
 
 def assert_error(resp, code: int, *needles: str) -> None:

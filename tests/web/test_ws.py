@@ -38,7 +38,7 @@ def write_from_another_process(settings, n: int, board: str = "default") -> None
 
 def ws_connect(live, token: str | None, **params: Any):
     query = "&".join(f"{k}={v}" for k, v in {**params, **({"token": token} if token else {})}.items())
-    return connect(f"{live.ws_url}/api/events?{query}", open_timeout=10, close_timeout=5)
+    return connect(f"{live.ws_url}/api/events?{query}", open_timeout=30, close_timeout=5)
 
 
 def receive(ws, count: int, timeout: float = 5.0) -> list[dict[str, Any]]:

@@ -19,7 +19,7 @@ from .base import Ctx
 SEVERITY_ORDER = ("warning", "error", "critical")
 _RANK = {name: i for i, name in enumerate(SEVERITY_ORDER)}
 _WAITING = {"todo", "ready", "blocked"}
-_OPEN = {"triage", "todo", "ready", "running", "blocked"}
+_OPEN = {"triage", "todo", "ready", "running", "review", "blocked"}
 
 
 def _action(kind: str, label: str, **payload: Any) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """Review, acceptance and approval: the verbs that decide whether work counts (docs/review.md).
 
-A worker's complete of checked work waits in ``review`` (:func:`completion`); the dispatcher runs
+A worker's complete of checked work waits in ``review`` (:func:`.transitions.completion`); the dispatcher runs
 the profile's acceptance commands, then a reviewer profile's attempt, or a person decides. Each
 verdict is an event and an attempt in the run history, with who decided and why.
 """
