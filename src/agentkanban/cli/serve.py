@@ -3,6 +3,7 @@ dispatcher and the notifier loops unless told not to run them."""
 
 from __future__ import annotations
 
+import errno
 import gc
 import logging
 import socket
@@ -33,10 +34,61 @@ def _bind(host: str, port: int) -> socket.socket:
         sock.bind((host.strip("[]"), port))
     except OSError as err:
         sock.close()
-        raise click.ClickException(f"cannot listen on {host}:{port}: {err.strerror}") from None
+        if err.errno == errno.EADDRINUSE:
+            other = f"--port {port + 1}" if port < 65535 else "--port 0 (any free port)"
+            raise click.ClickException(f"address already in use: {host}:{port}: stop what "
+                                       f"listens there or try {other}") from None
+        raise click.ClickException(f"cannot listen on {host}:{port}: {err.strerror}; "
+                                   "choose another --host or --port") from None
     sock.listen(2048)
     sock.set_inheritable(True)
     return sock
+
+
+def _server(config: Any) -> Any:
+    """A uvicorn server that stops on SIGINT/SIGTERM and returns, so that `serve` can say what it
+    stopped and exit 0 (uvicorn's own re-raises the signal once it has shut down)."""
+    import contextlib
+    import signal
+
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        stopped_by: str | None = None
+
+        @contextlib.contextmanager
+        def capture_signals(self) -> Any:
+            if threading.current_thread() is not threading.main_thread():
+                yield
+                return
+            sigs = (signal.SIGINT, signal.SIGTERM)
+            before = {sig: signal.signal(sig, self.handle_exit) for sig in sigs}
+            try:
+                yield
+            finally:
+                for sig, handler in before.items():
+                    signal.signal(sig, handler)
+
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            self.stopped_by = "Ctrl-C" if sig == signal.SIGINT else signal.Signals(sig).name
+            super().handle_exit(sig, frame)
+
+    return Server(config)
+
+
+def stop_report(loops: list[str], stopped_by: str | None, workers: int | None) -> str:
+    """What `kanban serve` says when it stops: what stopped, and that workers keep running."""
+    stopped = ["the web server", *(f"the {name}" for name in loops)]
+    what = stopped[0] if len(stopped) == 1 else ", ".join(stopped[:-1]) + " and " + stopped[-1]
+    why = f" ({stopped_by})" if stopped_by else ""
+    if workers is None:
+        left = "running workers keep running"
+    elif workers == 0:
+        left = "no worker was running"
+    else:
+        left = (f"{workers} running worker{'s keep' if workers != 1 else ' keeps'} running; "
+                "the next `kanban serve` or `kanban daemon` picks up what they report")
+    return f"kanban serve: stopped {what}{why}; {left}"
 
 
 def bound_address(sock: socket.socket) -> str:
@@ -128,7 +180,7 @@ def serve(app: App, host: str | None, port: int | None, no_dispatch: bool, no_no
     config = uvicorn.Config(web, log_level="warning", access_log=False, lifespan="on",
                             timeout_graceful_shutdown=5, timeout_keep_alive=5,
                             http=with_header_timeout(settings.serve.header_timeout_seconds))
-    server = uvicorn.Server(config)
+    server = _server(config)
     # Everything built so far (the app, SQLAlchemy, pydantic and the MCP SDK: hundreds of
     # thousands of objects) lives as long as the process. Frozen, it is left out of the garbage
     # collector's full passes, which otherwise stop every request for 70-120 ms now and then.
@@ -142,3 +194,11 @@ def serve(app: App, host: str | None, port: int | None, no_dispatch: bool, no_no
         for _, thread in loops:
             thread.join(timeout=10)
         sock.close()
+    from ..services import health
+
+    try:
+        workers: int | None = health.open_attempts(ctx)
+    except Exception:  # the database went away: still say what stopped
+        workers = None
+    names = [t.name.removeprefix("kanban-") for _, t in loops]
+    click.echo(stop_report(names, server.stopped_by, workers))

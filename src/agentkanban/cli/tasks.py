@@ -15,6 +15,7 @@ from ..services import boards as boards_svc
 from ..services import tasks, views
 from .app import App, emit_json, pass_app
 from .render import detail_json, table, task_line, task_rows
+from .texts import long_text
 
 
 @click.command("init")
@@ -30,7 +31,7 @@ def init_cmd(app: App) -> None:
 
 @click.command("create")
 @click.argument("title")
-@click.option("--body", help="Markdown description.")
+@long_text("body", "Markdown description.")
 @click.option("--assignee", help="Worker profile that should do it.")
 @click.option("--parent", "parents", multiple=True, help="A task this one waits for (repeat).")
 @click.option("--tenant", help="Soft namespace within the board.")
@@ -166,15 +167,16 @@ def assign(app: App, task_id: str, profile: str) -> None:
 @click.command("edit")
 @click.argument("task_id")
 @click.option("--title")
-@click.option("--body")
-@click.option("--result")
+@long_text("body", "New Markdown description.")
+@long_text("result", "New result text.")
 @click.option("--max-cost-usd", default=None, help="Set the task's spending limit in dollars ('none' clears it).")
 @pass_app
 def edit(app: App, task_id: str, title: str | None, body: str | None, result: str | None,
          max_cost_usd: str | None) -> None:
     """Edit a task's title, body, result or spending limit."""
     if title is None and body is None and result is None and max_cost_usd is None:
-        raise click.UsageError("nothing to edit: give --title, --body, --result or --max-cost-usd")
+        raise click.UsageError("nothing to edit: give --title, --body (or --body-file), --result "
+                               "(or --result-file) or --max-cost-usd")
     click.echo(task_line(tasks.edit(app.ctx, app.board, app.task_id(task_id), title=title,
                                     body=body, result=result, max_cost_usd=max_cost_usd)))
 
