@@ -44,8 +44,14 @@ def mcp_cmd(app: App, http: bool, host: str, port: int, tools: str) -> None:
 
 @click.command("instructions")
 @click.argument("role", type=click.Choice(["worker", "orchestrator"]), default="worker", required=False)
-def instructions(role: str) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print {role, text}.")
+def instructions(role: str, as_json: bool) -> None:
     """Print the guidance an agent follows, to paste into AGENTS.md or a skill."""
     from ..mcp.guidance import text
 
-    click.echo(text(role), nl=False)
+    if as_json:
+        from .app import emit_json
+
+        emit_json({"role": role, "text": text(role)})
+    else:
+        click.echo(text(role), nl=False)

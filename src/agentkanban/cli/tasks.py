@@ -14,7 +14,7 @@ from ..config import parse_duration
 from ..services import boards as boards_svc
 from ..services import tasks, views
 from .app import App, emit_json, pass_app
-from .render import detail_json, table, task_line, task_rows
+from .render import clock, counts, detail_json, event_text, pairs, table, task_line, task_rows
 from .texts import long_text
 
 
@@ -140,17 +140,23 @@ def show(app: App, task_id: str | None, as_json: bool) -> None:
     if detail.events:
         click.echo("\n## Recent events")
         for e in detail.events[-10:]:
-            click.echo(f"- #{e.id} {e.kind} {e.payload or ''}")
+            click.echo(f"- #{e.id} {clock(e.created_at)} {event_text(e.kind, e.payload)}")
 
 
 @click.command("context")
 @click.argument("task_id", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print {task_id, context}.")
 @pass_app
-def context_cmd(app: App, task_id: str | None) -> None:
+def context_cmd(app: App, task_id: str | None, as_json: bool) -> None:
     """Print the worker context document of a task."""
     from ..services import context as context_svc
 
-    click.echo(context_svc.build(app.ctx, app.board, app.task_id(task_id)), nl=False)
+    tid = app.task_id(task_id)
+    text = context_svc.build(app.ctx, app.board, tid)
+    if as_json:
+        emit_json({"task_id": tid, "context": text})
+    else:
+        click.echo(text, nl=False)
 
 
 @click.command("assign")
@@ -202,10 +208,10 @@ def runs_cmd(app: App, task_id: str | None, as_json: bool) -> None:
     if as_json:
         emit_json({"runs": [r.to_dict() for r in result]})
         return
-    table(None, ["run", "profile", "outcome", "duration", "summary", "error"],
+    table(None, ["run", "profile", "outcome", "duration", "summary", "handoff", "error"],
           [[r.id, r.profile, r.outcome or r.status,
             f"{(r.ended_at or app.ctx.now()) - r.started_at:.1f}s",
-            (r.summary or "")[:80], (r.error or "")[:80]] for r in result])
+            r.summary or "", pairs(r.metadata, "; "), r.error or ""] for r in result])
 
 
 @click.command("stats")
@@ -218,6 +224,9 @@ def stats(app: App, as_json: bool) -> None:
         emit_json(data)
         return
     table(f"board {app.board}", ["status", "tasks"], [[k, v] for k, v in data["by_status"].items()])
+    if data["by_assignee"]:
+        table(None, ["assignee", "tasks"],
+              [[name or "(unassigned)", counts(c)] for name, c in data["by_assignee"].items()])
     if data["oldest_ready_age_seconds"] is not None:
         click.echo(f"oldest ready task: {data['oldest_ready_age_seconds']}s")
 
@@ -232,5 +241,5 @@ def assignees(app: App, as_json: bool) -> None:
         emit_json({"assignees": data})
         return
     table(None, ["name", "profile", "counts"],
-          [[a["name"], "yes" if a["on_disk"] else "", a["counts"]] for a in data])
+          [[a["name"], "yes" if a["on_disk"] else "", counts(a["counts"])] for a in data])
 
