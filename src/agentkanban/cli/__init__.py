@@ -150,14 +150,25 @@ def fail(message: str, code: int) -> NoReturn:
     terminal's width, never cut. Piped or logged it stays one line, whole."""
     text = "error: " + " ".join(message.split())
     if sys.stderr.isatty():
-        import shutil
         import textwrap
 
-        width = max(shutil.get_terminal_size().columns, 40)
-        text = textwrap.fill(text, width=width, subsequent_indent="  ", break_long_words=False,
-                             break_on_hyphens=False)
+        text = textwrap.fill(text, width=_stderr_width(), subsequent_indent="  ",
+                             break_long_words=False, break_on_hyphens=False)
     click.echo(text, err=True)
     sys.exit(code)
+
+
+def _stderr_width() -> int:
+    """The width of the terminal stderr writes to ($COLUMNS when set), at least 40."""
+    import os
+
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return max(int(columns), 40)
+    try:
+        return max(os.get_terminal_size(sys.stderr.fileno()).columns, 40)
+    except (OSError, ValueError):
+        return 80
 
 
 def usage_message(e: click.UsageError, argv: list[str]) -> str:
