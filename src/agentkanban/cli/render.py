@@ -93,8 +93,12 @@ def pairs(mapping: dict[str, Any] | None, sep: str = ", ") -> str:
 
 
 def counts(by_status: dict[str, int] | None) -> str:
-    """``2 ready, 1 running`` for ``{"ready": 2, "running": 1}``."""
-    return ", ".join(f"{n} {status}" for status, n in (by_status or {}).items() if n) or "none"
+    """``2 ready, 1 running`` for ``{"running": 1, "ready": 2}``: in the board's column order."""
+    from ..domain.statuses import Status
+
+    order = {s.value: i for i, s in enumerate(Status)}
+    items = sorted((by_status or {}).items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0]))
+    return ", ".join(f"{n} {status}" for status, n in items if n) or "none"
 
 
 # What an event's payload says, for the kinds where a phrase reads better than its fields.
