@@ -69,6 +69,10 @@ def _server(config: Any) -> Any:
                 for sig, handler in before.items():
                     signal.signal(sig, handler)
 
+        def catch_signals(self) -> None:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(sig, self.handle_exit)
+
         def handle_exit(self, sig: int, frame: Any) -> None:
             self.stopped_by = "Ctrl-C" if sig == signal.SIGINT else signal.Signals(sig).name
             super().handle_exit(sig, frame)
@@ -86,9 +90,13 @@ def stop_report(loops: list[str], stopped_by: str | None, workers: int | None) -
     elif workers == 0:
         left = "no worker was running"
     else:
-        left = (f"{workers} running worker{'s keep' if workers != 1 else ' keeps'} running; "
-                "the next `kanban serve` or `kanban daemon` picks up what they report")
+        left = (f"{workers_keep_running(workers)}; the next `kanban serve` or `kanban daemon` "
+                f"picks up what {'it reports' if workers == 1 else 'they report'}")
     return f"kanban serve: stopped {what}{why}; {left}"
+
+
+def workers_keep_running(n: int) -> str:
+    return "1 running worker keeps running" if n == 1 else f"{n} running workers keep running"
 
 
 def bound_address(sock: socket.socket) -> str:
@@ -164,6 +172,11 @@ def serve(app: App, host: str | None, port: int | None, no_dispatch: bool, no_no
     web = create_app(settings, ctx=ctx, token=source, bound_host=host, dispatcher=dispatcher)
     sock = _bind(host, port)
     actual = sock.getsockname()[1]
+    config = uvicorn.Config(web, log_level="warning", access_log=False, lifespan="on",
+                            timeout_graceful_shutdown=5, timeout_keep_alive=5,
+                            http=with_header_timeout(settings.serve.header_timeout_seconds))
+    server = _server(config)
+    server.catch_signals()  # from now on Ctrl-C stops the server as it would once it serves
     loops = []
     if dispatcher is not None:
         loops.append(_start_loop(dispatcher, "dispatcher"))
@@ -177,10 +190,6 @@ def serve(app: App, host: str | None, port: int | None, no_dispatch: bool, no_no
                + ("" if is_loopback(host) else " (reachable from other machines)"))
     # The one place the token is shown: a link that logs the browser in (as Jupyter does).
     click.echo(f"kanban serve: open http://{url_host(host)}:{actual}/?token={source.token}", err=False)
-    config = uvicorn.Config(web, log_level="warning", access_log=False, lifespan="on",
-                            timeout_graceful_shutdown=5, timeout_keep_alive=5,
-                            http=with_header_timeout(settings.serve.header_timeout_seconds))
-    server = _server(config)
     # Everything built so far (the app, SQLAlchemy, pydantic and the MCP SDK: hundreds of
     # thousands of objects) lives as long as the process. Frozen, it is left out of the garbage
     # collector's full passes, which otherwise stop every request for 70-120 ms now and then.

@@ -93,11 +93,12 @@ def daemon(app: App, interval: float | None, verbose: bool) -> None:
     click.echo(f"dispatcher running (pid {__import__('os').getpid()}); Ctrl-C to stop", err=True)
     d.run()
     from ..services import health
+    from .serve import workers_keep_running
 
     try:
         n = health.open_attempts(app.ctx)
         left = "no worker was running" if n == 0 else \
-            f"{n} running worker{'s keep' if n != 1 else ' keeps'} running; the next dispatcher picks up what they report"
+            f"{workers_keep_running(n)}; the next dispatcher picks up what {'it reports' if n == 1 else 'they report'}"
     except Exception:  # the database went away: still say that the loop stopped
         left = "running workers keep running"
     click.echo(f"dispatcher stopped; {left}", err=True)
