@@ -57,6 +57,10 @@ def test_comments_and_summaries_take_long_text(kanban, monkeypatch, tmp_path) ->
     assert kanban("comment", tid, "plain", "words").code == 0
     bodies = [c["body"] for c in _task(kanban, tid)["comments"]]
     assert bodies == ["from standard input", BODY.strip(), "plain words"]  # comments are trimmed
+    other = kanban("create", "stuck", "--json").json()["task"]["id"]
+    (tmp_path / "why.txt").write_text("needs the production password")
+    assert kanban("block", other, "--reason-file", str(tmp_path / "why.txt")).code == 0
+    assert _task(kanban, other)["events"][-1]["payload"]["reason"] == "needs the production password"
     _stdin(monkeypatch, b"the whole story")
     assert kanban("complete", tid, "--summary", "-").code == 0
     assert _task(kanban, tid)["runs"][-1]["summary"] == "the whole story"

@@ -111,6 +111,18 @@ def test_a_busy_port_says_which_port_to_try(home, db_url) -> None:
     assert "listening" not in r.stdout
 
 
+def test_a_busy_port_on_the_mcp_endpoint_too(home, db_url) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        port = busy.getsockname()[1]
+        r = subprocess.run([sys.executable, "-m", "agentkanban", "mcp", "--http", "--port", str(port)],
+                           env={**_env(home, db_url), "KANBAN_TOKEN": "t0k3n-" * 8},
+                           capture_output=True, text=True, timeout=120)
+    assert (r.returncode, r.stderr) == (1, f"error: address already in use: 127.0.0.1:{port}: stop what "
+                                           f"listens there or try --port {port + 1}\n")
+
+
 LONG = ("error: invalid value for --sort: 'nonsense' is not one of 'assignee', 'created', "
         "'created-desc', 'priority', 'priority-asc', 'status', 'title', 'updated'; "
         "`kanban list --help` lists what it takes")

@@ -88,3 +88,15 @@ def test_ctrl_c_leaves_running_workers_running(home, db_url) -> None:
             proc.communicate()
         if pid is not None and _alive(pid):
             os.killpg(pid, signal.SIGKILL)  # the worker leads its own process group
+
+
+def test_the_daemon_says_workers_keep_running(home, db_url) -> None:
+    proc = subprocess.Popen([sys.executable, "-m", "agentkanban", "daemon"], env=_env(home, db_url),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stderr is not None
+    started = proc.stderr.readline()
+    assert started.startswith("dispatcher running (pid "), started
+    proc.send_signal(signal.SIGINT)
+    _out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0
+    assert err.splitlines()[-1] == "dispatcher stopped; no worker was running"

@@ -35,11 +35,20 @@ def mcp_cmd(app: App, http: bool, host: str, port: int, tools: str) -> None:
     import uvicorn
 
     from ..mcp.asgi import http_app
+    from .serve import bind, bound_address, quiet_server
 
     token = settings.token.get_secret_value() if settings.token else None
     asgi = http_app(settings, token, tools=tools, host=host, ctx=app.ctx)  # type: ignore[arg-type]
-    click.echo(f"kanban mcp: streamable HTTP on http://{host}:{port}/mcp (bearer token required)", err=True)
-    uvicorn.run(asgi, host=host, port=port, log_level="warning")
+    sock = bind(host, port)  # a busy port fails here, as `kanban serve`'s does
+    server = quiet_server(uvicorn.Config(asgi, log_level="warning"))
+    server.catch_signals()
+    click.echo(f"kanban mcp: streamable HTTP on http://{bound_address(sock)}/mcp (bearer token required)",
+               err=True)
+    try:
+        server.run(sockets=[sock])
+    finally:
+        sock.close()
+    click.echo(f"kanban mcp: stopped{f' ({server.stopped_by})' if server.stopped_by else ''}", err=True)
 
 
 @click.command("instructions")

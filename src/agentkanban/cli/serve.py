@@ -23,7 +23,7 @@ def _start_loop(loop: Any, label: str) -> tuple[Any, threading.Thread]:
     return loop, thread
 
 
-def _bind(host: str, port: int) -> socket.socket:
+def bind(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -45,7 +45,7 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _server(config: Any) -> Any:
+def quiet_server(config: Any) -> Any:
     """A uvicorn server that stops on SIGINT/SIGTERM and returns, so that `serve` can say what it
     stopped and exit 0 (uvicorn's own re-raises the signal once it has shut down)."""
     import contextlib
@@ -170,12 +170,12 @@ def serve(app: App, host: str | None, port: int | None, no_dispatch: bool, no_no
 
         dispatcher = Dispatcher(ctx)
     web = create_app(settings, ctx=ctx, token=source, bound_host=host, dispatcher=dispatcher)
-    sock = _bind(host, port)
+    sock = bind(host, port)
     actual = sock.getsockname()[1]
     config = uvicorn.Config(web, log_level="warning", access_log=False, lifespan="on",
                             timeout_graceful_shutdown=5, timeout_keep_alive=5,
                             http=with_header_timeout(settings.serve.header_timeout_seconds))
-    server = _server(config)
+    server = quiet_server(config)
     server.catch_signals()  # from now on Ctrl-C stops the server as it would once it serves
     loops = []
     if dispatcher is not None:

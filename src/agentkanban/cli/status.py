@@ -96,7 +96,7 @@ def complete(app: App, task_ids: tuple[str, ...], summary: str | None, metadata:
 @click.command("block")
 @click.argument("task_id", required=False)
 @click.argument("reason", nargs=-1)
-@click.option("--reason", "reason_opt", help="Why it is blocked (what a human must do).")
+@long_text("reason_opt", "Why it is blocked (what a human must do).", flag="reason")
 @pass_app
 def block(app: App, task_id: str | None, reason: tuple[str, ...], reason_opt: str | None) -> None:
     """Block a task with a reason (defaults to $KANBAN_TASK_ID inside a worker)."""
