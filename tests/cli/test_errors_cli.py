@@ -62,6 +62,17 @@ def test_each_error_is_one_line_saying_what_to_do(kanban, args, code, line) -> N
     assert "Usage:" not in r.out + r.err and "Traceback" not in r.err
 
 
+def test_refusals_name_the_next_step(kanban) -> None:
+    a = kanban("create", "a", "--json").json()["task"]["id"]
+    b = kanban("create", "b", "--json").json()["task"]["id"]
+    r = kanban("unlink", a, b)
+    assert (r.code, r.err) == (1, f"error: no such link: {b} does not wait for {a}; "
+                                  f"`kanban show {b} --json` lists its parents\n")
+    r = kanban("notify-unsubscribe", a, "--platform", "slack", "--chat-id", "C1")
+    assert (r.code, r.err) == (1, f"error: no such subscription: {a} is not sent to that chat; "
+                                  f"`kanban notify-list {a}` lists its subscriptions\n")
+
+
 def test_a_group_alone_prints_its_help(kanban) -> None:
     r = kanban("boards")
     assert r.code == 0 and r.out.startswith("Usage: kanban boards") and r.err == ""

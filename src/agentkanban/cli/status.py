@@ -38,9 +38,10 @@ def link(app: App, parent_id: str, child_id: str) -> None:
 @pass_app
 def unlink(app: App, parent_id: str, child_id: str) -> None:
     """Remove the link between PARENT and CHILD."""
-    removed = links.unlink(app.ctx, app.board, app.task_id(parent_id), app.task_id(child_id))
-    if not removed:
-        raise click.ClickException("no such link")
+    parent, child = app.task_id(parent_id), app.task_id(child_id)
+    if not links.unlink(app.ctx, app.board, parent, child):
+        raise click.ClickException(f"no such link: {child} does not wait for {parent}; "
+                                   f"`kanban show {child} --json` lists its parents")
     click.echo("unlinked")
 
 
