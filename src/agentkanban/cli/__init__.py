@@ -1,7 +1,8 @@
 """The ``kanban`` command. Sub-commands load lazily so ``kanban list`` never imports FastAPI.
 
-Exit codes, mapped here and nowhere else: 0 success, 1 refused operation (not found, conflict,
-forbidden, storage), 2 bad usage or bad input.
+Exit codes and error lines, mapped here and nowhere else: 0 success, 1 refused operation (not
+found, conflict, forbidden, storage), 2 bad usage or bad input. Every failure, click's usage
+errors included, is one ``error: ...`` line on stderr that says what to do (see :func:`fail`).
 """
 
 from __future__ import annotations
