@@ -259,16 +259,26 @@ def default_home(env: Mapping[str, str]) -> Path:
     return Path(env.get("KANBAN_HOME") or Path(env.get("HOME", "~")) / ".agentkanban").expanduser()
 
 
+def yaml_error(path: Path, err: Exception) -> ValidationError:
+    """A YAML syntax error as one line naming the file, the line and the column, and the problem."""
+    mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+    problem = ": ".join(x for x in (getattr(err, "context", None), getattr(err, "problem", None)) if x)
+    detail = " ".join((problem or str(err)).split())
+    return ValidationError(f"{path}: not valid YAML{where}: {detail}; fix the file and run again")
+
+
 def reload_costs(settings: Settings, text: bytes) -> Settings:
     """``settings`` with the ``budgets``, ``providers`` and ``prices`` of a changed config.yaml."""
     import yaml
 
+    cfg_path = settings.home / "config.yaml"
     try:
         raw = yaml.safe_load(text) or {}
     except yaml.YAMLError as err:
-        raise ValidationError(f"config.yaml: not valid YAML ({err})") from None
+        raise yaml_error(cfg_path, err) from None
     if not isinstance(raw, dict):
-        raise ValidationError("config.yaml: expected a mapping at the top level")
+        raise ValidationError(f"{cfg_path}: expected a mapping at the top level")
     fresh = validate(Settings, {"home": settings.home, "database_url": settings.database_url,
                                 **{k: raw[k] for k in ("budgets", "providers", "prices") if raw.get(k)}})
     check_providers(fresh.providers)
@@ -288,9 +298,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         try:
             loaded = yaml.safe_load(cfg_path.read_text()) or {}
         except yaml.YAMLError as err:
-            raise ValidationError(f"{cfg_path.name}: not valid YAML ({err})") from None
+            raise yaml_error(cfg_path, err) from None
         if not isinstance(loaded, dict):
-            raise ValidationError(f"{cfg_path.name}: expected a mapping at the top level")
+            raise ValidationError(f"{cfg_path}: expected a mapping at the top level")
         raw = loaded
     raw["home"] = home
     raw.setdefault("database_url", f"sqlite:///{home / 'kanban.db'}")
@@ -309,7 +319,12 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             "profile": env.get("KANBAN_PROFILE") or None,
             "board": env.get("KANBAN_BOARD") or None,
         }
-    settings = validate(Settings, raw)
-    check_providers(settings.providers)
-    check_reviews(settings.profiles)
+    try:
+        settings = validate(Settings, raw)
+        check_providers(settings.providers)
+        check_reviews(settings.profiles)
+    except ValidationError as err:
+        if not cfg_path.exists():
+            raise
+        raise ValidationError(f"{err.message} (in {cfg_path})") from None
     return settings

@@ -1,7 +1,8 @@
 """The ``kanban`` command. Sub-commands load lazily so ``kanban list`` never imports FastAPI.
 
-Exit codes, mapped here and nowhere else: 0 success, 1 refused operation (not found, conflict,
-forbidden, storage), 2 bad usage or bad input.
+Exit codes and error lines, mapped here and nowhere else: 0 success, 1 refused operation (not
+found, conflict, forbidden, storage), 2 bad usage or bad input. Every failure, click's usage
+errors included, is one ``error: ...`` line on stderr that says what to do (see :func:`fail`).
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import gc
 import importlib
 import sys
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -127,22 +128,96 @@ def main(argv: list[str] | None = None) -> Any:
     except click.exceptions.Exit as e:
         sys.exit(e.exit_code)
     except click.Abort:
-        click.echo("aborted", err=True)
-        sys.exit(1)
+        fail("aborted; nothing more was done", 1)
+    except click.UsageError as e:
+        if type(e).__name__ == "NoArgsIsHelpError" and e.ctx is not None:  # `kanban boards` alone
+            click.echo(e.ctx.get_help())
+            sys.exit(0)
+        fail(usage_message(e, sys.argv[1:] if argv is None else argv), 2)
     except click.ClickException as e:
-        e.show()
-        sys.exit(2 if isinstance(e, click.UsageError) else e.exit_code)
+        fail(e.format_message(), e.exit_code)
     except KanbanError as e:
         unreachable = isinstance(e, StorageError) and _transient(e)
         hint = "; the database stayed unreachable through retries, try again later" if unreachable else ""
-        click.echo(f"error: {e.message}{hint}", err=True)
-        sys.exit(2 if isinstance(e, ValidationError) else UNAVAILABLE_EXIT if unreachable else 1)
+        fail(f"{e.message}{hint}", 2 if isinstance(e, ValidationError) else UNAVAILABLE_EXIT if unreachable else 1)
     except Exception as e:
         if not _transient(e):
             raise
-        click.echo(f"error: the board's database is unreachable ({str(e).splitlines()[0]}); "
-                   "nothing was changed, retry later", err=True)
-        sys.exit(UNAVAILABLE_EXIT)
+        fail(f"the board's database is unreachable ({e}); nothing was changed, retry later",
+             UNAVAILABLE_EXIT)
+
+
+def fail(message: str, code: int) -> NoReturn:
+    """The one way a command fails: ``error: <what happened and what to do>`` on stderr, then exit.
+
+    The message is one line (line breaks inside it are folded); at a terminal it is wrapped to the
+    terminal's width, never cut. Piped or logged it stays one line, whole."""
+    text = "error: " + " ".join(message.split())
+    if sys.stderr.isatty():
+        import textwrap
+
+        text = textwrap.fill(text, width=_stderr_width(), subsequent_indent="  ",
+                             break_long_words=False, break_on_hyphens=False)
+    click.echo(text, err=True)
+    sys.exit(code)
+
+
+def _stderr_width() -> int:
+    """The width of the terminal stderr writes to ($COLUMNS when set), at least 40."""
+    import os
+
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return max(int(columns), 40)
+    try:
+        return max(os.get_terminal_size(sys.stderr.fileno()).columns, 40)
+    except (OSError, ValueError):
+        return 80
+
+
+def usage_message(e: click.UsageError, argv: list[str]) -> str:
+    """Click's usage errors as one line that says what to pass, without the usage dump."""
+    ctx = e.ctx
+    path = ctx.command_path if ctx else _command_path(argv)
+    help_hint = f"`{path} --help` lists what it takes"
+    param = getattr(e, "param", None)
+    if isinstance(e, click.MissingParameter) and ctx is not None and param is not None:
+        if isinstance(param, click.Argument):
+            usage = " ".join(ctx.command.collect_usage_pieces(ctx))
+            return f"missing {_param_name(param)}: run `{path} {usage}`"
+        return f"missing option {_param_name(param)}; {help_hint}"
+    if isinstance(e, click.BadParameter) and param is not None:
+        return f"invalid value for {_param_name(param)}: {_sentence(e.message)}; {help_hint}"
+    if isinstance(e, click.NoSuchOption):
+        close = f" (did you mean {', '.join(sorted(e.possibilities))}?)" if e.possibilities else ""
+        return f"no such option {e.option_name}{close}; {help_hint}"
+    text = _sentence(e.format_message())
+    # Click's own messages start with a capital; ours already say what to do.
+    return f"{text[0].lower()}{text[1:]}; {help_hint}" if text[:1].isupper() else text
+
+
+def _command_path(argv: list[str]) -> str:
+    """``kanban list`` for ``["--board", "x", "list", "--limit"]``: where click gave no context."""
+    words = [a for a in argv if not a.startswith("-")]
+    names = [w for w in words[:3] if w in COMMANDS]
+    if not names:
+        return "kanban"
+    path = ["kanban", names[0]]
+    command = cli.get_command(click.Context(cli), names[0])
+    after = words[words.index(names[0]) + 1:][:1]
+    if isinstance(command, click.Group) and after and after[0] in command.commands:
+        path.append(after[0])
+    return " ".join(path)
+
+
+def _param_name(param: click.Parameter) -> str:
+    if isinstance(param, click.Argument):
+        return (param.name or "argument").upper()
+    return max(param.opts, key=len)
+
+
+def _sentence(text: str) -> str:
+    return " ".join(text.split()).rstrip(".")
 
 
 # Exit status when the database stayed unreachable through the retries (EX_UNAVAILABLE): the

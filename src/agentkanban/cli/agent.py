@@ -35,17 +35,32 @@ def mcp_cmd(app: App, http: bool, host: str, port: int, tools: str) -> None:
     import uvicorn
 
     from ..mcp.asgi import http_app
+    from .serve import bind, bound_address, quiet_server
 
     token = settings.token.get_secret_value() if settings.token else None
     asgi = http_app(settings, token, tools=tools, host=host, ctx=app.ctx)  # type: ignore[arg-type]
-    click.echo(f"kanban mcp: streamable HTTP on http://{host}:{port}/mcp (bearer token required)", err=True)
-    uvicorn.run(asgi, host=host, port=port, log_level="warning")
+    sock = bind(host, port)  # a busy port fails here, as `kanban serve`'s does
+    server = quiet_server(uvicorn.Config(asgi, log_level="warning"))
+    server.catch_signals()
+    click.echo(f"kanban mcp: streamable HTTP on http://{bound_address(sock)}/mcp (bearer token required)",
+               err=True)
+    try:
+        server.run(sockets=[sock])
+    finally:
+        sock.close()
+    click.echo(f"kanban mcp: stopped{f' ({server.stopped_by})' if server.stopped_by else ''}", err=True)
 
 
 @click.command("instructions")
 @click.argument("role", type=click.Choice(["worker", "orchestrator"]), default="worker", required=False)
-def instructions(role: str) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print {role, text}.")
+def instructions(role: str, as_json: bool) -> None:
     """Print the guidance an agent follows, to paste into AGENTS.md or a skill."""
     from ..mcp.guidance import text
 
-    click.echo(text(role), nl=False)
+    if as_json:
+        from .app import emit_json
+
+        emit_json({"role": role, "text": text(role)})
+    else:
+        click.echo(text(role), nl=False)

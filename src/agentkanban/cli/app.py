@@ -45,7 +45,9 @@ class App:
 
         if not ref:
             if self.settings.worker is None:
-                raise click.UsageError("give a task id (or run inside a worker, where it defaults to $KANBAN_TASK_ID)")
+                path = click.get_current_context().command_path
+                raise click.UsageError(f"missing TASK_ID: give a task id, as in `{path} t_1a2b3c4d` "
+                                       "(inside a worker it defaults to $KANBAN_TASK_ID)")
             ref = self.settings.worker.task_id
         return resolve_id(self.ctx, self.board, ref)
 

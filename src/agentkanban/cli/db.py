@@ -23,11 +23,14 @@ def upgrade(app: App) -> None:
 
 
 @db.command("current")
+@click.option("--json", "as_json", is_flag=True, help="Print {revision, head, up_to_date}.")
 @pass_app
-def current(app: App) -> None:
+def current(app: App, as_json: bool) -> None:
     """Print the database's schema revision, and whether it is behind; never upgrades it."""
     rev, head = maintenance.schema_state(app.settings)
-    if rev is None:
+    if as_json:
+        emit_json({"revision": rev, "head": head, "up_to_date": rev == head})
+    elif rev is None:
         click.echo(f"(empty): no schema yet; `kanban db upgrade` creates it (revision {head})")
     elif rev != head:
         click.echo(f"{rev} (behind {head}; run `kanban db upgrade`)")
@@ -72,4 +75,6 @@ def gc(app: App, event_retention_days: int, log_retention_days: int, as_json: bo
     if as_json:
         emit_json(result)
     else:
-        click.echo(", ".join(f"{k}: {v}" for k, v in result.items()))
+        from .render import pairs
+
+        click.echo(pairs(result) or "nothing to remove")

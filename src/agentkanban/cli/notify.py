@@ -47,7 +47,8 @@ def notify_unsubscribe(app: App, task_id: str, platform: str, chat_id: str, thre
     tid = app.task_id(task_id)
     if not subs.unsubscribe(app.ctx, app.board, tid, platform=platform, chat_id=chat_id,
                             thread_id=thread_id):
-        raise click.ClickException("no such subscription")
+        raise click.ClickException(f"no such subscription: {tid} is not sent to that chat; "
+                                   f"`kanban notify-list {tid}` lists its subscriptions")
     click.echo("unsubscribed")
 
 

@@ -150,7 +150,9 @@ def import_cmd(app: App, path: Path, source: str | None, target: str | None, as_
     if as_json:
         emit_json(result)
     else:
-        click.echo(", ".join(f"{k}: {v}" for k, v in result.items() if k != "renamed"))
+        from .render import plain
+
+        click.echo(", ".join(f"{k}: {plain(v)}" for k, v in result.items() if k != "renamed"))
         for old, new in result.get("renamed", {}).items():
             click.echo(f"task {old} exists here; imported as {new}")
 

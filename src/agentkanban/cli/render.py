@@ -21,6 +21,14 @@ def ago(ts: float | None, now: float | None = None) -> str:
     return f"{max(s, 0)}s"
 
 
+def clock(ts: float) -> str:
+    """Local time of day, with the date when it is not today."""
+    from datetime import datetime
+
+    when = datetime.fromtimestamp(ts)
+    return when.strftime("%H:%M:%S" if when.date() == datetime.now().date() else "%Y-%m-%d %H:%M:%S")
+
+
 def detail_json(d: TaskDetail, now: float) -> dict[str, Any]:
     return {
         "task": task_json(d.task, now),
@@ -54,3 +62,67 @@ def task_rows(tasks: list[Task]) -> None:
 def task_line(t: Task) -> str:
     who = f" @{t.assignee}" if t.assignee else ""
     return f"{t.id} [{t.status.value}]{who} {t.title}"
+
+
+def plain(value: Any) -> str:
+    """A JSON value as text for people: ``a.py, b.py`` for a list, ``passed 3, failed 0`` for a
+    mapping, ``yes``/``no`` for booleans; never a Python or JSON literal."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, dict):
+        return pairs(value) or "-"
+    if isinstance(value, list | tuple):
+        return ", ".join(plain(v) for v in value) or "-"
+    return " ".join(str(value).split())
+
+
+def pairs(mapping: dict[str, Any] | None, sep: str = ", ") -> str:
+    """``status ready, assignee coder`` for ``{"status": "ready", "assignee": "coder"}``; empty
+    values are left out. Nested mappings are bracketed so that their pairs stay apart."""
+    out = []
+    for key, value in (mapping or {}).items():
+        if value is None or value == [] or value == {} or value == "":
+            continue
+        text = f"({plain(value)})" if isinstance(value, dict) else plain(value)
+        out.append(f"{str(key).replace('_', ' ')} {text}")
+    return sep.join(out)
+
+
+def counts(by_status: dict[str, int] | None) -> str:
+    """``2 ready, 1 running`` for ``{"running": 1, "ready": 2}``: in the board's column order."""
+    from ..domain.statuses import Status
+
+    order = {s.value: i for i, s in enumerate(Status)}
+    items = sorted((by_status or {}).items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0]))
+    return ", ".join(f"{n} {status}" for status, n in items if n) or "none"
+
+
+# What an event's payload says, for the kinds where a phrase reads better than its fields.
+_PHRASES: dict[str, Any] = {
+    "commented": lambda p: f"by {p.get('author') or '?'} ({p.get('len', 0)} characters)",
+    "assigned": lambda p: f"to {p['assignee']}" if p.get("assignee") else "unassigned",
+    "reprioritized": lambda p: f"to {p.get('priority')}",
+    "blocked": lambda p: " ".join(x for x in (f"by {p['by']}" if p.get("by") else "",
+                                              f"- {plain(p['reason'])}" if p.get("reason") else "") if x),
+    "completed": lambda p: plain(p["summary"]) if p.get("summary") else pairs(
+        {k: v for k, v in p.items() if k != "result_len" or v}),
+    "status": lambda p: f"now {p['status']}" + (f" ({plain(p['reason']).replace('_', ' ')})"
+                                                 if p.get("reason") else ""),
+    "unblocked": lambda p: f"now {p['status']}" + (f", by {p['by']}" if p.get("by") else ""),
+    "heartbeat": lambda p: plain(p.get("note")) if set(p) <= {"note"} and p.get("note") else pairs(p),
+}
+
+
+def event_text(kind: str, payload: dict[str, Any] | None) -> str:
+    """One event as a line of text: ``blocked by user - need a human``."""
+    p = payload or {}
+    phrase = _PHRASES.get(kind)
+    try:
+        detail = phrase(p) if phrase else pairs(p)
+    except (KeyError, TypeError, AttributeError):
+        detail = pairs(p) if isinstance(p, dict) else plain(p)
+    return f"{kind.replace('_', ' ')}: {detail}" if detail else kind.replace("_", " ")

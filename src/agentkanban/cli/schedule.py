@@ -8,6 +8,7 @@ from ..config import parse_duration
 from ..services import schedules
 from .app import App, emit_json, pass_app
 from .ops import when
+from .texts import long_text
 
 
 @click.group("schedule")
@@ -27,7 +28,7 @@ def _line(s: dict) -> str:  # type: ignore[type-arg]
 @click.option("--catch-up", type=click.Choice(schedules.CATCH_UP), default="latest", show_default=True,
               help="After downtime: the latest missed occurrence, all of them, or none.")
 @click.option("--skip-if-open", is_flag=True, help="Skip an occurrence while the previous task is open.")
-@click.option("--body", help="Markdown description of each task.")
+@long_text("body", "Markdown description of each task.")
 @click.option("--assignee", help="Worker profile for each task.")
 @click.option("--tenant", help="Soft namespace within the board.")
 @click.option("--priority", type=int, default=0, show_default=True, help="Higher runs first.")

@@ -3,6 +3,7 @@ dispatcher and the notifier loops unless told not to run them."""
 
 from __future__ import annotations
 
+import errno
 import gc
 import logging
 import socket
@@ -22,7 +23,7 @@ def _start_loop(loop: Any, label: str) -> tuple[Any, threading.Thread]:
     return loop, thread
 
 
-def _bind(host: str, port: int) -> socket.socket:
+def bind(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -33,10 +34,69 @@ def _bind(host: str, port: int) -> socket.socket:
         sock.bind((host.strip("[]"), port))
     except OSError as err:
         sock.close()
-        raise click.ClickException(f"cannot listen on {host}:{port}: {err.strerror}") from None
+        if err.errno == errno.EADDRINUSE:
+            other = f"--port {port + 1}" if port < 65535 else "--port 0 (any free port)"
+            raise click.ClickException(f"address already in use: {host}:{port}: stop what "
+                                       f"listens there or try {other}") from None
+        raise click.ClickException(f"cannot listen on {host}:{port}: {err.strerror}; "
+                                   "choose another --host or --port") from None
     sock.listen(2048)
     sock.set_inheritable(True)
     return sock
+
+
+def quiet_server(config: Any) -> Any:
+    """A uvicorn server that stops on SIGINT/SIGTERM and returns, so that `serve` can say what it
+    stopped and exit 0 (uvicorn's own re-raises the signal once it has shut down)."""
+    import contextlib
+    import signal
+
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        stopped_by: str | None = None
+
+        @contextlib.contextmanager
+        def capture_signals(self) -> Any:
+            if threading.current_thread() is not threading.main_thread():
+                yield
+                return
+            sigs = (signal.SIGINT, signal.SIGTERM)
+            before = {sig: signal.signal(sig, self.handle_exit) for sig in sigs}
+            try:
+                yield
+            finally:
+                for sig, handler in before.items():
+                    signal.signal(sig, handler)
+
+        def catch_signals(self) -> None:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(sig, self.handle_exit)
+
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            self.stopped_by = "Ctrl-C" if sig == signal.SIGINT else signal.Signals(sig).name
+            super().handle_exit(sig, frame)
+
+    return Server(config)
+
+
+def stop_report(loops: list[str], stopped_by: str | None, workers: int | None) -> str:
+    """What `kanban serve` says when it stops: what stopped, and that workers keep running."""
+    stopped = ["the web server", *(f"the {name}" for name in loops)]
+    what = stopped[0] if len(stopped) == 1 else ", ".join(stopped[:-1]) + " and " + stopped[-1]
+    why = f" ({stopped_by})" if stopped_by else ""
+    if workers is None:
+        left = "running workers keep running"
+    elif workers == 0:
+        left = "no worker was running"
+    else:
+        left = (f"{workers_keep_running(workers)}; the next `kanban serve` or `kanban daemon` "
+                f"picks up what {'it reports' if workers == 1 else 'they report'}")
+    return f"kanban serve: stopped {what}{why}; {left}"
+
+
+def workers_keep_running(n: int) -> str:
+    return "1 running worker keeps running" if n == 1 else f"{n} running workers keep running"
 
 
 def bound_address(sock: socket.socket) -> str:
@@ -110,8 +170,13 @@ def serve(app: App, host: str | None, port: int | None, no_dispatch: bool, no_no
 
         dispatcher = Dispatcher(ctx)
     web = create_app(settings, ctx=ctx, token=source, bound_host=host, dispatcher=dispatcher)
-    sock = _bind(host, port)
+    sock = bind(host, port)
     actual = sock.getsockname()[1]
+    config = uvicorn.Config(web, log_level="warning", access_log=False, lifespan="on",
+                            timeout_graceful_shutdown=5, timeout_keep_alive=5,
+                            http=with_header_timeout(settings.serve.header_timeout_seconds))
+    server = quiet_server(config)
+    server.catch_signals()  # from now on Ctrl-C stops the server as it would once it serves
     loops = []
     if dispatcher is not None:
         loops.append(_start_loop(dispatcher, "dispatcher"))
@@ -125,10 +190,6 @@ def serve(app: App, host: str | None, port: int | None, no_dispatch: bool, no_no
                + ("" if is_loopback(host) else " (reachable from other machines)"))
     # The one place the token is shown: a link that logs the browser in (as Jupyter does).
     click.echo(f"kanban serve: open http://{url_host(host)}:{actual}/?token={source.token}", err=False)
-    config = uvicorn.Config(web, log_level="warning", access_log=False, lifespan="on",
-                            timeout_graceful_shutdown=5, timeout_keep_alive=5,
-                            http=with_header_timeout(settings.serve.header_timeout_seconds))
-    server = uvicorn.Server(config)
     # Everything built so far (the app, SQLAlchemy, pydantic and the MCP SDK: hundreds of
     # thousands of objects) lives as long as the process. Frozen, it is left out of the garbage
     # collector's full passes, which otherwise stop every request for 70-120 ms now and then.
@@ -142,3 +203,11 @@ def serve(app: App, host: str | None, port: int | None, no_dispatch: bool, no_no
         for _, thread in loops:
             thread.join(timeout=10)
         sock.close()
+    from ..services import health
+
+    try:
+        workers: int | None = health.open_attempts(ctx)
+    except Exception:  # the database went away: still say what stopped
+        workers = None
+    names = [t.name.removeprefix("kanban-") for _, t in loops]
+    click.echo(stop_report(names, server.stopped_by, workers))

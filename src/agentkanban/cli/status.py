@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from ..services import comments, links, tasks, transitions
 from .app import App, emit_json, pass_app
 from .render import task_line
+from .texts import long_text, read_text
 
 
 @click.command("move")
@@ -35,29 +38,37 @@ def link(app: App, parent_id: str, child_id: str) -> None:
 @pass_app
 def unlink(app: App, parent_id: str, child_id: str) -> None:
     """Remove the link between PARENT and CHILD."""
-    removed = links.unlink(app.ctx, app.board, app.task_id(parent_id), app.task_id(child_id))
-    if not removed:
-        raise click.ClickException("no such link")
+    parent, child = app.task_id(parent_id), app.task_id(child_id)
+    if not links.unlink(app.ctx, app.board, parent, child):
+        raise click.ClickException(f"no such link: {child} does not wait for {parent}; "
+                                   f"`kanban show {child} --json` lists its parents")
     click.echo("unlinked")
 
 
 @click.command("comment")
 @click.argument("task_id")
-@click.argument("text", nargs=-1, required=True)
+@click.argument("text", nargs=-1)
+@click.option("--body-file", metavar="PATH", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+              help="Read the comment from a file (UTF-8; '-' reads standard input).")
 @click.option("--author", help="Name to sign with (ignored inside a worker: its profile is used).")
 @pass_app
-def comment(app: App, task_id: str, text: tuple[str, ...], author: str | None) -> None:
-    """Add a comment to a task."""
-    c = comments.add(app.ctx, app.board, app.task_id(task_id), " ".join(text), actor=app.actor,
+def comment(app: App, task_id: str, text: tuple[str, ...], body_file: Path | None,
+            author: str | None) -> None:
+    """Add a comment to a task: TEXT..., `-` for standard input, or --body-file PATH."""
+    body = read_text("--body", " ".join(text) if text else None, body_file)
+    if body is None:
+        raise click.UsageError(f"missing TEXT: run `kanban comment {task_id} TEXT...`, or pass "
+                               "`-` to read it from standard input, or --body-file PATH")
+    c = comments.add(app.ctx, app.board, app.task_id(task_id), body, actor=app.actor,
                      author=author)
     click.echo(f"comment #{c.id} by {c.author}")
 
 
 @click.command("complete")
 @click.argument("task_ids", nargs=-1)
-@click.option("--summary", help="What was done, for people and for the tasks that depend on it.")
+@long_text("summary", "What was done, for people and for the tasks that depend on it.")
 @click.option("--metadata", help='Structured handoff as a JSON object, e.g. \'{"files": ["a.py"]}\'.')
-@click.option("--result", help="Short result text.")
+@long_text("result", "Short result text.")
 @click.option("--created-card", "created_cards", multiple=True,
               help="Id of a follow-up task made while working on it (repeat); each must exist.")
 @click.option("--artifact", "artifacts", multiple=True,
@@ -86,7 +97,7 @@ def complete(app: App, task_ids: tuple[str, ...], summary: str | None, metadata:
 @click.command("block")
 @click.argument("task_id", required=False)
 @click.argument("reason", nargs=-1)
-@click.option("--reason", "reason_opt", help="Why it is blocked (what a human must do).")
+@long_text("reason_opt", "Why it is blocked (what a human must do).", flag="reason")
 @pass_app
 def block(app: App, task_id: str | None, reason: tuple[str, ...], reason_opt: str | None) -> None:
     """Block a task with a reason (defaults to $KANBAN_TASK_ID inside a worker)."""

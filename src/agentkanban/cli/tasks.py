@@ -14,7 +14,8 @@ from ..config import parse_duration
 from ..services import boards as boards_svc
 from ..services import tasks, views
 from .app import App, emit_json, pass_app
-from .render import detail_json, table, task_line, task_rows
+from .render import clock, counts, detail_json, event_text, pairs, table, task_line, task_rows
+from .texts import long_text
 
 
 @click.command("init")
@@ -30,7 +31,7 @@ def init_cmd(app: App) -> None:
 
 @click.command("create")
 @click.argument("title")
-@click.option("--body", help="Markdown description.")
+@long_text("body", "Markdown description.")
 @click.option("--assignee", help="Worker profile that should do it.")
 @click.option("--parent", "parents", multiple=True, help="A task this one waits for (repeat).")
 @click.option("--tenant", help="Soft namespace within the board.")
@@ -144,17 +145,23 @@ def show(app: App, task_id: str | None, as_json: bool) -> None:
     if detail.events:
         click.echo("\n## Recent events")
         for e in detail.events[-10:]:
-            click.echo(f"- #{e.id} {e.kind} {e.payload or ''}")
+            click.echo(f"- #{e.id} {clock(e.created_at)} {event_text(e.kind, e.payload)}")
 
 
 @click.command("context")
 @click.argument("task_id", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print {task_id, context}.")
 @pass_app
-def context_cmd(app: App, task_id: str | None) -> None:
+def context_cmd(app: App, task_id: str | None, as_json: bool) -> None:
     """Print the worker context document of a task."""
     from ..services import context as context_svc
 
-    click.echo(context_svc.build(app.ctx, app.board, app.task_id(task_id)), nl=False)
+    tid = app.task_id(task_id)
+    text = context_svc.build(app.ctx, app.board, tid)
+    if as_json:
+        emit_json({"task_id": tid, "context": text})
+    else:
+        click.echo(text, nl=False)
 
 
 @click.command("assign")
@@ -171,15 +178,16 @@ def assign(app: App, task_id: str, profile: str) -> None:
 @click.command("edit")
 @click.argument("task_id")
 @click.option("--title")
-@click.option("--body")
-@click.option("--result")
+@long_text("body", "New Markdown description.")
+@long_text("result", "New result text.")
 @click.option("--max-cost-usd", default=None, help="Set the task's spending limit in dollars ('none' clears it).")
 @pass_app
 def edit(app: App, task_id: str, title: str | None, body: str | None, result: str | None,
          max_cost_usd: str | None) -> None:
     """Edit a task's title, body, result or spending limit."""
     if title is None and body is None and result is None and max_cost_usd is None:
-        raise click.UsageError("nothing to edit: give --title, --body, --result or --max-cost-usd")
+        raise click.UsageError("nothing to edit: give --title, --body (or --body-file), --result "
+                               "(or --result-file) or --max-cost-usd")
     click.echo(task_line(tasks.edit(app.ctx, app.board, app.task_id(task_id), title=title,
                                     body=body, result=result, max_cost_usd=max_cost_usd)))
 
@@ -205,10 +213,13 @@ def runs_cmd(app: App, task_id: str | None, as_json: bool) -> None:
     if as_json:
         emit_json({"runs": [r.to_dict() for r in result]})
         return
-    table(None, ["run", "kind", "profile", "outcome", "duration", "summary", "error"],
-          [[r.id, r.kind, r.profile, r.outcome or r.status,
+    # An attempt's kind (a review, an acceptance run, an approval) only where there are checks.
+    kinds = any(r.kind != "work" for r in result)
+    table(None, ["run", *(["kind"] if kinds else []), "profile", "outcome", "duration", "summary",
+                 "handoff", "error"],
+          [[r.id, *([r.kind] if kinds else []), r.profile, r.outcome or r.status,
             f"{(r.ended_at or app.ctx.now()) - r.started_at:.1f}s",
-            (r.summary or "")[:80], (r.error or "")[:80]] for r in result])
+            r.summary or "", pairs(r.metadata, "; "), r.error or ""] for r in result])
 
 
 @click.command("stats")
@@ -221,6 +232,9 @@ def stats(app: App, as_json: bool) -> None:
         emit_json(data)
         return
     table(f"board {app.board}", ["status", "tasks"], [[k, v] for k, v in data["by_status"].items()])
+    if data["by_assignee"]:
+        table(None, ["assignee", "tasks"],
+              [[name or "(unassigned)", counts(c)] for name, c in data["by_assignee"].items()])
     if data["oldest_ready_age_seconds"] is not None:
         click.echo(f"oldest ready task: {data['oldest_ready_age_seconds']}s")
 
@@ -235,5 +249,5 @@ def assignees(app: App, as_json: bool) -> None:
         emit_json({"assignees": data})
         return
     table(None, ["name", "profile", "counts"],
-          [[a["name"], "yes" if a["on_disk"] else "", a["counts"]] for a in data])
+          [[a["name"], "yes" if a["on_disk"] else "", counts(a["counts"])] for a in data])
 

@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import datetime
 
 import click
 
 from ..domain.models import Event
 from ..services import events
 from .app import App, pass_app
+from .render import clock, event_text
 
 
 def _line(e: Event) -> str:
-    ts = datetime.fromtimestamp(e.created_at).strftime("%H:%M:%S")
-    payload = json.dumps(e.payload, separators=(",", ":")) if e.payload else ""
-    return f"{ts} #{e.id} {e.task_id} {e.kind} {payload}".rstrip()
+    return f"{clock(e.created_at)} #{e.id} {e.task_id} {event_text(e.kind, e.payload)}"
 
 
 def _follow(app: App, *, task_id: str | None, kinds: frozenset[str] | None, interval: float,

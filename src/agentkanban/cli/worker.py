@@ -92,7 +92,16 @@ def daemon(app: App, interval: float | None, verbose: bool) -> None:
     signal.signal(signal.SIGTERM, _stop)
     click.echo(f"dispatcher running (pid {__import__('os').getpid()}); Ctrl-C to stop", err=True)
     d.run()
-    click.echo("dispatcher stopped", err=True)
+    from ..services import health
+    from .serve import workers_keep_running
+
+    try:
+        n = health.open_attempts(app.ctx)
+        left = "no worker was running" if n == 0 else \
+            f"{workers_keep_running(n)}; the next dispatcher picks up what {'it reports' if n == 1 else 'they report'}"
+    except Exception:  # the database went away: still say that the loop stopped
+        left = "running workers keep running"
+    click.echo(f"dispatcher stopped; {left}", err=True)
 
 
 @click.command("heartbeat")

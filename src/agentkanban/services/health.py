@@ -65,6 +65,14 @@ def database_ok(ctx: Ctx) -> bool:
         return False
 
 
+def open_attempts(ctx: Ctx) -> int:
+    """Attempts still open on every board: their workers outlive a stopped server or dispatcher."""
+    from ..store import runs
+
+    with ctx.store.read() as conn:
+        return runs.running_count(conn)
+
+
 LOOPS = ("dispatcher", "notifier")
 
 
