@@ -92,6 +92,7 @@ def annotate(ctx: Ctx, board: str, cards: list[dict[str, Any]], now: float) -> N
     shared: dict[tuple[str, str], tuple[list[dict[str, Any]], dict[str, Any] | None]] = {}
     for card in cards:
         card["goal_mode"] = bool(card.get("goal_mode"))
+        card["requires_approval"] = bool(card.get("requires_approval"))
         card["latest_summary"] = summaries.get(card["id"])
         status = card["status"]
         if status not in _OPEN:
