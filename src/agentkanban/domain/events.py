@@ -32,6 +32,9 @@ BUDGET_REACHED = "budget_reached"
 # Files attached to a task.
 ATTACHED = "attached"
 DETACHED = "detached"
+# Labels and due dates.
+LABELED = "labeled"
+DUE_CHANGED = "due_changed"
 
 ALL_KINDS: frozenset[str] = frozenset(
     {
@@ -39,7 +42,7 @@ ALL_KINDS: frozenset[str] = frozenset(
         REPRIORITIZED, STATUS, LINKED, UNLINKED, COMMENTED, SPAWNED, HEARTBEAT, RECLAIMED,
         CRASHED, PROTOCOL_VIOLATION, RATE_LIMITED, TIMED_OUT, SPAWN_FAILED, GAVE_UP,
         BUDGET_REACHED,
-        ATTACHED, DETACHED,
+        ATTACHED, DETACHED, LABELED, DUE_CHANGED,
     }
 )
 

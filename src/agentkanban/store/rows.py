@@ -31,6 +31,12 @@ def dumps(value: Any, what: str = "value") -> str | None:
 _STATUS = TASK_FIELDS.index("status")
 _SKILLS = TASK_FIELDS.index("skills")
 _GOAL = TASK_FIELDS.index("goal_mode")
+_LABELS = TASK_FIELDS.index("labels")
+
+
+def json_list(value: str | None) -> list[Any]:
+    """A JSON array column (skills, labels) as a list; NULL and ``[]`` cost no parse."""
+    return json.loads(value) if value and value != "[]" else []
 
 
 def to_task(r: Row[Any]) -> Task:
@@ -48,7 +54,7 @@ def to_task(r: Row[Any]) -> Task:
         claim_lock=m["claim_lock"], claim_expires=m["claim_expires"],
         skills=tuple(loads(m["skills"]) or ()), result=m["result"],
         goal_mode=bool(m["goal_mode"]), goal_max_turns=m["goal_max_turns"],
-        scheduled_at=m["scheduled_at"],
+        scheduled_at=m["scheduled_at"], labels=tuple(json_list(m["labels"])), due_at=m["due_at"],
     )
 
 
@@ -64,6 +70,7 @@ def to_tasks(rows: Sequence[Row[Any]]) -> list[Task]:
         v[_STATUS] = Status(v[_STATUS])
         v[_SKILLS] = tuple(loads(v[_SKILLS]) or ())
         v[_GOAL] = bool(v[_GOAL])
+        v[_LABELS] = tuple(json_list(v[_LABELS]))
         out.append(Task(*v))
     return out
 
@@ -85,6 +92,7 @@ def task_dicts(result: Any) -> list[dict[str, Any]]:
     for d in out:
         skills = d["skills"]
         d["skills"] = json.loads(skills) if skills and skills != "[]" else []
+        d["labels"] = json_list(d["labels"])
     return out
 
 
