@@ -43,13 +43,15 @@ def init_cmd(app: App) -> None:
 @click.option("--workspace", help="scratch (default), dir:/abs/path or worktree:/abs/repo.")
 @click.option("--notify", "notify", multiple=True, help="Subscribe a platform's home channel (repeat).")
 @click.option("--max-cost-usd", default=None, help="Spending limit over all attempts; blocked when reached.")
+@click.option("--label", "labels", multiple=True, help="A label (repeat).")
+@click.option("--due", help="Due date: 2026-12-31 (end of day, UTC) or 2026-12-31T17:00.")
 @click.option("--json", "as_json", is_flag=True, help="Print the task as JSON.")
 @pass_app
 def create(app: App, title: str, body: str | None, assignee: str | None, parents: tuple[str, ...],
            tenant: str | None, priority: int, triage: bool, idempotency_key: str | None,
            max_runtime: str | None, max_retries: int | None, skills: tuple[str, ...],
            workspace: str | None, notify: tuple[str, ...], max_cost_usd: str | None,
-           as_json: bool) -> None:
+           labels: tuple[str, ...], due: str | None, as_json: bool) -> None:
     """Create a task."""
     from ..services import health, subs
 
@@ -60,7 +62,7 @@ def create(app: App, title: str, body: str | None, assignee: str | None, parents
         idempotency_key=idempotency_key,
         max_runtime_seconds=parse_duration(max_runtime) if max_runtime else None,
         max_retries=max_retries, skills=list(skills), workspace=workspace,
-        max_cost_usd=max_cost_usd)
+        max_cost_usd=max_cost_usd, labels=list(labels), due_at=due)
     task = created.task
     for h in homes:
         subs.subscribe(app.ctx, app.board, task.id, platform=h["platform"], chat_id=h["chat_id"],
@@ -91,10 +93,15 @@ def create(app: App, title: str, body: str | None, assignee: str | None, parents
 @click.option("--sort", default="priority", show_default=True,
               type=click.Choice(sorted(tasks.SORTS)), help="Order.")
 @click.option("--limit", type=click.IntRange(min=1), help="At most this many.")
+@click.option("--label", "labels", multiple=True, help="Only tasks with this label (repeat: all).")
+@click.option("--due", help="overdue, has, none, or a date: only tasks due at or before it.")
+@click.option("--attention", is_flag=True,
+              help="Only tasks that need a person: blocked, failing, ready but unassigned, overdue.")
 @click.option("--json", "as_json", is_flag=True)
 @pass_app
 def list_cmd(app: App, statuses: tuple[str, ...], assignee: str | None, mine: bool,
-             tenant: str | None, archived: bool, sort: str, limit: int | None, as_json: bool) -> None:
+             tenant: str | None, archived: bool, sort: str, limit: int | None,
+             labels: tuple[str, ...], due: str | None, attention: bool, as_json: bool) -> None:
     """List tasks on the board."""
     from ..domain.statuses import parse_status
 
@@ -102,7 +109,7 @@ def list_cmd(app: App, statuses: tuple[str, ...], assignee: str | None, mine: bo
         assignee = app.actor.name
     query = {"statuses": [parse_status(s).value for s in statuses] or None,
              "include_archived": archived, "assignee": assignee, "tenant": tenant, "sort": sort,
-             "limit": limit}
+             "limit": limit, "label": list(labels), "due": due, "attention": attention}
     if as_json:
         emit_json({"board": app.board, "tasks": tasks.list_json(app.ctx, app.board, **query)})
     else:
