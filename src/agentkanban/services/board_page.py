@@ -21,18 +21,23 @@ from .views import _link_tallies, add_age, decorate
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
+# Within each column: the column's own order, or soonest due first.
+SORTS = (None, "", "priority", "due")
 
 
 def page(ctx: Ctx, board: str, *, limit: int = DEFAULT_LIMIT, column: str | None = None,
          offset: int = 0, tenant: str | None = None, assignee: str | None = None,
          q: str | None = None, include_archived: bool = False, label: Any = None,
-         due: str | None = None, attention: bool = False) -> dict[str, Any]:
+         due: str | None = None, attention: bool = False, sort: str | None = None,
+         ) -> dict[str, Any]:
     """Every column's first ``limit`` cards (or, with ``column``, that column's cards from
     ``offset``), with exact counts and the offset of each column's next page (None at the end)."""
     if not 1 <= limit <= MAX_LIMIT:
         raise ValidationError(f"limit must be between 1 and {MAX_LIMIT}")
     if offset < 0:
         raise ValidationError("offset cannot be negative")
+    if sort not in SORTS:
+        raise ValidationError(f"unknown sort {sort!r}; use one of: {', '.join(s for s in SORTS if s)}")
     names = list(BOARD_COLUMNS) + (["archived"] if include_archived else [])
     if column is not None:
         name = parse_status(column).value
@@ -49,7 +54,8 @@ def page(ctx: Ctx, board: str, *, limit: int = DEFAULT_LIMIT, column: str | None
     now = ctx.now()
     with ctx.store.read() as conn:
         counts = store_page.counts(conn, board, names, **filters)
-        pages = {n: store_page.column_rows(conn, board, n, offset=offset, limit=limit, **filters)
+        pages = {n: store_page.column_rows(conn, board, n, offset=offset, limit=limit,
+                                           by_due=sort == "due", **filters)
                  for n in names}
         ids = [row[keys.index("id")] for keys, rows in pages.values() for row in rows]
         links = store_page.links_of(conn, ids)

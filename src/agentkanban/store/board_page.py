@@ -40,11 +40,14 @@ def _where(board: str, *, tenant: str | None, assignee: str | None, q: str | Non
 
 def column_rows(conn: Connection, board: str, status: str, *, offset: int, limit: int,
                 tenant: str | None = None, assignee: str | None = None,
-                q: str | None = None, extra: Filters | None = None,
+                q: str | None = None, extra: Filters | None = None, by_due: bool = False,
                 ) -> tuple[list[str], list[tuple[Any, ...]]]:
-    """One page of one column, in the column's order."""
+    """One page of one column, in the column's order (``by_due``: soonest due first, then the
+    column's own order; tasks with no due date last)."""
     order = ([tasks.c.updated_at.desc(), tasks.c.id.desc()] if status in RECENT_FIRST
              else [tasks.c.priority.desc(), tasks.c.created_at, tasks.c.id])
+    if by_due:
+        order = [tasks.c.due_at.is_(None), tasks.c.due_at, *order]
     stmt = (select(tasks).where(*_where(board, tenant=tenant, assignee=assignee, q=q, extra=extra),
                                 tasks.c.status == status)
             .order_by(*order).offset(offset).limit(limit))

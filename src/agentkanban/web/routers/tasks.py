@@ -50,12 +50,14 @@ def get_board_page(
     assignee: Annotated[str | None, Query(description='"" for unassigned')] = None,
     include_archived: bool = False,
     label: LabelQ = None, due: DueQ = None, attention: AttentionQ = False,
+    sort: Annotated[str | None, Query(
+        description="priority (the columns' own order) or due (soonest due first)")] = None,
 ) -> Any:
     ctx = ctx_of(request)
     return JSON(board_page.page(ctx, board_of(ctx, board), limit=limit, column=column,
                                 offset=offset, q=q, tenant=tenant, assignee=assignee,
                                 include_archived=include_archived, label=label, due=due,
-                                attention=attention))
+                                attention=attention, sort=sort))
 
 
 @router.get("/tasks", response_model=s.TaskListOut, summary="List tasks with filters")

@@ -2,6 +2,7 @@
 // so a live refresh of a large board touches few DOM nodes.
 import { STALE_AFTER, nowSeconds, relAge, state } from "./state.js";
 import { holdReason } from "./costs.js";
+import { cardMarksSig, decorateCard } from "./labels.js";
 
 const cache = new Map(); // id -> {sig, node}
 
@@ -30,6 +31,7 @@ function signature(task, column, now) {
     p ? `${p.done}/${p.total}` : "", task.comment_count, lc.parents, lc.children,
     relAge(now - task.created_at), staleLevel(task, column, now), task.updated_at, holdReason(task),
     task.next_attempt_at ? relAge(Math.max(0, task.next_attempt_at - now)) : "",
+    cardMarksSig(task, now),
   ].join("\u0001");
 }
 
@@ -96,6 +98,7 @@ function build(task, column, now) {
     `${task.title}, ${task.id}, ${task.assignee ? "assigned to " + task.assignee : "unassigned"}` +
       `${task.priority ? ", priority " + task.priority : ""}${stale ? ", stale" : ""}`,
   );
+  decorateCard(node, task, now);
   return node;
 }
 
