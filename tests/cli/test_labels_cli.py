@@ -41,6 +41,7 @@ def test_due_command_and_filters(kanban) -> None:
     assert [t["id"] for t in kanban("list", "--due", "overdue", "--json").json()["tasks"]] == [a]
     assert [t["id"] for t in kanban("list", "--attention", "--json").json()["tasks"]] == [a]
     assert "(overdue)" in kanban("list", env={"COLUMNS": "200"}).out
+    assert "Labels: -   Due: 2001-01-01 10:00 UTC (overdue)" in kanban("show", a).out
     r = kanban("due", a, "none")
     assert r.out.strip().endswith("due: none")
     assert kanban("list", "--due", "overdue", "--json").json()["tasks"] == []

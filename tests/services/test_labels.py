@@ -175,3 +175,20 @@ def test_bulk_labels_and_due(ctx, user) -> None:
     assert out[0].ok and tasks.get(ctx, BOARD, a.id).due_at is None
     kinds = [e.kind for e in events.since(ctx, 0, task_id=a.id)]
     assert kinds.count("due_changed") == 2 and kinds.count("labeled") == 1
+
+
+def test_export_and_import_keep_labels_and_due_dates(ctx, user) -> None:
+    from agentkanban.services import boards, export
+
+    make(ctx, Status.READY, "a", labels=["bug", "ui"], due_at="2030-01-31")
+    make(ctx, Status.TODO, "b")
+    lines = list(export.export(ctx, BOARD))
+    boards.create(ctx, "copy")
+    export.import_stream(ctx, lines, board="copy")
+    got = {t.title: t for t in tasks.list_tasks(ctx, "copy")}
+    assert got["a"].labels == ("bug", "ui") and got["a"].due_at == parse_due("2030-01-31")
+    assert got["b"].labels == () and got["b"].due_at is None
+    bad = [ln.replace('"labels":["bug","ui"]', '"labels":["a,b"]') for ln in lines]
+    with pytest.raises(ValidationError, match="contains a comma"):
+        export.import_stream(ctx, bad, board="copy")
+    assert len(tasks.list_tasks(ctx, "copy")) == 2

@@ -137,6 +137,12 @@ def show(app: App, task_id: str | None, as_json: bool) -> None:
                    "retry": retry.to_dict() if retry else None})
         return
     click.echo(context)
+    if detail.task.labels or detail.task.due_at is not None:
+        from ..services.due import describe, is_overdue
+
+        late = " (overdue)" if is_overdue(detail.task, app.ctx.now()) else ""
+        click.echo(f"Labels: {', '.join(detail.task.labels) or '-'}   "
+                   f"Due: {describe(detail.task.due_at) or '-'}{late}")
     if retry:
         when = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(retry.at))
         click.echo(f"Next attempt: not before {when} (in {int(retry.at - app.ctx.now()) + 1}s; "
