@@ -43,6 +43,22 @@ def test_labels_on_cards_and_in_the_drawer(page, server):
     expect(card(page, t["id"]).locator('.label-chip[data-label="bug"]')).to_have_count(0)
 
 
+def test_create_with_labels_and_a_due_date(page, server):
+    board = server.new_board("labels-create")
+    open_board(page, board)
+    column(page, "ready").locator("[data-create]").click()
+    dialog = page.locator("#create-dialog")
+    dialog.locator("[name=title]").fill("Labelled from the dialog")
+    dialog.locator("[name=labels]").fill("ui, urgent ")
+    dialog.locator("[name=due]").fill("2031-03-04T09:30")
+    dialog.locator("button[type=submit]").click()
+    new_card = column(page, "ready").locator(".card", has_text="Labelled from the dialog")
+    expect(new_card.locator(".label-chip")).to_have_count(2)
+    t = server.task(new_card.get_attribute("data-id"), board)["task"]
+    assert t["labels"] == ["ui", "urgent"]
+    assert t["due_at"] == page.evaluate("() => Math.round(new Date('2031-03-04T09:30').getTime() / 1000)")
+
+
 def test_bulk_labels_from_the_bulk_bar(page, server):
     board = server.new_board("labels-bulk")
     a, b = server.create("A", board=board), server.create("B", board=board)

@@ -2,10 +2,11 @@
 // controls. Names and colours come from the server (GET /board/page `labels`, GET /labels); the
 // rules (length, characters, date formats) are the server's, and its refusal is shown verbatim.
 import { api } from "./api.js";
-import { el, nowSeconds, state } from "./state.js";
+import { el, emit, nowSeconds, state } from "./state.js";
 
 const NEUTRAL = "#6b7280";
 let refetching = null;
+const asked = new Set(); // names looked up once: a label the server does not list stays neutral
 
 /** name -> colour, from the board's last answer. */
 function colours() {
@@ -20,12 +21,13 @@ function colours() {
 
 export function labelColour(name) {
   const c = colours().get(name);
-  if (!c && !refetching) {
-    // A label the board has not listed yet (a live change): ask for the list once.
+  if (!c && !refetching && !asked.has(name) && state.data) {
+    // A label the board has not listed yet (a live change): ask for the list, then repaint.
+    asked.add(name);
     refetching = api.labels().then((res) => {
       if (state.data) state.data.labels = res.labels || [];
-      document.dispatchEvent(new CustomEvent("kanban:labels"));
-    }).catch(() => {}).finally(() => setTimeout(() => (refetching = null), 2000));
+      emit("render");
+    }).catch(() => {}).finally(() => (refetching = null));
   }
   return c || NEUTRAL;
 }
