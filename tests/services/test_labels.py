@@ -30,6 +30,7 @@ def test_create_with_labels_and_due(ctx, user) -> None:
 
 @pytest.mark.parametrize("bad, message", [
     (["a\x00b"], "label contains a NUL character"),
+    (["caf\udce9"], "label is not valid UTF-8"),
     (["x" * 41], "is too long (41 characters, at most 40)"),
     (["a,b"], "contains a comma"),
     ([""], "a label cannot be empty"),
