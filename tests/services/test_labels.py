@@ -193,3 +193,18 @@ def test_export_and_import_keep_labels_and_due_dates(ctx, user) -> None:
     with pytest.raises(ValidationError, match="contains a comma"):
         export.import_stream(ctx, bad, board="copy")
     assert len(tasks.list_tasks(ctx, "copy")) == 2
+
+
+def test_adding_past_the_limit_is_refused_on_every_path(ctx, user) -> None:
+    full = make(ctx, Status.READY, "full", labels=[f"l{i}" for i in range(20)])
+    room = make(ctx, Status.READY, "room")
+    message = f"task {full.id} would have 21 labels, at most 20"
+    with pytest.raises(ValidationError, match=message):
+        changes.update(ctx, BOARD, full.id, changes.Update(add_labels=["one-more"]), actor=user)
+    with pytest.raises(ValidationError, match=message):
+        labels.edit(ctx, BOARD, [room.id, full.id], add=["one-more"])
+    assert tasks.get(ctx, BOARD, room.id).labels == ()  # all or nothing
+    out = bulk.apply(ctx, BOARD, [room.id, full.id], bulk.Change(add_labels=["one-more"]), actor=user)
+    assert [(o.ok, o.error) for o in out] == [(True, None), (False, message)]
+    assert tasks.get(ctx, BOARD, room.id).labels == ("one-more",)
+    assert len(tasks.get(ctx, BOARD, full.id).labels) == 20

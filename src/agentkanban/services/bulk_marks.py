@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ..errors import ValidationError
 from ..store import Tx
 from ..store import tasks as store_tasks
 from . import due, labels
@@ -38,12 +39,13 @@ class Marks:
         refused: dict[str, str] = {}
         for tid in ok:
             task = found[tid]
-            merged = sorted((set(task.labels) | set(self.add)) - set(self.remove))
-            if len(merged) > labels.MAX_LABELS:
-                refused[tid] = f"would have {len(merged)} labels, at most {labels.MAX_LABELS}"
-                continue
             if self.add or self.remove:
-                labels.change_in(tx, board, task, merged, now)
+                try:
+                    new = labels.merged(task, self.add, self.remove)
+                except ValidationError as err:
+                    refused[tid] = err.message
+                    continue
+                labels.change_in(tx, board, task, new, now)
             if self.set_due:
                 due.set_in(tx, board, store_tasks.get(tx.conn, tid, board) or task, self.due, now)
         from .bulk import Outcome as _Outcome

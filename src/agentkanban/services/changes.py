@@ -14,7 +14,7 @@ from typing import Any
 from ..domain import events as ev
 from ..domain.models import Task
 from ..domain.statuses import Status
-from ..errors import Conflict, ValidationError
+from ..errors import Conflict
 from ..store import Tx
 from ..store import events as store_events
 from ..store import tasks as store_tasks
@@ -144,10 +144,4 @@ def _label_change(change: Update) -> Callable[[Task], list[str]] | None:
     add = labels.clean_labels(change.add_labels)
     remove = labels.clean_labels(change.remove_labels)
 
-    def new(task: Task) -> list[str]:
-        out = sorted((set(task.labels if base is None else base) | set(add)) - set(remove))
-        if len(out) > labels.MAX_LABELS:
-            raise ValidationError(f"too many labels ({len(out)}, at most {labels.MAX_LABELS} on a task)")
-        return out
-
-    return new
+    return lambda task: labels.merged(task, add, remove, base)

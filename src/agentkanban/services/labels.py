@@ -115,8 +115,10 @@ def change_in(tx: Tx, board: str, task: Task, new: list[str], now: float) -> boo
     return True
 
 
-def _merged(task: Task, add: list[str], remove: list[str]) -> list[str]:
-    out = sorted((set(task.labels) | set(add)) - set(remove))
+def merged(task: Task, add: list[str], remove: list[str], base: list[str] | None = None) -> list[str]:
+    """The task's labels (or ``base`` instead) with ``add`` added and ``remove`` removed, all
+    already cleaned; refused past :data:`MAX_LABELS`."""
+    out = sorted((set(task.labels if base is None else base) | set(add)) - set(remove))
     if len(out) > MAX_LABELS:
         raise ValidationError(f"task {task.id} would have {len(out)} labels, at most {MAX_LABELS}")
     return out
@@ -141,10 +143,9 @@ def edit(ctx: Ctx, board: str, refs: list[str], *, add: Any = None, remove: Any 
                 raise not_found(board, tid)
         for tid in ids:
             task = found[tid]
-            change_in(tx, board, task, setting if setting is not None else
-                      _merged(task, adding, removing), now)
+            change_in(tx, board, task, merged(task, adding, removing, setting), now)
         return [load(tx.conn, board, tid) for tid in ids]
 
 
 __all__ = ["MAX_LABEL", "MAX_LABELS", "board_labels", "change_in", "clean_color", "clean_label",
-           "clean_labels", "derived_color", "edit", "set_color"]
+           "clean_labels", "derived_color", "edit", "merged", "set_color"]
