@@ -154,6 +154,16 @@ def test_undo_a_move_an_edit_and_a_bulk_change(page, server):
     page.locator(".toast", has_text="Priority set to 9").get_by_role("button", name="Undo").click()
     wait_for(lambda: (server.task(t["id"], board)["task"]["priority"],
                       server.task(u["id"], board)["task"]["priority"]) == (1, 2))
+    # Ctrl+Z undoes the latest change too.
+    card(page, t["id"]).locator(".card-check").check()
+    card(page, u["id"]).locator(".card-check").check()
+    page.fill("#bulk-assignee", "reviewer")
+    page.click('[data-bulk="assign"]')
+    wait_for(lambda: server.task(t["id"], board)["task"]["assignee"] == "reviewer")
+    page.locator("#board").focus()
+    page.keyboard.press("Control+z")
+    wait_for(lambda: (server.task(t["id"], board)["task"]["assignee"],
+                      server.task(u["id"], board)["task"]["assignee"]) == ("coder", "coder"))
 
 
 def _overlaps_a_control(page) -> list[str]:

@@ -89,3 +89,13 @@ async function runUndo(id) {
     toast(`Could not undo ${failed.length} of ${before.length}: ${failed.map(([r, tid]) => `${tid}: ${r.reason?.message || "refused"}`).join("; ")}`, "error");
   }
 }
+
+// Ctrl+Z (⌘Z) undoes the latest change too, unless the focus is in a text field (its own undo).
+document.addEventListener("keydown", (e) => {
+  if (e.key.toLowerCase() !== "z" || !(e.ctrlKey || e.metaKey) || e.shiftKey || e.altKey) return;
+  if (e.target.closest?.("input, textarea, select, [contenteditable]") || !last) return;
+  if (document.querySelector("dialog[open]")) return;
+  e.preventDefault();
+  for (const t of document.querySelectorAll("#toasts .toast")) if (t.querySelector(".toast-action")) t.remove();
+  runUndo(last.id);
+});
