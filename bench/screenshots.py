@@ -1,4 +1,5 @@
-"""Screenshots of the dashboard for the docs: the board and the task drawer, light and dark.
+"""Screenshots of the dashboard for the docs: the board and the task drawer, light and dark, and
+the board on a phone (390x844).
 
     python bench/screenshots.py [--out docs/screenshots] [--chromium /usr/bin/chromium]
 
@@ -34,31 +35,40 @@ def seed(env: dict[str, str]) -> str:
     ana, bot = Actor(name="ana"), Actor(name="coder")
     b = "default"
 
+    day = 86400.0
+    now = time.time()
+
+    def date(days: float) -> str:  # a due date: the end of that day, UTC
+        return time.strftime("%Y-%m-%d", time.gmtime(now + days * day))
+
     def new(title: str, **kw: object) -> str:
         return tasks.create(ctx, b, title=title, actor=ana, **kw).task.id  # type: ignore[arg-type]
 
     new("Launch the self-serve signup flow", assignee="planner", priority=3, tenant="acme",
                body="## Goal\nA visitor can sign up, verify their email and land on a **populated** board.\n\n"
                     "- email + password, magic link later\n- seed a sample board\n- track the funnel\n\n"
-                    "Spec: https://example.com/specs/signup")
+                    "Spec: https://example.com/specs/signup", labels=["launch"], due_at=date(9))
     api = new("Signup API: accounts, sessions, email verification", assignee="coder", priority=2,
               tenant="acme", parents=[],
               body="Endpoints for **sign up**, **log in** and *email verification*.\n\n"
                    "1. `POST /accounts` creates the account and sends the link\n"
                    "2. `GET /verify/<token>` activates it\n3. sessions are HttpOnly cookies\n\n"
-                   "Done when the funnel dashboard can count each step.")
-    forms = new("Signup form with inline validation", assignee="frontend", priority=1, tenant="acme")
+                   "Done when the funnel dashboard can count each step.",
+              labels=["auth", "backend"], due_at=date(3))
+    forms = new("Signup form with inline validation", assignee="frontend", priority=1, tenant="acme",
+                labels=["frontend"])
     new("Funnel dashboard for the signup steps", assignee="analyst", tenant="acme", parents=[api])
     new("Write the onboarding emails", assignee="writer", tenant="acme", parents=[api])
-    new("Try passkeys instead of passwords?", triage=True)
+    new("Try passkeys instead of passwords?", triage=True, labels=["auth", "idea"])
     new("Audit third-party scripts on the marketing site", triage=True, tenant="globex")
     new("Rotate the staging database credentials", assignee="ops", priority=2, tenant="globex")
-    new("Flaky test: test_session_expiry on PostgreSQL", assignee="coder", priority=1)
+    new("Flaky test: test_session_expiry on PostgreSQL", assignee="coder", priority=1, labels=["bug"])
     new("Translate the pricing page (de, fr)", assignee="writer", tenant="globex")
     done = new("Pick the email provider", assignee="analyst", tenant="acme")
     transitions.complete(ctx, b, done, actor=ana, result="Chose Postmark: best deliverability in the trial.",
                          summary="Chose Postmark")
-    blocked = new("Production DNS for the new auth domain", assignee="ops", tenant="acme")
+    blocked = new("Production DNS for the new auth domain", assignee="ops", tenant="acme",
+                  labels=["infra"], due_at=date(-2))
     transitions.block(ctx, b, blocked, actor=ana, reason="Waiting for the registrar to unlock the domain")
     # A worker on the API task: one crashed attempt, then a running one.
     first = runs.claim(ctx, b, api, profile="coder", lock="host:1", ttl=900)
@@ -129,6 +139,17 @@ def main() -> None:
                     page.wait_for_timeout(400)
                     page.screenshot(path=str(out / f"drawer-{scheme}.png"))
                     ctx.close()
+                phone = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2,
+                                            is_mobile=True, has_touch=True, color_scheme="light")
+                phone.add_cookies([{"name": "kanban_token", "value": TOKEN, "url": url}])
+                page = phone.new_page()
+                page.goto(url + "/")
+                page.wait_for_selector('#live-status[data-state="live"]')
+                # The Ready column, swiped to: one column at a time.
+                page.locator('.column[data-status="ready"]').scroll_into_view_if_needed()
+                page.wait_for_timeout(400)
+                page.screenshot(path=str(out / "board-phone.png"))
+                phone.close()
                 browser.close()
         finally:
             proc.terminate()

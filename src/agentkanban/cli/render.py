@@ -53,9 +53,21 @@ def table(title: str | None, columns: list[str], rows: list[list[Any]]) -> None:
 
 def task_rows(tasks: list[Task]) -> None:
     now = time.time()
-    table(None, ["id", "status", "pri", "assignee", "tenant", "title", "age"],
-          [[t.id, t.status.value, t.priority or "", t.assignee or "-", t.tenant or "",
-            t.title, ago(t.created_at, now)] for t in tasks])
+    columns = ["id", "status", "pri", "assignee", "tenant", "title", "age"]
+    rows = [[t.id, t.status.value, t.priority or "", t.assignee or "-", t.tenant or "",
+             t.title, ago(t.created_at, now)] for t in tasks]
+    # Labels and due dates get their columns only when some task has them.
+    if any(t.labels for t in tasks):
+        columns.append("labels")
+        for row, t in zip(rows, tasks, strict=True):
+            row.append(", ".join(t.labels))
+    if any(t.due_at for t in tasks):
+        from ..services.due import describe, is_overdue
+
+        columns.append("due")
+        for row, t in zip(rows, tasks, strict=True):
+            row.append(describe(t.due_at) + (" (overdue)" if is_overdue(t, now) else ""))
+    table(None, columns, rows)
     click.echo(f"{len(tasks)} task(s)")
 
 

@@ -47,6 +47,8 @@ def init_cmd(app: App) -> None:
 @click.option("--review-by", help="Who reviews its work: a profile, human, or none (default: the profile's).")
 @click.option("--review-max-rounds", type=int, help="Requests for changes before it is blocked for a person.")
 @click.option("--requires-approval", is_flag=True, help="A person approves it before it may start.")
+@click.option("--label", "labels", multiple=True, help="A label (repeat).")
+@click.option("--due", help="Due date: 2026-12-31 (end of day, UTC) or 2026-12-31T17:00.")
 @click.option("--json", "as_json", is_flag=True, help="Print the task as JSON.")
 @pass_app
 def create(app: App, title: str, body: str | None, assignee: str | None, parents: tuple[str, ...],
@@ -54,7 +56,7 @@ def create(app: App, title: str, body: str | None, assignee: str | None, parents
            max_runtime: str | None, max_retries: int | None, skills: tuple[str, ...],
            workspace: str | None, notify: tuple[str, ...], max_cost_usd: str | None,
            review_by: str | None, review_max_rounds: int | None, requires_approval: bool,
-           as_json: bool) -> None:
+           labels: tuple[str, ...], due: str | None, as_json: bool) -> None:
     """Create a task."""
     from ..services import health, subs
 
@@ -66,7 +68,7 @@ def create(app: App, title: str, body: str | None, assignee: str | None, parents
         max_runtime_seconds=parse_duration(max_runtime) if max_runtime else None,
         max_retries=max_retries, skills=list(skills), workspace=workspace,
         max_cost_usd=max_cost_usd, review_by=review_by, review_max_rounds=review_max_rounds,
-        requires_approval=requires_approval)
+        requires_approval=requires_approval, labels=list(labels), due_at=due)
     task = created.task
     for h in homes:
         subs.subscribe(app.ctx, app.board, task.id, platform=h["platform"], chat_id=h["chat_id"],
@@ -97,10 +99,15 @@ def create(app: App, title: str, body: str | None, assignee: str | None, parents
 @click.option("--sort", default="priority", show_default=True,
               type=click.Choice(sorted(tasks.SORTS)), help="Order.")
 @click.option("--limit", type=click.IntRange(min=1), help="At most this many.")
+@click.option("--label", "labels", multiple=True, help="Only tasks with this label (repeat: all).")
+@click.option("--due", help="overdue, has, none, or a date: only tasks due at or before it.")
+@click.option("--attention", is_flag=True,
+              help="Only tasks that need a person: blocked, failing, ready but unassigned, overdue.")
 @click.option("--json", "as_json", is_flag=True)
 @pass_app
 def list_cmd(app: App, statuses: tuple[str, ...], assignee: str | None, mine: bool,
-             tenant: str | None, archived: bool, sort: str, limit: int | None, as_json: bool) -> None:
+             tenant: str | None, archived: bool, sort: str, limit: int | None,
+             labels: tuple[str, ...], due: str | None, attention: bool, as_json: bool) -> None:
     """List tasks on the board."""
     from ..domain.statuses import parse_status
 
@@ -108,7 +115,7 @@ def list_cmd(app: App, statuses: tuple[str, ...], assignee: str | None, mine: bo
         assignee = app.actor.name
     query = {"statuses": [parse_status(s).value for s in statuses] or None,
              "include_archived": archived, "assignee": assignee, "tenant": tenant, "sort": sort,
-             "limit": limit}
+             "limit": limit, "label": list(labels), "due": due, "attention": attention}
     if as_json:
         emit_json({"board": app.board, "tasks": tasks.list_json(app.ctx, app.board, **query)})
     else:
@@ -136,6 +143,12 @@ def show(app: App, task_id: str | None, as_json: bool) -> None:
                    "retry": retry.to_dict() if retry else None})
         return
     click.echo(context)
+    if detail.task.labels or detail.task.due_at is not None:
+        from ..services.due import describe, is_overdue
+
+        late = " (overdue)" if is_overdue(detail.task, app.ctx.now()) else ""
+        click.echo(f"Labels: {', '.join(detail.task.labels) or '-'}   "
+                   f"Due: {describe(detail.task.due_at) or '-'}{late}")
     if retry:
         when = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(retry.at))
         click.echo(f"Next attempt: not before {when} (in {int(retry.at - app.ctx.now()) + 1}s; "

@@ -43,6 +43,9 @@ APPROVAL_WITHDRAWN = "approval_withdrawn"
 # Files attached to a task.
 ATTACHED = "attached"
 DETACHED = "detached"
+# Labels and due dates.
+LABELED = "labeled"
+DUE_CHANGED = "due_changed"
 
 ALL_KINDS: frozenset[str] = frozenset(
     {
@@ -51,7 +54,7 @@ ALL_KINDS: frozenset[str] = frozenset(
         CRASHED, PROTOCOL_VIOLATION, RATE_LIMITED, TIMED_OUT, SPAWN_FAILED, GAVE_UP,
         BUDGET_REACHED, SUBMITTED, REVIEW_REQUESTED, APPROVED, CHANGES_REQUESTED,
         ACCEPTANCE_PASSED, ACCEPTANCE_FAILED, APPROVAL_REQUESTED, START_APPROVED, APPROVAL_WITHDRAWN,
-        ATTACHED, DETACHED,
+        ATTACHED, DETACHED, LABELED, DUE_CHANGED,
     }
 )
 

@@ -83,12 +83,15 @@ class Task:
     review_stage: str | None = None  # in review: acceptance, agent or human
     requires_approval: bool = False
     approval: str | None = None  # None, "requested" or "approved" (to start)
+    labels: tuple[str, ...] = ()
+    due_at: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         # Not dataclasses.asdict: it deep-copies every field, 20x slower on a 10,000-task board.
         d = {name: getattr(self, name) for name in TASK_FIELDS}
         d["status"] = self.status.value
         d["skills"] = list(self.skills)
+        d["labels"] = list(self.labels)
         return whole_seconds(d, TASK_TIMES)
 
 
@@ -96,7 +99,7 @@ TASK_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Task))
 # Stored with sub-second precision (ordering, durations); shown as whole epoch seconds, as the
 # seed's API does, in every JSON shape (API, CLI --json, MCP).
 TASK_TIMES: tuple[str, ...] = ("created_at", "updated_at", "started_at", "completed_at",
-                               "last_heartbeat_at", "claim_expires")
+                               "last_heartbeat_at", "claim_expires", "due_at")
 
 
 def whole_seconds(d: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:

@@ -326,6 +326,10 @@ class Toolset:
         max_runtime_seconds: int | None = None,
         idempotency_key: Annotated[str | None, Field(
             description="Same key returns the existing task instead of a duplicate.")] = None,
+        labels: Annotated[list[str] | None, Field(
+            description="Label names (1-40 characters, no commas).")] = None,
+        due_at: Annotated[str | None, Field(
+            description="Due date: 2026-12-31 (end of day, UTC) or 2026-12-31T17:00.")] = None,
         board: Board = None,
     ) -> CallToolResult:
         slug = self._board(board)  # a worker's follow-up inherits tenant and workspace (services)
@@ -333,7 +337,7 @@ class Toolset:
                             assignee=assignee, parents=list(parents or ()), tenant=tenant,
                             priority=priority, triage=triage, idempotency_key=idempotency_key,
                             max_runtime_seconds=max_runtime_seconds, skills=skills,
-                            workspace=workspace)
+                            workspace=workspace, labels=labels, due_at=due_at)
         parent_ids = graph.edges(self.ctx, [made.task.id])[made.task.id]["parents"]
         return ok(task_id=made.task.id, status=made.task.status.value, created=made.created,
                   parents=parent_ids, task=_compact(made.task))

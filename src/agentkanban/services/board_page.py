@@ -21,17 +21,23 @@ from .views import _link_tallies, add_age, decorate
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
+# Within each column: the column's own order, or soonest due first.
+SORTS = (None, "", "priority", "due")
 
 
 def page(ctx: Ctx, board: str, *, limit: int = DEFAULT_LIMIT, column: str | None = None,
          offset: int = 0, tenant: str | None = None, assignee: str | None = None,
-         q: str | None = None, include_archived: bool = False) -> dict[str, Any]:
+         q: str | None = None, include_archived: bool = False, label: Any = None,
+         due: str | None = None, attention: bool = False, sort: str | None = None,
+         ) -> dict[str, Any]:
     """Every column's first ``limit`` cards (or, with ``column``, that column's cards from
     ``offset``), with exact counts and the offset of each column's next page (None at the end)."""
     if not 1 <= limit <= MAX_LIMIT:
         raise ValidationError(f"limit must be between 1 and {MAX_LIMIT}")
     if offset < 0:
         raise ValidationError("offset cannot be negative")
+    if sort not in SORTS:
+        raise ValidationError(f"unknown sort {sort!r}; use one of: {', '.join(s for s in SORTS if s)}")
     names = list(BOARD_COLUMNS) + (["archived"] if include_archived else [])
     if column is not None:
         name = parse_status(column).value
@@ -40,11 +46,16 @@ def page(ctx: Ctx, board: str, *, limit: int = DEFAULT_LIMIT, column: str | None
         names = [name]
     elif offset:
         raise ValidationError("offset needs column: the next page is one column's")
-    filters = {"tenant": tenant or None, "assignee": assignee, "q": (q or "").strip() or None}
+    from .filters import where
+
+    filters: dict[str, Any] = {"tenant": tenant or None, "assignee": assignee,
+                               "q": (q or "").strip() or None,
+                               "extra": where(ctx, labels=label, due=due, attention=attention)}
     now = ctx.now()
     with ctx.store.read() as conn:
         counts = store_page.counts(conn, board, names, **filters)
-        pages = {n: store_page.column_rows(conn, board, n, offset=offset, limit=limit, **filters)
+        pages = {n: store_page.column_rows(conn, board, n, offset=offset, limit=limit,
+                                           by_due=sort == "due", **filters)
                  for n in names}
         ids = [row[keys.index("id")] for keys, rows in pages.values() for row in rows]
         links = store_page.links_of(conn, ids)
@@ -52,6 +63,9 @@ def page(ctx: Ctx, board: str, *, limit: int = DEFAULT_LIMIT, column: str | None
         tenants = store_page.distinct(conn, board, "tenant")
         assignees = store_page.distinct(conn, board, "assignee", live_only=True)
         latest = store_events.max_id(conn, board)
+    from .labels import board_labels
+
+    label_list = board_labels(ctx, board)
     parents, children, done = _link_tallies(links)
     columns: list[dict[str, Any]] = []
     for name in names:
@@ -63,7 +77,7 @@ def page(ctx: Ctx, board: str, *, limit: int = DEFAULT_LIMIT, column: str | None
                         "next_offset": end if end < counts[name] else None})
     decorate(ctx, board, {c["name"]: c["tasks"] for c in columns}, now)
     return {"columns": columns, "tenants": tenants, "assignees": assignees,
-            "latest_event_id": latest, "now": int(now)}
+            "labels": label_list, "latest_event_id": latest, "now": int(now)}
 
 
 def _card(d: dict[str, Any], now: float, parents: dict[str, int], children: dict[str, int],
@@ -71,6 +85,7 @@ def _card(d: dict[str, Any], now: float, parents: dict[str, int], children: dict
     """The same card as ``GET /board``'s."""
     tid = d["id"]
     d["skills"] = json.loads(d["skills"]) if d["skills"] else []
+    d["labels"] = json.loads(d["labels"]) if d["labels"] else []
     add_age(d, now)
     n_parents, n_children = parents.get(tid, 0), children.get(tid, 0)
     d["link_counts"] = {"parents": n_parents, "children": n_children}

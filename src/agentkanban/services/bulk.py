@@ -45,6 +45,10 @@ class Change:
     result: str | None = None
     summary: str | None = None
     metadata: dict[str, Any] | None = None
+    add_labels: list[str] | None = None  # then labels (see services.labels)
+    remove_labels: list[str] | None = None
+    due_at: Any = None  # then the due date (see services.due), when set_due
+    set_due: bool = False
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,9 @@ def apply(ctx: Ctx, board: str, refs: list[str], change: Change, *, actor: Actor
     if actor.is_worker:
         raise Forbidden("a worker changes its own task, one verb at a time")
     steps = _Steps.of(change)
+    from .bulk_marks import Marks
+
+    extra = Marks.of(change.add_labels, change.remove_labels, change.due_at, change.set_due)
     now = ctx.now()
     with ctx.store.write() as tx:
         store_tasks.lock_statuses(tx.conn, board)
@@ -71,6 +78,8 @@ def apply(ctx: Ctx, board: str, refs: list[str], change: Change, *, actor: Actor
                   releases=steps.releases)
         out = [r if isinstance(r, Outcome) else plan.run(r, steps) for r in resolved]
         plan.flush()
+        if extra.any:
+            out = extra.apply(tx, board, out, now)
     return out
 
 

@@ -7,6 +7,7 @@ task is never left half-changed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +18,7 @@ from ..errors import Conflict
 from ..store import Tx
 from ..store import events as store_events
 from ..store import tasks as store_tasks
-from . import goals, moves, review, scheduling, usage
+from . import due, goals, labels, moves, review, scheduling, usage
 from .base import Actor, Ctx
 from .common import clean_assignee, clean_body, clean_title, load
 from .transitions import cards_in, move_in
@@ -87,6 +88,11 @@ class Update:
     goal_max_turns: int | None = None  # 0 clears the limit
     scheduled_at: float | None = None
     schedule: bool = False  # whether scheduled_at was given (None then releases the task)
+    labels: list[str] | None = None  # replaces the labels
+    add_labels: list[str] | None = None
+    remove_labels: list[str] | None = None
+    due_at: Any = None  # see services.due.parse_due
+    set_due: bool = False  # whether due_at was given (None then clears it)
 
 
 def update(ctx: Ctx, board: str, task_id: str, change: Update, *, actor: Actor) -> Task:
@@ -100,6 +106,8 @@ def update(ctx: Ctx, board: str, task_id: str, change: Update, *, actor: Actor) 
     limit = usage.parse_task_limit(change.max_cost_usd)
     now = ctx.now()
     when = scheduling.check_time(change.scheduled_at, now) if change.schedule else None
+    new_labels = _label_change(change)
+    due_at = due.parse_due(change.due_at) if change.set_due else None
     with ctx.store.write() as tx:
         if target is not None or change.schedule:  # may promote or demote other tasks
             store_tasks.lock_statuses(tx.conn, board)
@@ -122,4 +130,21 @@ def update(ctx: Ctx, board: str, task_id: str, change: Update, *, actor: Actor) 
                               change.goal_max_turns, now)
         if change.schedule:
             scheduling.schedule_in(tx, board, load(tx.conn, board, task.id), when, now)
+        if new_labels is not None:
+            current = load(tx.conn, board, task.id)
+            labels.change_in(tx, board, current, new_labels(current), now)
+        if change.set_due:
+            due.set_in(tx, board, load(tx.conn, board, task.id), due_at, now)
         return load(tx.conn, board, task.id)
+
+
+def _label_change(change: Update) -> Callable[[Task], list[str]] | None:
+    """The labels part of a change, checked before anything is read: a function of the task's
+    current labels, or None when the change says nothing about labels."""
+    if change.labels is None and change.add_labels is None and change.remove_labels is None:
+        return None
+    base = None if change.labels is None else labels.clean_labels(change.labels)
+    add = labels.clean_labels(change.add_labels)
+    remove = labels.clean_labels(change.remove_labels)
+
+    return lambda task: labels.merged(task, add, remove, base)

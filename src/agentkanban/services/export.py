@@ -23,6 +23,8 @@ from ..ids import new_task_id
 from ..store import transfer
 from ..store.rows import dumps as db_dumps
 from .base import Ctx
+from .due import parse_due
+from .labels import clean_labels
 
 FORMAT, VERSION = "agentkanban", 1
 KINDS = ("board", "task", "link", "comment", "run", "event", "subscription")
@@ -30,7 +32,7 @@ BOARD_FIELDS = ("slug", "name", "description", "icon", "color", "created_at", "a
 TASK_FIELDS = ("id", "board", "title", "body", "assignee", "status", "priority", "tenant", "created_by",
                "created_at", "updated_at", "started_at", "completed_at", "workspace_kind",
                "idempotency_key", "consecutive_failures", "last_failure_error", "max_runtime_seconds",
-               "max_retries", "last_heartbeat_at", "skills", "result")
+               "max_retries", "last_heartbeat_at", "skills", "result", "labels", "due_at")
 RUN_FIELDS = ("task_id", "board", "profile", "status", "max_runtime_seconds", "last_heartbeat_at",
               "started_at", "ended_at", "outcome", "summary", "metadata", "error")
 REQUIRED = {"board": ("slug", "name", "created_at"),
@@ -71,6 +73,7 @@ def _record(kind: str, row: dict[str, Any], refs: dict[int, int]) -> dict[str, A
     if kind == "task":
         rec = {k: row[k] for k in TASK_FIELDS}
         rec["skills"] = _loads(row["skills"]) or []
+        rec["labels"] = _loads(row["labels"]) or []
         rec["workspace_kind"] = "scratch"  # paths are machine-local; see the module docstring
         if rec["status"] == Status.RUNNING.value:
             rec["status"] = Status.READY.value
@@ -200,6 +203,9 @@ def _insert_records(conn: Any, data: dict[str, list[dict[str, Any]]], remap: dic
     for t in data["task"]:
         row = {k: t.get(k) for k in TASK_FIELDS} | {"id": tid(t["id"]), "board": on(t["board"])}
         row["skills"] = db_dumps(t.get("skills")) if t.get("skills") else None
+        labels = clean_labels(t.get("labels"))  # a file from another hand is checked like input
+        row["labels"] = db_dumps(labels) if labels else None
+        row["due_at"] = parse_due(t.get("due_at"))
         row["workspace_kind"] = "scratch"
         row["priority"] = row["priority"] or 0
         row["consecutive_failures"] = row["consecutive_failures"] or 0

@@ -100,6 +100,8 @@ def create(
     review_by: str | None = None,
     review_max_rounds: int | None = None,
     requires_approval: bool = False,
+    labels: list[str] | None = None,
+    due_at: Any = None,
 ) -> Created:
     from .board_defaults import workspace_for
     from .goals import clean_goal
@@ -119,6 +121,11 @@ def create(
 
     when = check_time(scheduled_at, ctx.now())
     skill_list = _clean_skills(skills)
+    from .due import parse_due
+    from .labels import clean_labels
+
+    label_list = clean_labels(labels)
+    due = parse_due(due_at)
     key = (idempotency_key or "").strip() or None
     priority = limits.priority(priority)
     max_runtime_seconds = limits.max_runtime(max_runtime_seconds)
@@ -159,6 +166,7 @@ def create(
             "consecutive_failures": 0, "max_runtime_seconds": max_runtime_seconds,
             "max_retries": max_retries, "skills": dumps(skill_list, "skills") if skill_list else None,
             **goal, "scheduled_at": when, **review,
+            "labels": dumps(label_list, "labels") if label_list else None, "due_at": due,
         }
         task = store_tasks.insert_task(tx.conn, values)
         store_links.add_parents(tx.conn, parent_ids, task_id)
@@ -167,6 +175,8 @@ def create(
         store_events.append(tx, board=board, task_id=task_id, kind=ev.CREATED, now=now, payload={
             "assignee": assignee, "status": status.value, "parents": parent_ids,
             "tenant": tenant, "skills": skill_list or None,
+            **({"labels": label_list} if label_list else {}),
+            **({"due_at": int(due)} if due is not None else {}),
         })
     return Created(task, True)
 
@@ -249,6 +259,9 @@ SORTS: dict[str, list[Any]] = {
     "status": [t.c.status, t.c.priority.desc(), t.c.created_at],
     "assignee": [t.c.assignee, t.c.priority.desc(), t.c.created_at],
     "title": [t.c.title, t.c.id],
+    # Soonest due first; tasks with no due date last (NULLs sort first on SQLite, last on
+    # PostgreSQL, so the order says it).
+    "due": [t.c.due_at.is_(None), t.c.due_at, t.c.priority.desc(), t.c.created_at, t.c.id],
 }
 
 
@@ -261,28 +274,36 @@ def _order(sort: str) -> list[Any]:
 def list_tasks(ctx: Ctx, board: str, *, statuses: list[str] | None = None,
                include_archived: bool = False, assignee: str | None = None,
                tenant: str | None = None, sort: str = "priority",
-               limit: int | None = None) -> list[Task]:
+               limit: int | None = None, label: list[str] | None = None,
+               due: str | None = None, attention: bool = False) -> list[Task]:
+    """``label``: tasks carrying every one of these; ``due``: see :func:`.filters.where`."""
+    from .filters import where
+
+    extra = where(ctx, labels=label, due=due, attention=attention)
     with ctx.store.read() as conn:
         return store_tasks.list_tasks(
             conn, board, statuses=statuses, include_archived=include_archived,
             assignee=clean_assignee(assignee) if assignee else assignee, tenant=tenant,
-            order=_order(sort), limit=limit)
+            order=_order(sort), limit=limit, extra=extra)
 
 
 def list_json(ctx: Ctx, board: str, *, statuses: list[str] | None = None,
               include_archived: bool = False, assignee: str | None = None,
               tenant: str | None = None, sort: str = "priority",
-              limit: int | None = None) -> list[dict[str, Any]]:
+              limit: int | None = None, label: list[str] | None = None,
+              due: str | None = None, attention: bool = False) -> list[dict[str, Any]]:
     """:func:`list_tasks` in the API's JSON shape (``views.task_json``), built straight from rows."""
     now = ctx.now()
+    from .filters import where
     from .views import add_age
 
+    extra = where(ctx, labels=label, due=due, attention=attention)
     with gcpause.paused():  # many small dicts, no cycles: see agentkanban.gcpause
         with ctx.store.read() as conn:
             rows = store_tasks.list_task_dicts(
                 conn, board, statuses=statuses, include_archived=include_archived,
                 assignee=clean_assignee(assignee) if assignee else assignee, tenant=tenant,
-                order=_order(sort), limit=limit)
+                order=_order(sort), limit=limit, extra=extra)
         for d in rows:
             add_age(d, now)
     return rows

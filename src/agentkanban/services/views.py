@@ -83,6 +83,8 @@ def board_view(ctx: Ctx, board: str, *, tenant: str | None = None,
             tid = d["id"]
             skills = d["skills"]
             d["skills"] = loads(skills) if skills and skills != "[]" else []
+            labels = d["labels"]
+            d["labels"] = loads(labels) if labels and labels != "[]" else []
             d["age"] = _age(d["created_at"], d["started_at"], d["completed_at"], now)
             for k in times:
                 if d[k] is not None:

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, func, or_, select, text
 
 from ..domain.statuses import Status
+from .filters import Filters, conditions
 from .rows import plain_rows
 from .schema import comments, task_links, tasks
 
@@ -22,8 +23,9 @@ from .schema import comments, task_links, tasks
 RECENT_FIRST = frozenset({Status.DONE.value, Status.ARCHIVED.value})
 
 
-def _where(board: str, *, tenant: str | None, assignee: str | None, q: str | None) -> list[Any]:
-    conds: list[Any] = [tasks.c.board == board]
+def _where(board: str, *, tenant: str | None, assignee: str | None, q: str | None,
+           extra: Filters | None = None) -> list[Any]:
+    conds: list[Any] = [tasks.c.board == board, *conditions(extra)]
     if tenant:
         conds.append(tasks.c.tenant == tenant)
     if assignee is not None:
@@ -38,21 +40,26 @@ def _where(board: str, *, tenant: str | None, assignee: str | None, q: str | Non
 
 def column_rows(conn: Connection, board: str, status: str, *, offset: int, limit: int,
                 tenant: str | None = None, assignee: str | None = None,
-                q: str | None = None) -> tuple[list[str], list[tuple[Any, ...]]]:
-    """One page of one column, in the column's order."""
+                q: str | None = None, extra: Filters | None = None, by_due: bool = False,
+                ) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """One page of one column, in the column's order (``by_due``: soonest due first, then the
+    column's own order; tasks with no due date last)."""
     order = ([tasks.c.updated_at.desc(), tasks.c.id.desc()] if status in RECENT_FIRST
              else [tasks.c.priority.desc(), tasks.c.created_at, tasks.c.id])
-    stmt = (select(tasks).where(*_where(board, tenant=tenant, assignee=assignee, q=q),
+    if by_due:
+        order = [tasks.c.due_at.is_(None), tasks.c.due_at, *order]
+    stmt = (select(tasks).where(*_where(board, tenant=tenant, assignee=assignee, q=q, extra=extra),
                                 tasks.c.status == status)
             .order_by(*order).offset(offset).limit(limit))
     return plain_rows(conn.execute(stmt))
 
 
 def counts(conn: Connection, board: str, statuses: list[str], *, tenant: str | None = None,
-           assignee: str | None = None, q: str | None = None) -> dict[str, int]:
+           assignee: str | None = None, q: str | None = None,
+           extra: Filters | None = None) -> dict[str, int]:
     """Exact number of tasks per column (one index-range count each)."""
     out = {}
-    where = _where(board, tenant=tenant, assignee=assignee, q=q)
+    where = _where(board, tenant=tenant, assignee=assignee, q=q, extra=extra)
     for status in statuses:
         stmt = select(func.count()).select_from(tasks).where(*where, tasks.c.status == status)
         out[status] = int(conn.execute(stmt).scalar_one())

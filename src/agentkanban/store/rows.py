@@ -32,6 +32,12 @@ _STATUS = TASK_FIELDS.index("status")
 _SKILLS = TASK_FIELDS.index("skills")
 _GOAL = TASK_FIELDS.index("goal_mode")
 _APPROVAL = TASK_FIELDS.index("requires_approval")
+_LABELS = TASK_FIELDS.index("labels")
+
+
+def json_list(value: str | None) -> list[Any]:
+    """A JSON array column (skills, labels) as a list; NULL and ``[]`` cost no parse."""
+    return json.loads(value) if value and value != "[]" else []
 
 
 def to_task(r: Row[Any]) -> Task:
@@ -53,6 +59,7 @@ def to_task(r: Row[Any]) -> Task:
         review_max_rounds=m["review_max_rounds"], review_rounds=m["review_rounds"],
         review_stage=m["review_stage"], requires_approval=bool(m["requires_approval"]),
         approval=m["approval"],
+        labels=tuple(json_list(m["labels"])), due_at=m["due_at"],
     )
 
 
@@ -69,6 +76,7 @@ def to_tasks(rows: Sequence[Row[Any]]) -> list[Task]:
         v[_SKILLS] = tuple(loads(v[_SKILLS]) or ())
         v[_GOAL] = bool(v[_GOAL])
         v[_APPROVAL] = bool(v[_APPROVAL])
+        v[_LABELS] = tuple(json_list(v[_LABELS]))
         out.append(Task(*v))
     return out
 
@@ -92,6 +100,7 @@ def task_dicts(result: Any) -> list[dict[str, Any]]:
         d["skills"] = json.loads(skills) if skills and skills != "[]" else []
         if "requires_approval" in d:
             d["requires_approval"] = bool(d["requires_approval"])
+        d["labels"] = json_list(d["labels"])
     return out
 
 

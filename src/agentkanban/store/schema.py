@@ -82,6 +82,8 @@ tasks = Table(
     Column("review_stage", String(16)),
     Column("requires_approval", Integer, nullable=False, server_default="0"),
     Column("approval", String(16)),
+    Column("labels", Text),  # JSON array of label names, sorted
+    Column("due_at", Float),
     Index("ix_tasks_board_status_order", "board", "status", "priority", "created_at"),
     # The dashboard's paged board reads a column's page as one index range, in the column's
     # order, and stops at the page's end (store/board_page.py): newest first for done and
@@ -227,6 +229,15 @@ profile_notes = Table(
 )
 
 # Small named values shared between processes (the dispatcher's last tick, ...).
+# A label's colour when someone chose one; otherwise it is derived from the name (services.labels).
+label_colors = Table(
+    "label_colors",
+    metadata,
+    Column("board", String(64), ForeignKey("boards.slug", ondelete="CASCADE"), primary_key=True),
+    Column("name", String(64), primary_key=True),
+    Column("color", String(16), nullable=False),
+)
+
 kv = Table(
     "kv",
     metadata,

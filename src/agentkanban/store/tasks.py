@@ -9,6 +9,7 @@ from sqlalchemy import Connection, bindparam, exists, func, insert, literal, or_
 from ..domain.models import Task
 from ..domain.statuses import PARENT_SATISFIED, Status
 from . import dialect
+from .filters import Filters, conditions
 from .rows import plain_rows, task_dicts, to_task, to_tasks
 from .schema import comments, task_links, tasks
 
@@ -252,8 +253,9 @@ def is_ancestor(conn: Connection, candidate: str, of: str) -> bool:
 
 
 def _filtered(board: str, *, statuses: list[str] | None = None, include_archived: bool = False,
-              assignee: str | None = None, tenant: str | None = None) -> Any:
-    q = select(tasks).where(tasks.c.board == board)
+              assignee: str | None = None, tenant: str | None = None,
+              extra: Filters | None = None) -> Any:
+    q = select(tasks).where(tasks.c.board == board, *conditions(extra))
     if statuses:
         q = q.where(tasks.c.status.in_(statuses))
     elif not include_archived:
@@ -267,9 +269,9 @@ def _filtered(board: str, *, statuses: list[str] | None = None, include_archived
 
 def _list_query(board: str, *, statuses: list[str] | None, include_archived: bool,
                 assignee: str | None, tenant: str | None, order: list[Any] | None,
-                limit: int | None) -> Any:
+                limit: int | None, extra: Filters | None = None) -> Any:
     q = _filtered(board, statuses=statuses, include_archived=include_archived, assignee=assignee,
-                  tenant=tenant)
+                  tenant=tenant, extra=extra)
     q = q.order_by(*(order or [tasks.c.priority.desc(), tasks.c.created_at, tasks.c.id]))
     return q.limit(limit) if limit is not None else q
 
@@ -277,20 +279,20 @@ def _list_query(board: str, *, statuses: list[str] | None, include_archived: boo
 def list_tasks(conn: Connection, board: str, *, statuses: list[str] | None = None,
                include_archived: bool = False, assignee: str | None = None,
                tenant: str | None = None, order: list[Any] | None = None,
-               limit: int | None = None) -> list[Task]:
+               limit: int | None = None, extra: Filters | None = None) -> list[Task]:
     q = _list_query(board, statuses=statuses, include_archived=include_archived, assignee=assignee,
-                    tenant=tenant, order=order, limit=limit)
+                    tenant=tenant, order=order, limit=limit, extra=extra)
     return to_tasks(conn.execute(q).all())
 
 
 def list_task_dicts(conn: Connection, board: str, *, statuses: list[str] | None = None,
                     include_archived: bool = False, assignee: str | None = None,
                     tenant: str | None = None, order: list[Any] | None = None,
-                    limit: int | None = None) -> list[dict[str, Any]]:
+                    limit: int | None = None, extra: Filters | None = None) -> list[dict[str, Any]]:
     """Like :func:`list_tasks`, as plain dicts in the ``Task.to_dict`` shape (``kanban list
     --json``: no domain objects built)."""
     q = _list_query(board, statuses=statuses, include_archived=include_archived, assignee=assignee,
-                    tenant=tenant, order=order, limit=limit)
+                    tenant=tenant, order=order, limit=limit, extra=extra)
     return task_dicts(conn.execute(q))
 
 

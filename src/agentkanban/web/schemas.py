@@ -29,6 +29,14 @@ Flag = Annotated[bool, Field(strict=True)]  # true or false, not "yes" or 1
 Epoch = Annotated[int, Field(description="Unix time in whole seconds")]
 
 
+# A due date: Unix seconds, or an ISO date (end of that day, UTC) or date-time; null for none.
+DueIn = Annotated[float | str | None, Field(
+    description="Unix seconds, or an ISO date (2026-12-31: the end of that day, UTC) or date-time "
+                "(2026-12-31T17:00, UTC unless an offset is given); null for no due date.")]
+LabelsIn = Annotated[list[str] | None, Field(
+    description="Label names (1-40 characters each, no commas, at most 20 on a task).")]
+
+
 # -- errors ---------------------------------------------------------------------------------------
 class ErrorOut(BaseModel):
     """Every error has this one shape."""
@@ -82,6 +90,8 @@ class TaskOut(BaseModel):
     review_stage: str | None = Field(None, description="In review: acceptance, agent or human.")
     requires_approval: bool = False
     approval: str | None = Field(None, description="Approval to start: null, requested or approved.")
+    labels: list[str] = Field(default_factory=list, description="Label names, sorted.")
+    due_at: Epoch | None = Field(None, description="When the task is due; null when it has no due date.")
     age: Age
 
 
@@ -151,6 +161,7 @@ class BoardOut(BaseModel):
     columns: list[ColumnOut] = Field(description="triage, todo, ready, running, blocked, done (+ archived)")
     tenants: list[str]
     assignees: list[str] = Field(description="Assignees of tasks that are not archived.")
+    labels: list[LabelOut] = Field(default_factory=list, description="Labels in use, with colours.")
     latest_event_id: int = Field(description="Pass as ?since= to the /events WebSocket.")
     now: int
 
@@ -161,10 +172,26 @@ class PageColumnOut(ColumnOut):
                                                 "null at the end.")
 
 
+class LabelOut(BaseModel):
+    name: str
+    color: str = Field(description="#rrggbb: chosen, or derived from the name")
+    custom: bool = Field(description="Whether someone chose the colour")
+    count: int = Field(description="Tasks carrying it that are not archived")
+
+
+class LabelsOut(BaseModel):
+    labels: list[LabelOut]
+
+
+class LabelColorIn(_Body):
+    color: str = Field(description="#rrggbb, or 'auto' for the colour derived from the name")
+
+
 class BoardPageOut(BaseModel):
     columns: list[PageColumnOut] = Field(description="Each column's page (one column with ?column=)")
     tenants: list[str]
     assignees: list[str] = Field(description="Assignees of tasks that are not archived.")
+    labels: list[LabelOut] = Field(default_factory=list, description="Labels in use, with colours.")
     latest_event_id: int = Field(description="Pass as ?since= to the /events WebSocket.")
     now: int
 
@@ -261,6 +288,8 @@ class CreateTaskIn(_Body):
                                   description="A profile, human or none; default: the profile's policy.")
     review_max_rounds: Annotated[int, Field(strict=True, ge=1, le=100)] | None = None
     requires_approval: Flag = Field(False, description="A person approves it before it may start.")
+    labels: LabelsIn = None
+    due_at: DueIn = None
 
 
 class CreateTaskOut(BaseModel):
@@ -295,6 +324,10 @@ class UpdateTaskIn(_Body):
     scheduled_at: float | None = Field(
         None, description="Unix seconds: a future time parks a waiting task in 'scheduled'; null "
                           "releases it.")
+    labels: LabelsIn = Field(None, description="Replaces the task's labels ([] removes them all).")
+    add_labels: LabelsIn = None
+    remove_labels: LabelsIn = None
+    due_at: DueIn = Field(None, description="Sets the due date; null clears it (when given).")
 
 
 class TaskOnlyOut(BaseModel):
@@ -326,6 +359,9 @@ class BulkIn(_Body):
     summary: str | None = None
     metadata: dict[str, Any] | None = None
     reclaim_first: Flag = Field(False, description="With assignee: end running attempts first.")
+    add_labels: LabelsIn = None
+    remove_labels: LabelsIn = None
+    due_at: DueIn = Field(None, description="Sets every task's due date; null clears it (when given).")
 
 
 class BulkResult(BaseModel):

@@ -8,13 +8,20 @@ from fastapi import APIRouter, Query, Request
 
 from ...domain.models import TaskDetail
 from ...errors import ValidationError
-from ...services import board_page, bulk, changes, comments, health, links, tasks, views
+from ...services import board_page, bulk, changes, comments, health, labels, links, tasks, views
 from ...services.base import Ctx
 from ...services.common import resolve_id
 from .. import schemas as s
 from ..deps import API_ACTOR, JSON, BoardQ, board_of, ctx_of
 
 router = APIRouter(tags=["tasks"])
+
+LabelQ = Annotated[list[str] | None, Query(
+    description="Only tasks carrying this label (repeat, or separate with commas: all must match)")]
+DueQ = Annotated[str | None, Query(
+    description="overdue, has (any due date), none, or a date: due at or before it")]
+AttentionQ = Annotated[bool, Query(
+    description="Only tasks that need a person: blocked, failing, ready but unassigned, or overdue")]
 
 
 @router.get("/board", response_model=s.BoardOut, summary="The whole board, grouped by column")
@@ -42,11 +49,15 @@ def get_board_page(
     tenant: str | None = None,
     assignee: Annotated[str | None, Query(description='"" for unassigned')] = None,
     include_archived: bool = False,
+    label: LabelQ = None, due: DueQ = None, attention: AttentionQ = False,
+    sort: Annotated[str | None, Query(
+        description="priority (the columns' own order) or due (soonest due first)")] = None,
 ) -> Any:
     ctx = ctx_of(request)
     return JSON(board_page.page(ctx, board_of(ctx, board), limit=limit, column=column,
                                 offset=offset, q=q, tenant=tenant, assignee=assignee,
-                                include_archived=include_archived))
+                                include_archived=include_archived, label=label, due=due,
+                                attention=attention, sort=sort))
 
 
 @router.get("/tasks", response_model=s.TaskListOut, summary="List tasks with filters")
@@ -57,11 +68,13 @@ def list_tasks(
     tenant: str | None = None, include_archived: bool = False,
     sort: Annotated[str, Query(description=", ".join(tasks.SORTS))] = "priority",
     limit: Annotated[int | None, Query(ge=1, le=100_000)] = None,
+    label: LabelQ = None, due: DueQ = None, attention: AttentionQ = False,
 ) -> Any:
     ctx = ctx_of(request)
     slug = board_of(ctx, board)
     found = tasks.list_tasks(ctx, slug, statuses=_statuses(status), include_archived=include_archived,
-                             assignee=assignee, tenant=tenant, sort=sort, limit=limit)
+                             assignee=assignee, tenant=tenant, sort=sort, limit=limit, label=label,
+                             due=due, attention=attention)
     now = ctx.now()
     return JSON({"tasks": [views.task_json(t, now) for t in found]})
 
@@ -117,6 +130,7 @@ def create_task(request: Request, payload: s.CreateTaskIn, board: BoardQ = None)
         goal_mode=payload.goal_mode, goal_max_turns=payload.goal_max_turns,
         scheduled_at=payload.scheduled_at, review_by=payload.review_by,
         review_max_rounds=payload.review_max_rounds, requires_approval=payload.requires_approval,
+        labels=payload.labels, due_at=payload.due_at,
     ).task
     out: dict[str, Any] = {"task": views.task_json(task, ctx.now())}
     if task.status.value == "ready" and task.assignee:
@@ -159,7 +173,9 @@ def update_task(request: Request, task_id: str, payload: s.UpdateTaskIn, board: 
         created_cards=payload.created_cards, artifacts=payload.artifacts,
         max_cost_usd=payload.max_cost_usd, goal_mode=payload.goal_mode,
         goal_max_turns=payload.goal_max_turns, scheduled_at=payload.scheduled_at,
-        schedule="scheduled_at" in payload.model_fields_set), actor=API_ACTOR)
+        schedule="scheduled_at" in payload.model_fields_set, labels=payload.labels,
+        add_labels=payload.add_labels, remove_labels=payload.remove_labels,
+        due_at=payload.due_at, set_due="due_at" in payload.model_fields_set), actor=API_ACTOR)
     return JSON({"task": views.task_json(task, ctx.now())})
 
 
@@ -203,7 +219,9 @@ def bulk_update(request: Request, payload: s.BulkIn, board: BoardQ = None) -> An
     change = bulk.Change(
         status=payload.status, assignee=payload.assignee, priority=payload.priority,
         archive=payload.archive, block_reason=payload.block_reason, result=payload.result,
-        summary=payload.summary, metadata=payload.metadata)
+        summary=payload.summary, metadata=payload.metadata, add_labels=payload.add_labels,
+        remove_labels=payload.remove_labels, due_at=payload.due_at,
+        set_due="due_at" in payload.model_fields_set)
     if payload.reclaim_first and payload.assignee is not None:
         from ...services import reassigning
         from .attachments import stop_workers
@@ -217,6 +235,22 @@ def bulk_update(request: Request, payload: s.BulkIn, board: BoardQ = None) -> An
 
 def _result(o: bulk.Outcome) -> dict[str, Any]:
     return {"id": o.id, "ok": True} if o.ok else {"id": o.id, "ok": False, "error": o.error}
+
+
+@router.get("/labels", response_model=s.LabelsOut, summary="The board's labels with their colours",
+            description="Every label in use on the board (or with a chosen colour), with its "
+                        "colour and how many open tasks carry it. Not in the seed.")
+def get_labels(request: Request, board: BoardQ = None) -> Any:
+    ctx = ctx_of(request)
+    return JSON({"labels": labels.board_labels(ctx, board_of(ctx, board))})
+
+
+@router.put("/labels/{name}", response_model=s.LabelOut, summary="Choose a label's colour",
+            description="`#rrggbb`, or `auto` to go back to the colour derived from the name. "
+                        "Not in the seed.")
+def put_label(request: Request, name: str, payload: s.LabelColorIn, board: BoardQ = None) -> Any:
+    ctx = ctx_of(request)
+    return JSON(labels.set_color(ctx, board_of(ctx, board), name, payload.color))
 
 
 @router.get("/tasks/{task_id}/log", response_model=s.LogOut, summary="The worker's output log")

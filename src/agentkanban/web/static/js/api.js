@@ -86,6 +86,7 @@ export const api = {
   link: (parent_id, child_id) => request("POST", "/api/links", { body: { parent_id, child_id } }),
   unlink: (parent_id, child_id) => request("DELETE", "/api/links", { query: { parent_id, child_id } }),
   bulk: (body) => request("POST", "/api/tasks/bulk", { body }),
+  labels: () => request("GET", "/api/labels"),
   assignees: () => request("GET", "/api/assignees"),
   config: () => request("GET", "/api/config", { boardScoped: false }),
   homeChannels: (taskId) => request("GET", "/api/home-channels", { query: { task_id: taskId } }),

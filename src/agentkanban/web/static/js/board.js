@@ -2,7 +2,8 @@
 // and filters run there); a column's next page is fetched when the reader scrolls to its end.
 import { api } from "./api.js";
 import { cardFor, forgetMissing } from "./card.js";
-import { COLUMN_HELP, COLUMN_LABELS, el, state } from "./state.js";
+import { COLUMN_HELP, COLUMN_LABELS, el, nowSeconds, state } from "./state.js";
+import { anyFilter, columnShown, matchesMore, serverQuery } from "./urlstate.js";
 
 // Cards per column and request: the first load, and each page fetched on scroll.
 export const SERVER_PAGE = 100;
@@ -30,6 +31,7 @@ export function pageQuery(extra = {}) {
     q: f.q || undefined,
     tenant: f.tenant || undefined,
     assignee: f.assignee === "__none__" ? "" : f.assignee || undefined,
+    ...serverQuery(f),
     ...extra,
   };
 }
@@ -147,7 +149,7 @@ export function matches(t) {
     const hay = haystack(t);
     for (const word of f.q.toLowerCase().split(/\s+/)) if (word && !hay.includes(word)) return false;
   }
-  return true;
+  return matchesMore(t, f, nowSeconds());
 }
 
 function columnHead(name, count, visibleIds) {
@@ -223,7 +225,7 @@ function renderColumn(col, prevScroll) {
     body.append(list);
     cardsInto(list, visible, name, true, extra);
   } else {
-    body.append(el("p", { class: "empty" }, state.filters.q || state.filters.tenant || state.filters.assignee ? "no matching tasks" : "no tasks"));
+    body.append(el("p", { class: "empty" }, anyFilter() ? "no matching tasks" : "no tasks"));
   }
   section.append(body);
   if (prevScroll[name]) requestAnimationFrame(() => (body.scrollTop = prevScroll[name]));
@@ -253,6 +255,7 @@ export function render() {
   state.visibleOrder = [];
   let shown = 0;
   for (const col of state.data.columns) {
+    if (!columnShown(col.name)) continue;
     const { section, ids } = renderColumn(col, prevScroll);
     frag.append(section);
     state.visibleOrder.push([col.name, ids]);

@@ -3,6 +3,7 @@
 import { STALE_AFTER, nowSeconds, relAge, state } from "./state.js";
 import { holdReason } from "./costs.js";
 import { reviewBadges, reviewButtons } from "./review.js";
+import { cardMarksSig, decorateCard } from "./labels.js";
 
 const cache = new Map(); // id -> {sig, node}
 
@@ -32,6 +33,7 @@ function signature(task, column, now) {
     relAge(now - task.created_at), staleLevel(task, column, now), task.updated_at, holdReason(task),
     task.next_attempt_at ? relAge(Math.max(0, task.next_attempt_at - now)) : "",
     task.review_stage, task.review_rounds, task.approval,
+    cardMarksSig(task, now),
   ].join("\u0001");
 }
 
@@ -101,6 +103,7 @@ function build(task, column, now) {
     `${task.title}, ${task.id}, ${task.assignee ? "assigned to " + task.assignee : "unassigned"}` +
       `${task.priority ? ", priority " + task.priority : ""}${stale ? ", stale" : ""}`,
   );
+  decorateCard(node, task, now);
   return node;
 }
 

@@ -38,6 +38,7 @@ export function openCreate(col) {
   document.getElementById("create-title").textContent = `New task in ${COLUMN_LABELS[column]}`;
   document.getElementById("create-hint").textContent = HINTS[column] || "";
   if (state.filters.tenant) form.tenant.value = state.filters.tenant;
+  if (state.filters.label) form.labels.value = state.filters.label;
   paintParents(form);
   dialog.showModal();
   form.title.focus();
@@ -91,6 +92,10 @@ export function installCreate(done) {
       parents,
       triage: column === "triage",
     };
+    // Commas separate labels here (a label cannot hold one); the server checks each.
+    const labels = form.labels.value.split(",").map((x) => x.trim()).filter(Boolean);
+    if (labels.length) body.labels = labels;
+    if (form.due.value) body.due_at = Math.round(new Date(form.due.value).getTime() / 1000);
     const submit = form.querySelector('button[type="submit"]');
     submit.disabled = true;
     try {

@@ -90,13 +90,52 @@ export function trapFocus(container, event) {
   }
 }
 
-export function toast(message, kind = "info", ms = 4000) {
+// Toasts sit in their own strip (see .toasts in style.css), so they never cover a control; each
+// can be dismissed, and an error stays until it is (or until newer ones push it out).
+const MAX_TOASTS = 4;
+
+export function toast(message, kind = "info", ms = 4000, { action = null } = {}) {
   const box = document.getElementById("toasts");
   const t = document.createElement("div");
   t.className = `toast toast-${kind}`;
-  t.textContent = message;
+  t.setAttribute("role", kind === "error" ? "alert" : "status");
+  const text = document.createElement("span");
+  text.className = "toast-text";
+  text.textContent = message;
+  t.append(text);
+  let timer = 0;
+  const close = () => {
+    clearTimeout(timer);
+    t.remove();
+  };
+  if (action) {
+    const a = document.createElement("button");
+    a.type = "button";
+    a.className = "btn small toast-action";
+    a.textContent = action.label;
+    a.addEventListener("click", () => {
+      close();
+      action.run();
+    });
+    t.append(a);
+  }
+  const x = document.createElement("button");
+  x.type = "button";
+  x.className = "toast-close";
+  x.setAttribute("aria-label", "Dismiss");
+  x.textContent = "×";
+  x.addEventListener("click", close);
+  t.append(x);
   box.append(t);
-  setTimeout(() => t.remove(), kind === "error" ? Math.max(ms, 7000) : ms);
+  while (box.children.length > MAX_TOASTS) box.firstElementChild.remove();
+  if (kind !== "error") {
+    timer = setTimeout(close, ms);
+    // Reading it (pointer over it, or focus in it) keeps it up.
+    t.addEventListener("mouseenter", () => clearTimeout(timer));
+    t.addEventListener("focusin", () => clearTimeout(timer));
+    t.addEventListener("mouseleave", () => (timer = setTimeout(close, 2000)));
+  }
+  return t;
 }
 
 export function banner(message, { kind = "error", action = null } = {}) {
@@ -127,4 +166,10 @@ export function banner(message, { kind = "error", action = null } = {}) {
   x.addEventListener("click", () => banner(null));
   b.append(x);
   b.hidden = false;
+}
+
+// The drawer gives the toasts' strip its height (style.css, body.drawer-open).
+const strip = document.getElementById("toasts");
+if (strip && "ResizeObserver" in window) {
+  new ResizeObserver(() => document.body.style.setProperty("--toasts-h", `${strip.offsetHeight}px`)).observe(strip);
 }

@@ -8,12 +8,16 @@ import { chipPicker } from "./picker.js";
 import { usageSection } from "./costs.js";
 import { attachments, childResults, operate } from "./extras.js";
 import { reviewButtons } from "./review.js";
+import { marksSection } from "./labels.js";
+import { fieldWords, offerUndo, snapshot } from "./undo.js";
 
 const drawer = () => document.getElementById("drawer");
 const backdrop = () => document.getElementById("drawer-backdrop");
 let returnFocus = null;
 let loadSeq = 0;
 let logOpen = false;
+let eventsOpen = false; // "Recent events" stays as the reader left it across live refreshes
+let shown = null; // the task as last rendered: what an undo of an edit puts back
 let showAllRuns = false;
 let lastEdited = null; // the field just saved gets the focus back after the refresh
 
@@ -97,7 +101,8 @@ export async function refreshDrawer({ live = false } = {}) {
     ]);
   } catch (err) {
     if (seq !== loadSeq) return;
-    d.replaceChildren(el("div", { class: "drawer-head" }, el("h2", { id: "drawer-title" }, id), closeButton()), el("p", { class: "form-error" }, err.message));
+    const why = err.status === 404 ? `Task ${id} does not exist on this board (${err.message}).` : err.message;
+    d.replaceChildren(el("div", { class: "drawer-head" }, el("h2", { id: "drawer-title" }, id), closeButton()), el("p", { class: "form-error" }, why));
     return;
   }
   if (seq !== loadSeq || state.openTaskId !== id) return;
@@ -136,8 +141,10 @@ function section(title, ...children) {
 }
 
 async function patch(body, what) {
+  const before = snapshot([shown]);
   try {
     await api.patchTask(state.openTaskId, body);
+    offerUndo(`Changed ${fieldWords(Object.keys(body))}`, before, Object.keys(body));
     emit("changed", [state.openTaskId]);
     await refreshDrawer();
     return true;
@@ -216,6 +223,7 @@ function d_stale() {
 
 function renderDetail(data, homes) {
   const t = data.task;
+  shown = t;
   const now = nowSeconds();
   const out = [];
   const titleEl = el("h2", { id: "drawer-title", "aria-label": `${t.title} (edit title)` }, t.title);
@@ -236,6 +244,7 @@ function renderDetail(data, homes) {
   out.push(metaGrid(t, now, data.events || []));
   const decide = reviewButtons(t, refreshDrawer);
   if (decide) out.push(decide);
+  out.push(marksSection(t, patch));
   out.push(actionsRow(t), operate(data, refreshDrawer, closeDrawer));
   if (homes.length) out.push(homePills(t, homes));
   const bodyView = el("div", { class: "body-view" });
@@ -467,7 +476,9 @@ function events(evts, now) {
       el("span", { class: "muted small" }, `${relAge(now - e.created_at)} ago`),
       e.payload && Object.keys(e.payload).length ? el("code", { class: "event-payload" }, JSON.stringify(e.payload)) : null));
   }
-  const det = el("details", { class: "drawer-section" }, el("summary", { "data-key": "events-summary" }, `Recent events (${recent.length})`), list);
+  const det = el("details", { class: "drawer-section events-section" }, el("summary", { "data-key": "events-summary" }, `Recent events (${recent.length})`), list);
+  det.open = eventsOpen;
+  det.addEventListener("toggle", () => (eventsOpen = det.open));
   return det;
 }
 

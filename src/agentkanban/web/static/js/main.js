@@ -15,8 +15,12 @@ import { MAX_PATCH, markFullLoad, patchTasks, patchable } from "./patch.js";
 import "./profiles.js"; // the Profiles dialog wires itself up
 import { clearSelection, installSelection, selectAll } from "./select.js";
 import { el, on, state } from "./state.js";
+import { fillLabelOptions } from "./labels.js";
+import { offerUndo, snapshot } from "./undo.js";
+import { anyFilter, emptyFilters, readUrl, writeUrl } from "./urlstate.js";
 
 const BOARD_KEY = "agentkanban.board";
+const TASK_HASH = /^t_[0-9a-z]{1,32}$/i;
 const PREFS_KEY = "agentkanban.prefs";
 const $ = (id) => document.getElementById(id);
 
@@ -141,18 +145,21 @@ function scheduleDrawer() {
   drawerTimer = setTimeout(() => refreshDrawer({ live: true }), 250);
 }
 
-function fillSelect(select, values, keep) {
-  const current = select.value;
+// A value the filters hold (from a shared address) stays selectable even when no task has it now.
+function fillSelect(select, values, keep, current = select.value) {
   const frag = document.createDocumentFragment();
   for (const opt of [...select.options].slice(0, keep)) frag.append(opt);
   for (const v of values) frag.append(el("option", { value: v }, v));
+  if (current && ![...frag.children].some((o) => o.value === current)) frag.append(el("option", { value: current }, current));
   select.replaceChildren(frag);
-  select.value = [...select.options].some((o) => o.value === current) ? current : "";
+  select.value = current || "";
 }
 
 function fillFilters(data) {
-  fillSelect($("filter-tenant"), data.tenants || [], 1);
-  fillSelect($("filter-assignee"), data.assignees || [], 2);
+  fillSelect($("filter-tenant"), data.tenants || [], 1, state.filters.tenant);
+  fillSelect($("filter-assignee"), data.assignees || [], 2, state.filters.assignee);
+  fillSelect($("filter-label"), (data.labels || []).map((l) => l.name), 1, state.filters.label);
+  fillLabelOptions();
   const names = new Set([...(data.assignees || []), ...state.assignees]);
   $("assignee-options").replaceChildren(...[...names].sort().map((n) => el("option", { value: n })));
   $("tenant-options").replaceChildren(...(data.tenants || []).map((n) => el("option", { value: n })));
@@ -201,8 +208,9 @@ async function switchBoard(slug) {
   state.selected.clear();
   state.failed.clear();
   state.focusedId = null;
-  state.filters = { q: "", tenant: "", assignee: "" };
-  $("search").value = "";
+  state.filters = emptyFilters();
+  syncControls();
+  writeUrl();
   closeDrawer();
   $("bulk-errors").hidden = true;
   $("board").setAttribute("aria-busy", "true");
@@ -264,13 +272,27 @@ function savePrefs() {
 }
 
 function updateClear() {
+  $("clear-filters").hidden = !anyFilter();
+}
+
+/** Put the filters' values into the toolbar's controls. */
+function syncControls() {
   const f = state.filters;
-  $("clear-filters").hidden = !(f.q || f.tenant || f.assignee);
+  $("search").value = f.q;
+  for (const [id, v] of [["filter-tenant", f.tenant], ["filter-assignee", f.assignee], ["filter-label", f.label],
+    ["filter-status", f.status], ["filter-due", f.due], ["sort-select", f.sort]]) {
+    const select = $(id);
+    if (v && ![...select.options].some((o) => o.value === v)) select.append(el("option", { value: v }, v));
+    select.value = v || "";
+  }
+  $("filter-attention").checked = f.attention;
+  updateClear();
 }
 
 // Search and filters run in the database: what is shown is filtered at once from what is
 // loaded, then the board is read again with the filters (exact counts, the columns' first pages).
 function refilter() {
+  writeUrl();
   render();
   updateClear();
   resetPaging();
@@ -310,11 +332,23 @@ function installToolbar() {
     state.filters.assignee = e.target.value;
     refilter();
   });
+  for (const [id, key] of [["filter-status", "status"], ["filter-label", "label"], ["filter-due", "due"], ["sort-select", "sort"]]) {
+    $(id).addEventListener("change", (e) => {
+      state.filters[key] = e.target.value;
+      refilter();
+    });
+  }
+  $("filter-attention").addEventListener("change", (e) => {
+    state.filters.attention = e.target.checked;
+    refilter();
+  });
+  $("filters-toggle").addEventListener("click", (e) => {
+    const open = document.body.classList.toggle("filters-open");
+    e.currentTarget.setAttribute("aria-expanded", String(open));
+  });
   $("clear-filters").addEventListener("click", () => {
-    state.filters = { q: "", tenant: "", assignee: "" };
-    $("search").value = "";
-    $("filter-tenant").value = "";
-    $("filter-assignee").value = "";
+    state.filters = { ...emptyFilters(), sort: state.filters.sort };
+    syncControls();
     refilter();
   });
   $("show-archived").addEventListener("change", (e) => {
@@ -392,6 +426,13 @@ async function runBulk(action) {
     return selectAll(state.visibleOrder.flatMap(([, ids]) => ids));
   }
   if (!ids.length) return;
+  const before = snapshot(ids.map((id) => state.tasks.get(id)));
+  // A bulk change's toast offers to undo it for the tasks it changed.
+  const report = (res, verb, fields) => {
+    reportBulk(res, verb, { quiet: true });
+    const ok = new Set((res?.results || []).filter((r) => r.ok).map((r) => r.id));
+    if (ok.size) offerUndo(`${verb}: ${ok.size} task${ok.size === 1 ? "" : "s"}`, before.filter((b) => ok.has(b.id)), fields);
+  };
   try {
     if (["todo", "ready", "blocked", "done"].includes(action)) {
       await moveTasks(ids, action);
@@ -400,17 +441,27 @@ async function runBulk(action) {
     if (action === "unblock") {
       const blocked = ids.filter((id) => state.tasks.get(id)?.status === "blocked");
       if (!blocked.length) return toast("None of the selected tasks is blocked", "error");
-      reportBulk(await api.bulk({ ids: blocked, status: "ready" }), "Unblocked");
+      report(await api.bulk({ ids: blocked, status: "ready" }), "Unblocked", ["status"]);
     } else if (action === "archive") {
       await moveTasks(ids, "archived");
       return;
     } else if (action === "priority") {
       const p = Number.parseInt($("bulk-priority").value, 10);
       if (Number.isNaN(p)) return toast("Priority must be a whole number", "error");
-      reportBulk(await api.bulk({ ids, priority: p }), `Priority set to ${p}`);
+      report(await api.bulk({ ids, priority: p }), `Priority set to ${p}`, ["priority"]);
     } else if (action === "assign") {
       const who = $("bulk-assignee").value.trim();
-      reportBulk(await api.bulk({ ids, assignee: who }), who ? `Assigned to @${who}` : "Unassigned");
+      report(await api.bulk({ ids, assignee: who }), who ? `Assigned to @${who}` : "Unassigned", ["assignee"]);
+    } else if (action === "label-add" || action === "label-remove") {
+      const name = $("bulk-label").value.trim();
+      if (!name) return toast("Type a label first", "error");
+      const adding = action === "label-add";
+      report(await api.bulk({ ids, [adding ? "add_labels" : "remove_labels"]: [name] }),
+        adding ? `Label “${name}” added` : `Label “${name}” removed`, ["labels"]);
+    } else if (action === "due") {
+      const v = $("bulk-due").value;
+      report(await api.bulk({ ids, due_at: v ? Math.round(new Date(v).getTime() / 1000) : null }),
+        v ? "Due date set" : "Due date cleared", ["due_at"]);
     }
   } catch (err) {
     toast(`Bulk action failed: ${err.message}`, "error");
@@ -481,6 +532,8 @@ async function start() {
   }
   $("show-archived").checked = state.showArchived;
   $("lanes").checked = state.lanes;
+  state.filters = readUrl(); // a shared or reloaded address brings its view back
+  syncControls();
   for (const d of document.querySelectorAll("dialog")) if (d.id !== "create-dialog" && d.id !== "board-dialog") prepareDialog(d);
   installToolbar();
   installBoards();
@@ -505,14 +558,22 @@ async function start() {
   await loadBoard({ waitFor: configLoaded });
   if (!(await boardsLoaded) && slug !== "default" && getBoard() === slug) await switchBoard("default");
   if (state.showArchived !== showArchived) await loadBoard(); // the server's default differs
-  if (state.defaultTenant && !state.filters.tenant && (state.data?.tenants || []).includes(state.defaultTenant)) {
+  if (state.defaultTenant && !anyFilter() && (state.data?.tenants || []).includes(state.defaultTenant)) {
     state.filters.tenant = state.defaultTenant;
     $("filter-tenant").value = state.defaultTenant;
     refilter();
   }
   loadAssignees();
-  const linked = decodeURIComponent(location.hash.slice(1));
-  if (linked) openDrawer(linked);
+  // The address's hash names a task: /#t_1a2b opens it (or says it does not exist), then and
+  // whenever the hash changes.
+  const openLinked = () => {
+    const linked = decodeURIComponent(location.hash.slice(1));
+    if (TASK_HASH.test(linked)) {
+      if (linked !== state.openTaskId) openDrawer(linked);
+    } else if (!linked && isOpen()) closeDrawer();
+  };
+  openLinked();
+  window.addEventListener("hashchange", openLinked);
   // A stale tab catches up as soon as it becomes visible again.
   document.addEventListener("visibilitychange", () => {
     if (!document.hidden) scheduleReload();

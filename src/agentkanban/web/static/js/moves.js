@@ -3,6 +3,7 @@
 import { api } from "./api.js";
 import { ask, toast } from "./dialogs.js";
 import { COLUMN_LABELS, emit, state } from "./state.js";
+import { offerUndo, snapshot } from "./undo.js";
 
 /** Ask what a move needs (summary, reason, confirmation). Null when the user cancels. */
 export async function prepareMove(to, count, title) {
@@ -50,16 +51,21 @@ export async function moveTasks(ids, to, known = null) {
     emit("render"); // put the cards back
     return false;
   }
+  const before = snapshot(moving);
+  const verb = `Moved to ${COLUMN_LABELS[to] || to}`;
   try {
     if (moving.length === 1) {
       await api.patchTask(moving[0].id, patch);
       state.failed.delete(moving[0].id);
+      offerUndo(`${verb}: “${moving[0].title}”`, before, ["status"]);
     } else {
       const body = { ids: moving.map((t) => t.id) };
       if (to === "archived") body.archive = true;
       else Object.assign(body, patch);
       const res = await api.bulk(body);
-      reportBulk(res, `Moved to ${COLUMN_LABELS[to]}`);
+      const moved = new Set((res?.results || []).filter((r) => r.ok).map((r) => r.id));
+      reportBulk(res, verb, { quiet: true });
+      if (moved.size) offerUndo(`${verb}: ${moved.size} task${moved.size === 1 ? "" : "s"}`, before.filter((b) => moved.has(b.id)), ["status"]);
     }
     emit("changed", moving.map((t) => t.id));
     return true;
@@ -72,7 +78,7 @@ export async function moveTasks(ids, to, known = null) {
 }
 
 /** Show a bulk response: a toast for the successes and a list of the failures. */
-export function reportBulk(res, verb) {
+export function reportBulk(res, verb, { quiet = false } = {}) {
   const results = res?.results || [];
   const failed = results.filter((r) => !r.ok);
   state.failed = new Set(failed.map((r) => r.id));
@@ -96,6 +102,6 @@ export function reportBulk(res, verb) {
     state.selected.clear();
   }
   const ok = results.length - failed.length;
-  if (ok) toast(`${verb}: ${ok} task${ok === 1 ? "" : "s"}`, "ok");
+  if (ok && !quiet) toast(`${verb}: ${ok} task${ok === 1 ? "" : "s"}`, "ok");
   emit("selection");
 }

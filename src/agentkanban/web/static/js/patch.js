@@ -9,7 +9,8 @@ import { state } from "./state.js";
 const PATCHABLE = new Set([
   "created", "promoted", "claimed", "completed", "blocked", "unblocked", "archived", "assigned",
   "edited", "reprioritized", "status", "commented", "spawned", "heartbeat", "reclaimed", "crashed",
-  "protocol_violation", "rate_limited", "timed_out", "spawn_failed", "gave_up",
+  "protocol_violation", "rate_limited", "timed_out", "spawn_failed", "gave_up", "labeled",
+  "due_changed",
 ]);
 export const MAX_PATCH = 8;
 const RECONCILE_MS = 60_000;

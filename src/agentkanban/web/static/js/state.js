@@ -39,7 +39,7 @@ export const state = {
   data: null, // last GET /board response
   tasks: new Map(), // id -> task
   clockSkew: 0, // server now - local now, seconds
-  filters: { q: "", tenant: "", assignee: "" },
+  filters: { q: "", tenant: "", assignee: "", status: "", label: "", due: "", attention: false, sort: "" },
   showArchived: false,
   lanes: false,
   selected: new Set(),
