@@ -135,7 +135,7 @@ def test_a_busy_port_on_the_mcp_endpoint_too(home, db_url) -> None:
 
 
 LONG = ("error: invalid value for --sort: 'nonsense' is not one of 'assignee', 'created', "
-        "'created-desc', 'priority', 'priority-asc', 'status', 'title', 'updated'; "
+        "'created-desc', 'due', 'priority', 'priority-asc', 'status', 'title', 'updated'; "
         "`kanban list --help` lists what it takes")
 
 

@@ -16,14 +16,15 @@ READS: dict[str, list[str]] = {
     "notify-list": [], "watch": ["--since", "0", "--count", "2"],
     "tail": ["{tid}", "--count", "2"], "boards list": [], "boards show": [], "db current": [],
     "db check": [], "status": [], "doctor": [], "schedule list": [], "usage report": [],
-    "instructions": [], "dispatch": ["--dry-run"],
+    "instructions": [], "dispatch": ["--dry-run"], "labels": [],
 }
 # Reads whose output is JSON always (one record per line).
 JSON_LINES = {"export"}
 # Commands that change something (they may print JSON too; not required).
 WRITES = {
-    "init", "create", "assign", "edit", "priority", "move", "link", "unlink", "comment", "complete", "approve", "request-changes", "approve-start",
-    "block", "unblock", "archive", "promote", "gc", "notify-subscribe", "notify-unsubscribe",
+    "init", "create", "assign", "edit", "priority", "move", "link", "unlink", "comment", "complete",
+    "approve", "request-changes", "approve-start", "label add", "label remove", "label set",
+    "label color", "due", "block", "unblock", "archive", "promote", "gc", "notify-subscribe", "notify-unsubscribe",
     "notify-retry", "heartbeat", "reclaim", "reassign", "session", "usage", "attach", "delete",
     "defer", "specify", "decompose", "backup", "restore", "import", "boards create",
     "boards rename", "boards switch", "boards rm", "db upgrade", "schedule add", "schedule pause",
