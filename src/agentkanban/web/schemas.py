@@ -118,6 +118,21 @@ class DetailTaskOut(TaskOut):
     diagnostics: list[Diagnostic] = Field(default_factory=list)
 
 
+class WhyOut(BaseModel):
+    kind: str = Field(description="Which cause: blocked, gave_up, parent, scheduled, parked, "
+                                  "unassigned, no_profile, no_dispatcher, budget, provider_cooldown, "
+                                  "provider_cap, board_cap, profile_cap or retry.")
+    text: str = Field(description='One short phrase, e.g. "coder at its limit of 2".')
+
+
+WHY = Field(None, description="Why this task is not moving; null when it is (running, finished, "
+                              "or about to be started).")
+
+
+class WhyTaskOut(DetailTaskOut):
+    why: WhyOut | None = WHY
+
+
 class BoardTaskOut(DetailTaskOut):
     link_counts: LinkCounts
     comment_count: int
@@ -147,7 +162,12 @@ class BoardOut(BaseModel):
     now: int
 
 
+class PageTaskOut(BoardTaskOut):
+    why: WhyOut | None = WHY
+
+
 class PageColumnOut(ColumnOut):
+    tasks: list[PageTaskOut]  # type: ignore[assignment]
     count: int = Field(description="Exact number of tasks in the column (with the filters).")
     next_offset: int | None = Field(description="Pass as ?offset= with ?column= for the next page; "
                                                 "null at the end.")
@@ -213,7 +233,7 @@ class ChildResult(BaseModel):
 
 
 class TaskDetailOut(BaseModel):
-    task: DetailTaskOut
+    task: WhyTaskOut
     attachments: list[AttachmentMeta]
     child_results: list[ChildResult] = Field(description="What each child task produced.")
     comments: list[CommentOut]
