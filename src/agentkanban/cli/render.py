@@ -43,11 +43,13 @@ def table(title: str | None, columns: list[str], rows: list[list[Any]]) -> None:
     Console().print(t)
 
 
-def task_rows(tasks: list[Task]) -> None:
+def task_rows(tasks: list[dict[str, Any]]) -> None:
+    """Tasks in the API's shape as a table, with why each is not moving."""
     now = time.time()
-    table(None, ["id", "status", "pri", "assignee", "tenant", "title", "age"],
-          [[t.id, t.status.value, t.priority or "", t.assignee or "-", t.tenant or "",
-            t.title, ago(t.created_at, now)] for t in tasks])
+    table(None, ["id", "status", "pri", "assignee", "tenant", "title", "age", "why"],
+          [[t["id"], t["status"], t["priority"] or "", t["assignee"] or "-", t["tenant"] or "",
+            t["title"], ago(t["created_at"], now), (t.get("why") or {}).get("text", "")]
+           for t in tasks])
     click.echo(f"{len(tasks)} task(s)")
 
 

@@ -265,8 +265,9 @@ def list_tasks(ctx: Ctx, board: str, *, statuses: list[str] | None = None,
 def list_json(ctx: Ctx, board: str, *, statuses: list[str] | None = None,
               include_archived: bool = False, assignee: str | None = None,
               tenant: str | None = None, sort: str = "priority",
-              limit: int | None = None) -> list[dict[str, Any]]:
-    """:func:`list_tasks` in the API's JSON shape (``views.task_json``), built straight from rows."""
+              limit: int | None = None, explain: bool = False) -> list[dict[str, Any]]:
+    """:func:`list_tasks` in the API's JSON shape (``views.task_json``), built straight from rows;
+    with ``explain``, each with ``why`` it is not moving (:mod:`.why`)."""
     now = ctx.now()
     from .views import add_age
 
@@ -278,6 +279,10 @@ def list_json(ctx: Ctx, board: str, *, statuses: list[str] | None = None,
                 order=_order(sort), limit=limit)
         for d in rows:
             add_age(d, now)
+    if explain:
+        from .why import explain_all
+
+        explain_all(ctx, board, rows)
     return rows
 
 

@@ -140,7 +140,9 @@ def _budget(card: dict[str, Any], f: Facts) -> str | None:
         return "budget reached: " + g.over_limit[card["id"]].removeprefix("task cost limit reached: ")
     refusal = g.refuse(_key(card))
     if refusal is not None and refusal.kind == budgets.BUDGET:
-        return refusal.reason if "budget reached" in refusal.reason else f"budget reached: {refusal.reason}"
+        short = (refusal.reason.replace(" budget reached", "").replace("; dispatch resumes at", ", resumes")
+                 .replace(" or when the limit is raised", ""))
+        return f"budget reached: {short}"
     return None
 
 
@@ -271,3 +273,8 @@ def explain_all(ctx: Ctx, board: str, cards: list[dict[str, Any]]) -> None:
 
 def explain_one(ctx: Ctx, board: str, card: dict[str, Any]) -> dict[str, str] | None:
     return explain(card, facts(ctx, board, [card]))
+
+
+def explain_task(ctx: Ctx, task: Any) -> dict[str, str] | None:
+    """:func:`explain_one` for a :class:`~agentkanban.domain.models.Task`."""
+    return explain_one(ctx, task.board, task.to_dict())

@@ -11,6 +11,8 @@ template.innerHTML = `<article class="card" role="listitem" tabindex="-1" dragga
 <div class="card-title"></div>
 <div class="card-meta"><span class="card-assignee"></span><span class="card-counts"></span><span class="card-age"></span></div>
 </article>`;
+const whyProto = document.createElement("div");
+whyProto.className = "card-why";
 const proto = template.content.firstElementChild;
 
 export function staleLevel(task, column, now) {
@@ -30,6 +32,7 @@ function signature(task, column, now) {
     p ? `${p.done}/${p.total}` : "", task.comment_count, lc.parents, lc.children,
     relAge(now - task.created_at), staleLevel(task, column, now), task.updated_at, holdReason(task),
     task.next_attempt_at ? relAge(Math.max(0, task.next_attempt_at - now)) : "",
+    task.why ? `${task.why.kind}:${task.why.text}` : "",
   ].join("\u0001");
 }
 
@@ -78,6 +81,14 @@ function build(task, column, now) {
   }
   if (column === "ready" && !task.assignee) badges.append(badge("badge warn", "needs assignee", "Ready, but no worker profile is assigned"));
   node.querySelector(".card-title").textContent = task.title;
+  if (task.why) {
+    // Why it is not moving, in the server's words (one rule for every surface).
+    const why = whyProto.cloneNode(false);
+    why.dataset.kind = task.why.kind;
+    why.textContent = task.why.text;
+    why.title = `Not moving: ${task.why.text}`;
+    node.querySelector(".card-title").after(why);
+  }
   const who = node.querySelector(".card-assignee");
   who.textContent = task.assignee ? `@${task.assignee}` : "unassigned";
   if (!task.assignee) who.classList.add("muted");

@@ -290,6 +290,7 @@ function metaGrid(t, now, evts) {
     ["Workspace", t.workspace_path ? `${t.workspace_kind}: ${t.workspace_path}` : t.workspace_kind || "—"],
   ];
   if (t.status === "blocked") rows.unshift(["Blocked", blockReason(evts) || "—"]);
+  if (t.why) rows.unshift(["Not moving", el("span", { class: "why", "data-kind": t.why.kind }, t.why.text)]);
   if (t.skills?.length) rows.push(["Skills", t.skills.join(", ")]);
   if (t.started_at) rows.push(["Started", `${relAge(now - t.started_at)} ago`]);
   if (t.consecutive_failures) rows.push(["Failures", `${t.consecutive_failures}${t.last_failure_error ? ` — ${t.last_failure_error}` : ""}`]);
