@@ -9,7 +9,6 @@ models cost ~0.1 s of each command's start-up.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import re
 from collections.abc import Mapping
@@ -252,21 +251,12 @@ def default_home(env: Mapping[str, str]) -> Path:
     return Path(env.get("KANBAN_HOME") or Path(env.get("HOME", "~")) / ".agentkanban").expanduser()
 
 
-def reload_costs(settings: Settings, text: bytes) -> Settings:
-    """``settings`` with the ``budgets``, ``providers`` and ``prices`` of a changed config.yaml."""
-    import yaml
-
-    try:
-        raw = yaml.safe_load(text) or {}
-    except yaml.YAMLError as err:
-        raise ValidationError(f"config.yaml: not valid YAML ({err})") from None
-    if not isinstance(raw, dict):
-        raise ValidationError("config.yaml: expected a mapping at the top level")
-    fresh = validate(Settings, {"home": settings.home, "database_url": settings.database_url,
-                                **{k: raw[k] for k in ("budgets", "providers", "prices") if raw.get(k)}})
-    check_providers(fresh.providers)
-    return dataclasses.replace(settings, budgets=fresh.budgets, providers=fresh.providers,
-                               prices=fresh.prices)
+def _yaml_problem(err: Exception) -> str:
+    """What is wrong and where, without quoting the file (it may hold a token)."""
+    problem = getattr(err, "problem", None) or getattr(err, "context", None) or "cannot parse"
+    mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+    return f"{problem}{where}"
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
@@ -281,7 +271,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         try:
             loaded = yaml.safe_load(cfg_path.read_text()) or {}
         except yaml.YAMLError as err:
-            raise ValidationError(f"{cfg_path.name}: not valid YAML ({err})") from None
+            raise ValidationError(f"{cfg_path.name}: not valid YAML ({_yaml_problem(err)})") from None
         if not isinstance(loaded, dict):
             raise ValidationError(f"{cfg_path.name}: expected a mapping at the top level")
         raw = loaded

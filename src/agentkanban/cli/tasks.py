@@ -14,7 +14,7 @@ from ..config import parse_duration
 from ..services import boards as boards_svc
 from ..services import tasks, views
 from .app import App, emit_json, pass_app
-from .render import detail_json, table, task_rows, task_line
+from .render import detail_json, table, task_line, task_rows
 
 
 @click.command("init")

@@ -508,6 +508,13 @@ class DiskOut(BaseModel):
     free_bytes: int | None
 
 
+class ConfigStateOut(BaseModel):
+    ok: bool = Field(description="False when the file changed and was refused.")
+    loaded_at: int = Field(description="When the configuration in force was loaded.")
+    error: str | None = Field(description="Why the last change was refused, as at start-up.")
+    error_at: int | None = None
+
+
 class HealthOut(BaseModel):
     ok: bool = Field(description="True when the database answers, every loop this server runs is "
                                  "alive and the disk has room.")
@@ -519,6 +526,9 @@ class HealthOut(BaseModel):
         description="Last dispatcher tick: last_tick, age_seconds, alive; null if it never ticked.")
     notifier: dict[str, Any] | None = Field(
         default=None, description="The notifier's last pass, as for the dispatcher.")
+    config: ConfigStateOut | None = Field(
+        default=None, description="config.yaml as this server last read it (kanban serve); a "
+                                  "broken file is refused and the configuration before stays in force.")
 
 
 # -- attachments and by-id task verbs -------------------------------------------------------------

@@ -33,7 +33,7 @@ const ACTION_LABEL = {
 
 // While the drawer is open the page behind it is inert: no focus, no clicks, hidden from
 // assistive technology, as aria-modal promises.
-const BEHIND = [".skip-link", ".topbar", ".toolbar", "#banner", "#board", "#bulk-bar"];
+const BEHIND = [".skip-link", ".topbar", ".toolbar", "#banner", "#config-banner", "#board", "#bulk-bar"];
 function setBackgroundInert(on) {
   for (const sel of BEHIND) document.querySelector(sel)?.toggleAttribute("inert", on);
 }

@@ -5,6 +5,7 @@ import { openCreate, installCreate } from "./create.js";
 import { banner, prepareDialog, toast, ask } from "./dialogs.js";
 import { installDnd } from "./dnd.js";
 import { refreshSpend } from "./costs.js";
+import { watchConfig } from "./configstate.js";
 import { closeDrawer, installDrawer, isOpen, openDrawer, refreshDrawer } from "./drawer.js";
 import { installKeys } from "./keys.js";
 import { LiveFeed } from "./live.js";
@@ -511,6 +512,7 @@ async function start() {
     refilter();
   }
   loadAssignees();
+  watchConfig();
   const linked = decodeURIComponent(location.hash.slice(1));
   if (linked) openDrawer(linked);
   // A stale tab catches up as soon as it becomes visible again.
