@@ -27,3 +27,17 @@ def test_blocked_names_its_reason_and_who(kanban, home):
     assert kanban("block", tid, "--reason", "waiting for the API key").code == 0
     shown = kanban("show", tid)
     assert "Not moving: blocked by " in shown.out and ": waiting for the API key" in shown.out
+
+
+def test_heartbeat_progress_reaches_the_task(kanban, home, db_url):
+    from .test_costs_cli import _worker_env
+
+    tid, env = _worker_env(kanban, home, db_url)
+    assert kanban("heartbeat", "--note", "step 3 of 12", "--progress", "3/12", env=env).code == 0
+    shown = kanban("show", tid, "--json").json()
+    beat = [e for e in shown["events"] if e["kind"] == "heartbeat"][-1]
+    assert beat["payload"] == {"note": "step 3 of 12", "progress": {"done": 3, "total": 12}}
+    bad = kanban("heartbeat", "--progress", "13/12", env=env)
+    assert bad.code == 2 and bad.err.startswith("error: progress 13/12")
+    worse = kanban("heartbeat", "--progress", "half", env=env)
+    assert worse.code == 2 and "DONE/TOTAL" in worse.err

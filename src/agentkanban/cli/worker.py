@@ -111,15 +111,19 @@ def daemon(app: App, interval: float | None, verbose: bool) -> None:
 @click.option("--note", default=None, help="What the worker is doing (shown in the task history).")
 @click.option("--data", default=None, metavar="JSON",
               help="Checkpoint data (JSON) kept with the attempt and shown to later attempts.")
+@click.option("--progress", default=None, metavar="DONE/TOTAL",
+              help="Steps done of the total, such as 3/12: a progress bar on the task's card.")
 @pass_app
-def heartbeat(app: App, task_id: str | None, note: str | None, data: str | None) -> None:
+def heartbeat(app: App, task_id: str | None, note: str | None, data: str | None,
+              progress: str | None) -> None:
     """Say the worker is alive and extend its lease (inside a worker the id defaults to its task).
 
-    A --note or --data is also the attempt's checkpoint: a retry's context shows the latest."""
+    A --note or --data is also the attempt's checkpoint: a retry's context shows the latest;
+    the card shows the last note, its age and the --progress bar."""
     from ..services import runs
 
     task = runs.heartbeat(app.ctx, app.board, app.task_id(task_id), actor=app.actor, note=note,
-                          data=data)
+                          data=data, progress=progress)
     click.echo(f"{task.id}: lease extended until {_clock(task.claim_expires)}")
 
 

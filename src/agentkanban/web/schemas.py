@@ -129,8 +129,24 @@ WHY = Field(None, description="Why this task is not moving; null when it is (run
                               "or about to be started).")
 
 
+class StepsOut(BaseModel):
+    done: int
+    total: int
+
+
+class ActivityOut(BaseModel):
+    note: str | None = Field(description="The worker's last heartbeat note on this attempt.")
+    note_at: int | None = Field(description="When it gave that note.")
+    progress: StepsOut | None = Field(description="The last progress it reported "
+                                                  "(kanban heartbeat --progress 3/12).")
+
+
+ACTIVITY = Field(None, description="Running tasks: what the worker last said; null otherwise.")
+
+
 class WhyTaskOut(DetailTaskOut):
     why: WhyOut | None = WHY
+    activity: ActivityOut | None = ACTIVITY
 
 
 class BoardTaskOut(DetailTaskOut):
@@ -164,6 +180,7 @@ class BoardOut(BaseModel):
 
 class PageTaskOut(BoardTaskOut):
     why: WhyOut | None = WHY
+    activity: ActivityOut | None = ACTIVITY
 
 
 class PageColumnOut(ColumnOut):

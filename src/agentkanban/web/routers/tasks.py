@@ -82,11 +82,12 @@ def get_task(request: Request, task_id: str, board: BoardQ = None) -> Any:
 
 
 def _detail(ctx: Ctx, d: TaskDetail) -> dict[str, Any]:
-    from ...services import attachments, insights, why
+    from ...services import activity, attachments, insights, why
 
     now = ctx.now()
     card = insights.annotate_one(ctx, views.task_json(d.task, now), now)
     card["why"] = why.explain_one(ctx, d.task.board, card)
+    activity.annotate(ctx, [card])
     return {
         "task": card,
         "attachments": [a.to_dict() for a in attachments.for_task(ctx, d.task.id)],
