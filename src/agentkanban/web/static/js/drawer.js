@@ -7,12 +7,15 @@ import { COLUMN_LABELS, duration, el, emit, nowSeconds, relAge, state } from "./
 import { chipPicker } from "./picker.js";
 import { usageSection } from "./costs.js";
 import { attachments, childResults, operate } from "./extras.js";
+import { runningSection } from "./running.js";
 
 const drawer = () => document.getElementById("drawer");
 const backdrop = () => document.getElementById("drawer-backdrop");
 let returnFocus = null;
 let loadSeq = 0;
 let logOpen = false;
+let logTouched = false; // the person opened or closed the log: no longer opened for them
+const FOLLOW_MS = 1500; // a running task's log is read again this often while it is shown
 let showAllRuns = false;
 let lastEdited = null; // the field just saved gets the focus back after the refresh
 
@@ -48,6 +51,7 @@ export async function openDrawer(id) {
   // The address names the open task, so a link (or a reload) opens it again.
   history.replaceState(null, "", `#${encodeURIComponent(id)}`);
   logOpen = false;
+  logTouched = false;
   showAllRuns = false;
   const d = drawer();
   d.hidden = false;
@@ -233,6 +237,8 @@ function renderDetail(data, homes) {
   );
   out.push(metaGrid(t, now, data.events || []));
   out.push(actionsRow(t), operate(data, refreshDrawer, closeDrawer));
+  const running = runningSection(data);
+  if (running) out.push(running);
   if (homes.length) out.push(homePills(t, homes));
   const bodyView = el("div", { class: "body-view" });
   if (t.body) renderMarkdown(bodyView, t.body);
@@ -249,7 +255,7 @@ function renderDetail(data, homes) {
   out.push(usageSection(t.id));
   out.push(runHistory(data.runs || [], now));
   out.push(events(data.events || [], now));
-  out.push(workerLog());
+  out.push(workerLog(t));
   return out;
 }
 
@@ -467,27 +473,32 @@ function events(evts, now) {
   return det;
 }
 
-function workerLog() {
+function workerLog(t) {
   const pre = el("pre", { class: "log", tabindex: "0", "aria-label": "Worker log" }, "");
   const note = el("p", { class: "muted small log-note" });
   const det = el("details", { class: "drawer-section log-section" },
     el("summary", { "data-key": "log-summary" }, "Worker log"),
     el("div", { class: "log-actions" }, el("button", { type: "button", class: "btn small", "data-key": "log-refresh", onclick: loadLog }, "Refresh log"), note),
     pre);
+  // A running task's log is open from the start and follows as it grows.
+  if (!logTouched && t.status === "running") logOpen = true;
   det.open = logOpen;
+  det.dataset.follow = t.status === "running" ? "1" : "";
   det.addEventListener("toggle", () => {
+    if (det.open === logOpen) return;
     logOpen = det.open;
+    logTouched = true;
     if (det.open) loadLog();
   });
   return det;
 }
 
-async function loadLog() {
+async function loadLog({ quiet = false } = {}) {
   const d = drawer();
   const pre = d.querySelector(".log");
   const note = d.querySelector(".log-note");
   if (!pre || !state.openTaskId) return;
-  note.textContent = "Loading…";
+  if (!quiet) note.textContent = "Loading…";
   try {
     const res = await api.log(state.openTaskId);
     if (!res.exists) {
@@ -495,13 +506,21 @@ async function loadLog() {
       note.textContent = "No worker log yet: this task has not been run.";
       return;
     }
-    pre.textContent = res.content;
-    note.textContent = `${res.size_bytes} bytes${res.truncated ? " — showing the last 100 kB" : ""}`;
-    pre.scrollTop = pre.scrollHeight;
+    // Stay at the end while the reader is there; leave them where they scrolled otherwise.
+    const atEnd = !pre.textContent || pre.scrollHeight - pre.scrollTop - pre.clientHeight < 24;
+    if (pre.textContent !== res.content) pre.textContent = res.content;
+    const follow = d.querySelector(".log-section")?.dataset.follow ? " — following" : "";
+    note.textContent = `${res.size_bytes} bytes${res.truncated ? " — showing the last 100 kB" : ""}${follow}`;
+    if (atEnd) pre.scrollTop = pre.scrollHeight;
   } catch (err) {
     note.textContent = `Could not load the log: ${err.message}`;
   }
 }
+
+setInterval(() => {
+  const det = isOpen() && !document.hidden ? drawer().querySelector(".log-section") : null;
+  if (det && det.open && det.dataset.follow) loadLog({ quiet: true });
+}, FOLLOW_MS);
 
 export function installDrawer() {
   const d = drawer();

@@ -6,6 +6,7 @@ import { banner, prepareDialog, toast, ask } from "./dialogs.js";
 import { installDnd } from "./dnd.js";
 import { refreshSpend } from "./costs.js";
 import { watchConfig } from "./configstate.js";
+import { tickRunning } from "./card.js";
 import { closeDrawer, installDrawer, isOpen, openDrawer, refreshDrawer } from "./drawer.js";
 import { installKeys } from "./keys.js";
 import { LiveFeed } from "./live.js";
@@ -26,11 +27,14 @@ let reloadAgain = false;
 let liveBoard = null;
 
 // Worker telemetry that changes nothing a card shows: it refreshes an open drawer, not the board.
-const CARD_SILENT = new Set(["heartbeat", "spawned"]);
+// A worker's heartbeat does change its card (the note, its age, the progress); the dispatcher's
+// own lease extensions do not.
+const CARD_SILENT = new Set(["spawned"]);
+const cardSilent = (e) => CARD_SILENT.has(e.kind) || (e.kind === "heartbeat" && e.payload?.by === "dispatcher");
 
 const live = new LiveFeed({
   onEvents: (events) => {
-    const visible = events.filter((e) => !CARD_SILENT.has(e.kind));
+    const visible = events.filter((e) => !cardSilent(e));
     if (visible.length) scheduleReload(visible);
     if (state.openTaskId && events.some((e) => e.task_id === state.openTaskId)) scheduleDrawer();
   },
@@ -519,10 +523,13 @@ async function start() {
   document.addEventListener("visibilitychange", () => {
     if (!document.hidden) scheduleReload();
   });
-  // Ages and stale tints move with the clock.
+  // Ages and stale tints move with the clock; running work's elapsed times every second.
   setInterval(() => {
     if (!document.hidden) render();
   }, 60_000);
+  setInterval(() => {
+    if (!document.hidden) tickRunning();
+  }, 1000);
 }
 
 start();
