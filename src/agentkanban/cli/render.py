@@ -31,13 +31,15 @@ def detail_json(d: TaskDetail, now: float) -> dict[str, Any]:
     }
 
 
-def table(title: str | None, columns: list[str], rows: list[list[Any]]) -> None:
+def table(title: str | None, columns: list[str], rows: list[list[Any]],
+          layout: dict[str, dict[str, Any]] | None = None) -> None:
+    """Rows as a table; ``layout`` gives rich's column options by column name."""
     from rich.console import Console
     from rich.table import Table
 
     t = Table(title=title, show_lines=False, header_style="bold")
     for c in columns:
-        t.add_column(c, overflow="fold")
+        t.add_column(c, **{"overflow": "fold", **(layout or {}).get(c, {})})
     for r in rows:
         t.add_row(*["" if v is None else str(v) for v in r])
     Console().print(t)
@@ -46,10 +48,17 @@ def table(title: str | None, columns: list[str], rows: list[list[Any]]) -> None:
 def task_rows(tasks: list[dict[str, Any]]) -> None:
     """Tasks in the API's shape as a table, with why each is not moving."""
     now = time.time()
-    table(None, ["id", "status", "pri", "assignee", "tenant", "title", "age", "why"],
-          [[t["id"], t["status"], t["priority"] or "", t["assignee"] or "-", t["tenant"] or "",
-            t["title"], ago(t["created_at"], now), (t.get("why") or {}).get("text", "")]
-           for t in tasks])
+    longest = max((len(t["title"]) for t in tasks), default=5)
+    # Ids and statuses never break; the title keeps room to be read; the reason wraps.
+    layout = {"id": {"no_wrap": True}, "status": {"no_wrap": True},
+              "title": {"min_width": min(longest, 24)}, "why": {"ratio": 1}}
+    names = ["id", "status", "pri", "assignee", "tenant", "title", "age", "why"]
+    rows = [[t["id"], t["status"], t["priority"] or "", t["assignee"] or "-", t["tenant"] or "",
+             t["title"], ago(t["created_at"], now), (t.get("why") or {}).get("text", "")]
+            for t in tasks]
+    # Priority and tenant only when some task has one: their room goes to the reason.
+    keep = [i for i, n in enumerate(names) if n not in ("pri", "tenant") or any(r[i] for r in rows)]
+    table(None, [names[i] for i in keep], [[r[i] for i in keep] for r in rows], layout)
     click.echo(f"{len(tasks)} task(s)")
 
 
