@@ -103,7 +103,7 @@ class Notifier:
     def _follow_config(self) -> None:
         """A reloaded config.yaml (services.configwatch) with other notify settings takes effect."""
         current = self.ctx.settings.notify
-        if current is self.settings:
+        if current is self.settings or current == self.settings:
             return
         self.settings = current
         self.lease_seconds = 2 * current.timeout_seconds + 1
