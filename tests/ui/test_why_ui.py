@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from agentkanban.domain.models import OUTCOME_CRASHED, OUTCOME_RATE_LIMITED
 from agentkanban.services import Actor, health, runs, tasks, transitions
 
@@ -13,6 +15,7 @@ CONFIG = """\
 profiles:
   coder: {command: ["true"], max_concurrency: 2}
   reviewer: {command: ["true"], max_concurrency: 5}
+  tester: {command: ["true"], max_concurrency: 5}
 dispatch: {max_in_progress: 3, failure_limit: 3}
 budgets:
   boards:
@@ -45,7 +48,10 @@ def test_each_cause_reads_on_its_card(browser, tmp_path):
 
         expected: dict[str, str] = {}
         waiting = new("Waits for nobody", assignee="reviewer")
-        expected[new("Intro", assignee="writer")] = "no profile named writer (profiles: coder, reviewer)"
+        expected[new("Intro", assignee="writer")] = "no profile named writer (profiles: coder, reviewer, tester)"
+        expected[new("Nobody's")] = "no assignee (profiles: coder, reviewer, tester)"
+        expected[new("An idea", triage=True)] = "in triage: move it to ready to start"
+        expected[new("Later", assignee="tester", scheduled_at=time.time() + 86400 * 3)] = "scheduled for "
         parent = new("Design schema", assignee="reviewer")
         transitions.block(ctx, "default", parent, actor=Actor("bob"), reason="needs a decision")
         expected[parent] = "blocked by bob: needs a decision"
@@ -60,15 +66,19 @@ def test_each_cause_reads_on_its_card(browser, tmp_path):
         retried = new("Flaky", board="broke", assignee="coder")
         gave_up = new("Hopeless", board="capped", assignee="coder")
         limited = new("Throttled", board="slow", assignee="reviewer")
+        backing_off = new("Crashed once", board="slow", assignee="tester")
         for tid, board, n, outcome in ((retried, "broke", 1, OUTCOME_CRASHED),
                                        (gave_up, "capped", 3, OUTCOME_CRASHED),
-                                       (limited, "slow", 1, OUTCOME_RATE_LIMITED)):
+                                       (limited, "slow", 1, OUTCOME_RATE_LIMITED),
+                                       (backing_off, "slow", 1, OUTCOME_CRASHED)):
             for _ in range(n):
-                c = claim(tid, profile="reviewer" if tid == limited else "coder", board=board)
+                profile = {limited: "reviewer", backing_off: "tester"}.get(tid, "coder")
+                c = claim(tid, profile=profile, board=board)
                 runs.end_attempt(ctx, board, tid, c.run_id, outcome=outcome, error="exit 2",
                                  count_failure=outcome == OUTCOME_CRASHED, failure_limit=3)
         expected[gave_up] = "gave up after 3 failed attempts: exit 2"
         expected[limited] = "cooling down after a rate limit, next try"
+        expected[backing_off] = "retry 2 of 3 at "
         expected[retried] = "budget reached"  # the board's budget comes before its retry
 
         page = browser.new_page(base_url=srv.url, viewport={"width": 1600, "height": 1000})
