@@ -8,8 +8,10 @@ each unfinished ``triage`` task), on SQLite and on PostgreSQL, through the servi
 * create a task; complete an unrelated ready task; a ``PATCH`` status change (``changes.update``,
   what the route calls); claim a ready task;
 * an idle dispatcher pass (its first pass, which also takes planner statistics, is not counted);
-* open the dashboard's board: ``GET /board/page`` (``board_page.page`` + JSON), and for comparison
-  the seed's ``GET /board`` (``views.board_view`` + JSON), which returns every task.
+* open the dashboard's board: ``GET /board/page`` (``board_page.page`` + JSON), and of that the
+  part that says why each waiting card is not moving and what each running card's worker last
+  reported (``why.explain_all`` + ``activity.annotate``); for comparison the seed's ``GET /board``
+  (``views.board_view`` + JSON), which returns every task.
 
 Target: each operation at 100,000 tasks within 1.5x of its cost at 1,000 (not ``GET /board``).
 
@@ -41,6 +43,7 @@ from agentkanban.ids import new_task_id
 from agentkanban.services import (
     Actor,
     Ctx,
+    activity,
     board_page,
     changes,
     maintenance,
@@ -49,6 +52,7 @@ from agentkanban.services import (
     tasks,
     transitions,
     views,
+    why,
 )
 from agentkanban.store import engine as store_engine
 from agentkanban.store.schema import task_links
@@ -133,6 +137,9 @@ def writes_and_reads(ctx: Ctx, n: int, repeat: int, full_board: bool) -> dict[st
         "dashboard board (GET /board/page)": p50(
             lambda k: orjson.dumps(board_page.page(ctx, BOARD)), repeat),
     }
+    cards = [c for col in board_page.page(ctx, BOARD)["columns"] for c in col["tasks"]]
+    out["  of which: why and activity of the page's cards"] = p50(
+        lambda k: (why.explain_all(ctx, BOARD, cards), activity.annotate(ctx, cards)), repeat)
     if full_board:
         out["seed board (GET /board, every task)"] = p50(
             lambda k: orjson.dumps(views.board_view(ctx, BOARD)), max(3, repeat // 5))

@@ -9,7 +9,6 @@ models cost ~0.1 s of each command's start-up.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import re
 from collections.abc import Mapping
@@ -260,30 +259,13 @@ def default_home(env: Mapping[str, str]) -> Path:
 
 
 def yaml_error(path: Path, err: Exception) -> ValidationError:
-    """A YAML syntax error as one line naming the file, the line and the column, and the problem."""
+    """A YAML syntax error as one line naming the file, the line and the column, and the problem,
+    never quoting the file (it may hold a token, and ``/healthz`` shows a refused file's error)."""
     mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
     where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
     problem = ": ".join(x for x in (getattr(err, "context", None), getattr(err, "problem", None)) if x)
-    detail = " ".join((problem or str(err)).split())
+    detail = " ".join((problem or "cannot parse").split())
     return ValidationError(f"{path}: not valid YAML{where}: {detail}; fix the file and run again")
-
-
-def reload_costs(settings: Settings, text: bytes) -> Settings:
-    """``settings`` with the ``budgets``, ``providers`` and ``prices`` of a changed config.yaml."""
-    import yaml
-
-    cfg_path = settings.home / "config.yaml"
-    try:
-        raw = yaml.safe_load(text) or {}
-    except yaml.YAMLError as err:
-        raise yaml_error(cfg_path, err) from None
-    if not isinstance(raw, dict):
-        raise ValidationError(f"{cfg_path}: expected a mapping at the top level")
-    fresh = validate(Settings, {"home": settings.home, "database_url": settings.database_url,
-                                **{k: raw[k] for k in ("budgets", "providers", "prices") if raw.get(k)}})
-    check_providers(fresh.providers)
-    return dataclasses.replace(settings, budgets=fresh.budgets, providers=fresh.providers,
-                               prices=fresh.prices)
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:

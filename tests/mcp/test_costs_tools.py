@@ -22,6 +22,10 @@ def test_checkpoint_session_and_usage_tools(ctx: Ctx, settings: Settings) -> Non
         assert beat["ok"]
         bad = await call(client, "kanban_heartbeat", note="x", data="{not json")
         assert bad["error"]["type"] == "ValidationError"
+        steps = await call(client, "kanban_heartbeat", progress="3/12")
+        assert steps["ok"]
+        bad = await call(client, "kanban_heartbeat", progress="12/3")
+        assert bad["error"]["type"] == "ValidationError"
         sess = await call(client, "kanban_session", session_id="abc-123")
         assert sess["ok"] and sess["session_id"] == "abc-123"
         bad = await call(client, "kanban_session", session_id="abc\u0000def")
@@ -36,5 +40,6 @@ def test_checkpoint_session_and_usage_tools(ctx: Ctx, settings: Settings) -> Non
     with ctx.store.read() as conn:
         state = store_usage.states_for_task(conn, tid)[attempt.run_id]
     assert state["checkpoint_note"] == "tokenizer done" and state["session_id"] == "abc-123"
+    assert (state["progress_done"], state["progress_total"]) == (3, 12)
     assert state["checkpoint_data"] == {"next": "parser", "env": {"KEY": "[REDACTED]"}}
     assert usage_svc.for_task(ctx, "default", tid)["total"]["reports"] == 1

@@ -37,8 +37,11 @@ def test_pages_follow_each_columns_order_and_counts_are_exact(ctx, user, clock) 
         seen += _ids(col)
         offset = col["next_offset"]
     assert seen == _ids(full["ready"])
-    # The cards are the board's cards.
-    card = first["ready"]["tasks"][0]
+    # The cards are the board's cards, plus why each is not moving and what a running one's
+    # worker reports (not in the seed's board).
+    card = dict(first["ready"]["tasks"][0])
+    assert card.pop("why") == {"kind": "unassigned", "text": "no assignee (no profiles configured)"}
+    assert card.pop("activity") is None
     assert card == next(t for t in full["ready"]["tasks"] if t["id"] == card["id"])
 
 

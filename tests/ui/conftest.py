@@ -93,8 +93,10 @@ class Server:
         return slug
 
 
-def start_server(home: Path, port: int | None = None, token: str = TOKEN) -> Server:
-    """Start ``kanban serve`` on ``home`` and wait until /healthz answers."""
+def start_server(home: Path, port: int | None = None, token: str = TOKEN, *,
+                 dispatch: bool = False) -> Server:
+    """Start ``kanban serve`` on ``home`` and wait until /healthz answers (with its dispatcher
+    when ``dispatch``)."""
     port = port or _free_port()
     env = {
         **os.environ,
@@ -108,7 +110,7 @@ def start_server(home: Path, port: int | None = None, token: str = TOKEN) -> Ser
     with log.open("ab") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "agentkanban", "serve", "--host", "127.0.0.1", "--port", str(port),
-             "--no-dispatch", "--no-notify"],
+             *([] if dispatch else ["--no-dispatch"]), "--no-notify"],
             env=env, stdout=out, stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}"

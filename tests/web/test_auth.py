@@ -136,7 +136,7 @@ def test_healthz_is_open(anon, ctx):
     health_now = anon.get("/healthz").json()
     assert health_now.pop("disk")["ok"] is True
     assert health_now == {"ok": True, "status": "ok", "database": True, "dispatcher": None,
-                          "notifier": None}
+                          "notifier": None, "config": None}  # config: only kanban serve watches it
     health.record_dispatcher_tick(ctx, {"spawned": 0})
     body = anon.get("/healthz").json()["dispatcher"]
     assert body["alive"] is True and body["age_seconds"] == 0 and body["last_tick"] > 0

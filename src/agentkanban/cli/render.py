@@ -39,36 +39,46 @@ def detail_json(d: TaskDetail, now: float) -> dict[str, Any]:
     }
 
 
-def table(title: str | None, columns: list[str], rows: list[list[Any]]) -> None:
+def table(title: str | None, columns: list[str], rows: list[list[Any]],
+          layout: dict[str, dict[str, Any]] | None = None) -> None:
+    """Rows as a table; ``layout`` gives rich's column options by column name."""
     from rich.console import Console
     from rich.table import Table
 
     t = Table(title=title, show_lines=False, header_style="bold")
     for c in columns:
-        t.add_column(c, overflow="fold")
+        t.add_column(c, **{"overflow": "fold", **(layout or {}).get(c, {})})
     for r in rows:
         t.add_row(*["" if v is None else str(v) for v in r])
     Console().print(t)
 
 
-def task_rows(tasks: list[Task]) -> None:
+def task_rows(tasks: list[dict[str, Any]]) -> None:
+    """Tasks in the API's shape as a table, with why each is not moving."""
     now = time.time()
-    columns = ["id", "status", "pri", "assignee", "tenant", "title", "age"]
-    rows = [[t.id, t.status.value, t.priority or "", t.assignee or "-", t.tenant or "",
-             t.title, ago(t.created_at, now)] for t in tasks]
-    # Labels and due dates get their columns only when some task has them.
-    if any(t.labels for t in tasks):
-        columns.append("labels")
-        for row, t in zip(rows, tasks, strict=True):
-            row.append(", ".join(t.labels))
-    if any(t.due_at for t in tasks):
-        from ..services.due import describe, is_overdue
-
-        columns.append("due")
-        for row, t in zip(rows, tasks, strict=True):
-            row.append(describe(t.due_at) + (" (overdue)" if is_overdue(t, now) else ""))
-    table(None, columns, rows)
+    longest = max((len(t["title"]) for t in tasks), default=5)
+    # Ids and statuses never break; the title keeps room to be read; the reason wraps.
+    layout = {"id": {"no_wrap": True}, "status": {"no_wrap": True},
+              "title": {"min_width": min(longest, 24)}, "why": {"ratio": 1}}
+    names = ["id", "status", "pri", "assignee", "tenant", "title", "age", "labels", "due", "why"]
+    rows = [[t["id"], t["status"], t["priority"] or "", t["assignee"] or "-", t["tenant"] or "",
+             t["title"], ago(t["created_at"], now), ", ".join(t.get("labels") or []),
+             _due(t, now), (t.get("why") or {}).get("text", "")]
+            for t in tasks]
+    # Priority, tenant, labels and due date only when some task has one: their room goes to
+    # the reason.
+    optional = ("pri", "tenant", "labels", "due")
+    keep = [i for i, n in enumerate(names) if n not in optional or any(r[i] for r in rows)]
+    table(None, [names[i] for i in keep], [[r[i] for i in keep] for r in rows], layout)
     click.echo(f"{len(tasks)} task(s)")
+
+
+def _due(task: dict[str, Any], now: float) -> str:
+    if task.get("due_at") is None:
+        return ""
+    from ..services.due import describe, is_overdue
+
+    return describe(task["due_at"]) + (" (overdue)" if is_overdue(task, now) else "")
 
 
 def task_line(t: Task) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import errno
 import gc
 import logging
+import signal
 import socket
 import sys
 import threading
@@ -13,6 +14,7 @@ from typing import Any
 
 import click
 
+from ..services import configwatch
 from .app import App, pass_app
 
 
@@ -21,6 +23,12 @@ def _start_loop(loop: Any, label: str) -> tuple[Any, threading.Thread]:
     thread = threading.Thread(target=loop.run, name=f"kanban-{label}", daemon=True)
     thread.start()
     return loop, thread
+
+
+def watch_hup(loop: configwatch.WatchLoop) -> None:
+    """SIGHUP reloads config.yaml now (where the platform has it)."""
+    if hasattr(signal, "SIGHUP"):
+        signal.signal(signal.SIGHUP, lambda _signum, _frame: loop.poke())
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -164,12 +172,14 @@ def serve(app: App, host: str | None, port: int | None, no_dispatch: bool, no_no
             f"{weak}. Generate one with: python -c 'import secrets; print(secrets.token_urlsafe(32))'")
     raise_open_file_limit()
     ctx = app.ctx
+    watch = configwatch.ConfigWatch(ctx)
     dispatcher = None
     if settings.serve.dispatch and not no_dispatch:
         from ..dispatch.dispatcher import Dispatcher
 
-        dispatcher = Dispatcher(ctx)
+        dispatcher = Dispatcher(ctx, config=watch)
     web = create_app(settings, ctx=ctx, token=source, bound_host=host, dispatcher=dispatcher)
+    web.state.config_watch = watch  # its state is on /healthz
     sock = bind(host, port)
     actual = sock.getsockname()[1]
     config = uvicorn.Config(web, log_level="warning", access_log=False, lifespan="on",
@@ -177,7 +187,8 @@ def serve(app: App, host: str | None, port: int | None, no_dispatch: bool, no_no
                             http=with_header_timeout(settings.serve.header_timeout_seconds))
     server = quiet_server(config)
     server.catch_signals()  # from now on Ctrl-C stops the server as it would once it serves
-    loops = []
+    loops = [_start_loop(configwatch.WatchLoop(watch), "config")]
+    watch_hup(loops[0][0])
     if dispatcher is not None:
         loops.append(_start_loop(dispatcher, "dispatcher"))
     if settings.serve.notify and not no_notify:
@@ -185,7 +196,7 @@ def serve(app: App, host: str | None, port: int | None, no_dispatch: bool, no_no
 
         loops.append(_start_loop(Notifier(ctx), "notifier"))
     # /healthz answers 503 when a loop this server started has died or stopped passing.
-    web.state.loops = {t.name.removeprefix("kanban-"): t.is_alive for _, t in loops}
+    web.state.loops = {t.name.removeprefix("kanban-"): t.is_alive for _, t in loops[1:]}
     click.echo(f"kanban serve: listening on {bound_address(sock)}"
                + ("" if is_loopback(host) else " (reachable from other machines)"))
     # The one place the token is shown: a link that logs the browser in (as Jupyter does).
@@ -209,5 +220,5 @@ def serve(app: App, host: str | None, port: int | None, no_dispatch: bool, no_no
         workers: int | None = health.open_attempts(ctx)
     except Exception:  # the database went away: still say what stopped
         workers = None
-    names = [t.name.removeprefix("kanban-") for _, t in loops]
+    names = [t.name.removeprefix("kanban-") for _, t in loops[1:]]  # not the config watch
     click.echo(stop_report(names, server.stopped_by, workers))

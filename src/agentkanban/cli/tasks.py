@@ -116,10 +116,11 @@ def list_cmd(app: App, statuses: tuple[str, ...], assignee: str | None, mine: bo
     query = {"statuses": [parse_status(s).value for s in statuses] or None,
              "include_archived": archived, "assignee": assignee, "tenant": tenant, "sort": sort,
              "limit": limit, "label": list(labels), "due": due, "attention": attention}
+    rows = tasks.list_json(app.ctx, app.board, explain=True, **query)
     if as_json:
-        emit_json({"board": app.board, "tasks": tasks.list_json(app.ctx, app.board, **query)})
+        emit_json({"board": app.board, "tasks": rows})
     else:
-        task_rows(tasks.list_tasks(app.ctx, app.board, **query))
+        task_rows(rows)
 
 
 @click.command("show")
@@ -128,17 +129,20 @@ def list_cmd(app: App, statuses: tuple[str, ...], assignee: str | None, mine: bo
 @pass_app
 def show(app: App, task_id: str | None, as_json: bool) -> None:
     """Show a task, its runs, comments, events and worker context (defaults to $KANBAN_TASK_ID)."""
-    from ..services import backoff
+    from ..services import backoff, why
     from ..services import context as context_svc
 
     tid = app.task_id(task_id)
     detail = tasks.show(app.ctx, app.board, tid)
     context = context_svc.build(app.ctx, app.board, tid)
     retry = backoff.waiting(app.ctx, [tid]).get(tid)
+    reason = why.explain_task(app.ctx, detail.task)
     if as_json:
         from ..services import usage
 
-        emit_json({**detail_json(detail, app.ctx.now()), "context": context,
+        out = detail_json(detail, app.ctx.now())
+        out["task"]["why"] = reason
+        emit_json({**out, "context": context,
                    "usage": usage.for_task(app.ctx, app.board, tid),
                    "retry": retry.to_dict() if retry else None})
         return
@@ -149,6 +153,8 @@ def show(app: App, task_id: str | None, as_json: bool) -> None:
         late = " (overdue)" if is_overdue(detail.task, app.ctx.now()) else ""
         click.echo(f"Labels: {', '.join(detail.task.labels) or '-'}   "
                    f"Due: {describe(detail.task.due_at) or '-'}{late}")
+    if reason:
+        click.echo(f"Not moving: {reason['text']}")
     if retry:
         when = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(retry.at))
         click.echo(f"Next attempt: not before {when} (in {int(retry.at - app.ctx.now()) + 1}s; "

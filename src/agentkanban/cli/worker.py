@@ -6,6 +6,7 @@ import dataclasses
 import logging
 import signal
 import sys
+import threading
 from typing import Any
 
 import click
@@ -75,17 +76,27 @@ def daemon(app: App, interval: float | None, verbose: bool) -> None:
     Workers keep running when the daemon stops; the next daemon picks them up.
     """
     from ..dispatch import Dispatcher
-    from .serve import raise_open_file_limit
+    from ..services import configwatch
+    from .serve import raise_open_file_limit, watch_hup
 
     raise_open_file_limit()  # the loop and the workers it starts share this process's limit
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
-    if interval is not None:  # before app.ctx, which is built from these settings
-        s = app.settings
-        app.settings = dataclasses.replace(s, dispatch=dataclasses.replace(s.dispatch, interval_seconds=interval))
-    d = Dispatcher(app.ctx)
+
+    def adjust(s: Any) -> Any:  # --interval wins over config.yaml, at start and on each reload
+        if interval is None:
+            return s
+        return dataclasses.replace(s, dispatch=dataclasses.replace(s.dispatch, interval_seconds=interval))
+
+    app.settings = adjust(app.settings)  # before app.ctx, which is built from these settings
+    watch = configwatch.ConfigWatch(app.ctx, adjust=adjust)
+    d = Dispatcher(app.ctx, config=watch)
+    loop = configwatch.WatchLoop(watch)
+    threading.Thread(target=loop.run, name="kanban-config", daemon=True).start()
+    watch_hup(loop)
 
     def _stop(signum: int, _frame: Any) -> None:
+        loop.stop()
         d.stop()
 
     signal.signal(signal.SIGINT, _stop)
@@ -109,15 +120,19 @@ def daemon(app: App, interval: float | None, verbose: bool) -> None:
 @click.option("--note", default=None, help="What the worker is doing (shown in the task history).")
 @click.option("--data", default=None, metavar="JSON",
               help="Checkpoint data (JSON) kept with the attempt and shown to later attempts.")
+@click.option("--progress", default=None, metavar="DONE/TOTAL",
+              help="Steps done of the total, such as 3/12: a progress bar on the task's card.")
 @pass_app
-def heartbeat(app: App, task_id: str | None, note: str | None, data: str | None) -> None:
+def heartbeat(app: App, task_id: str | None, note: str | None, data: str | None,
+              progress: str | None) -> None:
     """Say the worker is alive and extend its lease (inside a worker the id defaults to its task).
 
-    A --note or --data is also the attempt's checkpoint: a retry's context shows the latest."""
+    A --note or --data is also the attempt's checkpoint: a retry's context shows the latest;
+    the card shows the last note, its age and the --progress bar."""
     from ..services import runs
 
     task = runs.heartbeat(app.ctx, app.board, app.task_id(task_id), actor=app.actor, note=note,
-                          data=data)
+                          data=data, progress=progress)
     click.echo(f"{task.id}: lease extended until {_clock(task.claim_expires)}")
 
 

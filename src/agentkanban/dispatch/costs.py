@@ -11,7 +11,7 @@ import os
 import re
 from typing import Any
 
-from ..config import Profile, reload_costs
+from ..config import Profile
 from ..domain.models import Task
 from ..errors import KanbanError
 from ..services import Ctx, budgets, sessions, transitions
@@ -93,29 +93,3 @@ def block_over_limit(ctx: Ctx, board: str, gate: budgets.Gate, ready: list[Any])
         except KanbanError as err:
             log.warning("task %s: could not block at its cost limit: %s", tid, err)
     return blocked
-
-
-class CostSettingsWatch:
-    """Picks up edited ``budgets``, ``providers`` and ``prices`` in config.yaml at the next pass,
-    so a raised limit lets a long-running dispatcher go on without a restart. A config that no
-    longer validates is logged and the settings in force are kept."""
-
-    def __init__(self) -> None:
-        self._seen: bytes | None = None
-
-    def refresh(self, ctx: Ctx) -> None:
-        path = ctx.settings.home / "config.yaml"
-        try:
-            text = path.read_bytes()
-        except OSError:
-            return
-        if self._seen is None:
-            self._seen = text  # the settings in force were read from this
-            return
-        if text == self._seen:
-            return
-        self._seen = text
-        try:
-            ctx.settings = reload_costs(ctx.settings, text)
-        except KanbanError as err:
-            log.error("config.yaml changed but is not valid; keeping the budgets in force: %s", err)

@@ -24,6 +24,7 @@ from ..services import (
     Ctx,
     backoff,
     budgets,
+    configwatch,
     dispatching,
     goals,
     health,
@@ -89,7 +90,7 @@ class Dispatcher:
     workspace_min_age = 30.0  # a finished task's scratch is kept at least this long
     lock_wait_seconds = 5.0  # a pass asked for while another runs in this process waits this long
 
-    def __init__(self, ctx: Ctx) -> None:
+    def __init__(self, ctx: Ctx, *, config: configwatch.ConfigWatch | None = None) -> None:
         self.ctx = ctx
         # Everything a dispatcher keeps lives here, never in a module: its children, what its
         # reaper asked of them, and one pass at a time (its loop and a ``POST /dispatch`` pass,
@@ -106,7 +107,10 @@ class Dispatcher:
         self._stats_taken_at: int | None = None  # tasks counted when statistics were last taken
         self._warned: set[tuple[str, str]] = set()
         self._passes = metrics.Histogram(metrics.PASS_BUCKETS)  # reported with each tick, for /metrics
-        self._cost_settings = costs.CostSettingsWatch()
+        # config.yaml is looked at before each pass; a new configuration wakes the loop, so a
+        # profile added while a task waits for it starts that task within a pass.
+        self.config = config or configwatch.ConfigWatch(ctx)
+        self.config.on_reload(lambda _changed: self.wake())
 
     # -- the loop -------------------------------------------------------------------------------
     def run(self) -> None:
@@ -165,7 +169,7 @@ class Dispatcher:
             return result
         started = time.perf_counter()
         try:
-            self._cost_settings.refresh(self.ctx)
+            self.config.check()
             self.spawner.collect_exits()
             if not dry_run and board is None:
                 self._fire_schedules()

@@ -155,6 +155,8 @@ class Toolset:
         note: Annotated[str | None, Field(description="What you are doing now (one line).")] = None,
         data: Annotated[Any, Field(description="Checkpoint: where you are, as JSON (a retry sees "
                                                "the latest).")] = None,
+        progress: Annotated[str | None, Field(description="Steps done of the total, as DONE/TOTAL "
+                                                          "(\"3/12\"): a progress bar on the card.")] = None,
         board: Board = None,
     ) -> CallToolResult:
         slug = self._board(board)
@@ -163,7 +165,7 @@ class Toolset:
             sessions.clean_data(data)  # refuses text that is not JSON
             data = json.loads(data)
         task = runs.heartbeat(self.ctx, slug, tid, actor=self.actor, note=redact(note),
-                              data=redact_json(data))
+                              data=redact_json(data), progress=progress)
         return ok(task_id=task.id, status=task.status.value, claim_expires=task.claim_expires,
                   last_heartbeat_at=task.last_heartbeat_at)
 

@@ -68,6 +68,7 @@ class Notifier:
         self.settings = ctx.settings.notify
         install_log_redaction()
         self.adapters: dict[str, Adapter] = dict(build_adapters(ctx) if adapters is None else adapters)
+        self._own_adapters = adapters is None  # rebuilt when config.yaml's notify section changes
         # Long enough for one request to time out and its result to be recorded.
         self.lease_seconds = 2 * self.settings.timeout_seconds + 1
         self._wake = threading.Event()
@@ -81,6 +82,7 @@ class Notifier:
     # -- one pass ---------------------------------------------------------------------------------
     def tick(self) -> int:
         """Attempt every delivery due now (each at most once); return how many were attempted."""
+        self._follow_config()
         self._heartbeat()
         attempted: set[int] = set()
         # A platform that is down (network error, timeout, 5xx) is not tried again in this pass:
@@ -97,6 +99,19 @@ class Notifier:
             if self._attempt(job) == "platform_down":
                 resting.add(job.delivery.platform)
         return len(attempted)
+
+    def _follow_config(self) -> None:
+        """A reloaded config.yaml (services.configwatch) with other notify settings takes effect."""
+        current = self.ctx.settings.notify
+        if current is self.settings or current == self.settings:
+            return
+        self.settings = current
+        self.lease_seconds = 2 * current.timeout_seconds + 1
+        if self._own_adapters:
+            for adapter in self.adapters.values():
+                adapter.close()
+            self.adapters = build_adapters(self.ctx)
+            self._last_beat = None  # say at once which platforms it can send to now
 
     def _heartbeat(self) -> None:
         # Not every pass: an idle notifier should not take the write lock each interval.

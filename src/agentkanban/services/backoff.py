@@ -89,7 +89,14 @@ def delay(rule: Backoff, failures: int, seed: int) -> float:
 
 def next_attempt(task: Task, last: Run | None, settings: Settings) -> Retry | None:
     """When ``task`` may be tried again, or None when nothing holds it back."""
-    if task.status is not Status.READY or task.last_failure_error is None or last is None:
+    return retry_for(task.id, task.status.value, task.last_failure_error,
+                     task.consecutive_failures, last, settings)
+
+
+def retry_for(task_id: str, status: str, last_failure_error: str | None, failures: int,
+              last: Run | None, settings: Settings) -> Retry | None:
+    """:func:`next_attempt` from a task's fields (a card of the board is a dict, not a Task)."""
+    if status != Status.READY.value or last_failure_error is None or last is None:
         return None
     if last.ended_at is None:
         return None
@@ -100,8 +107,8 @@ def next_attempt(task: Task, last: Run | None, settings: Settings) -> Retry | No
         wait = float(settings.dispatch.rate_limit_cooldown_seconds)
     else:
         rule: Backoff = getattr(settings.dispatch.retry_backoff, cls)
-        wait = delay(rule, task.consecutive_failures, last.id)
-    return Retry(task.id, last.ended_at + wait, cls, task.consecutive_failures)
+        wait = delay(rule, failures, last.id)
+    return Retry(task_id, last.ended_at + wait, cls, failures)
 
 
 def waiting(ctx: Ctx, task_ids: Iterable[str]) -> dict[str, Retry]:

@@ -16,6 +16,7 @@ from ..domain.statuses import BOARD_COLUMNS, Status, parse_status
 from ..errors import ValidationError
 from ..store import board_page as store_page
 from ..store import events as store_events
+from . import activity, why
 from .base import Ctx
 from .views import _link_tallies, add_age, decorate
 
@@ -76,6 +77,9 @@ def page(ctx: Ctx, board: str, *, limit: int = DEFAULT_LIMIT, column: str | None
         columns.append({"name": name, "tasks": cards, "count": counts[name],
                         "next_offset": end if end < counts[name] else None})
     decorate(ctx, board, {c["name"]: c["tasks"] for c in columns}, now)
+    cards = [card for c in columns for card in c["tasks"]]
+    why.explain_all(ctx, board, cards)
+    activity.annotate(ctx, cards)
     return {"columns": columns, "tenants": tenants, "assignees": assignees,
             "labels": label_list, "latest_event_id": latest, "now": int(now)}
 

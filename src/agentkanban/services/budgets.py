@@ -87,6 +87,7 @@ class Gate:
     board_reason: Refusal | None = None
     profile_reasons: dict[str, Refusal] = field(default_factory=dict)  # profile -> budget
     cooldowns: dict[str, str] = field(default_factory=dict)  # profile -> provider cool-down reason
+    cooldown_until: dict[str, float] = field(default_factory=dict)  # profile -> when it ends
     caps: dict[str, tuple[str, int]] = field(default_factory=dict)  # profile -> (provider, cap)
     running: dict[str, int] = field(default_factory=dict)  # provider -> open attempts
     over_limit: dict[str, str] = field(default_factory=dict)  # task id -> why it is blocked
@@ -160,6 +161,7 @@ def gate(ctx: Ctx, board: str, open_by_profile: dict[str, int]) -> Gate:
                 if last is not None:
                     until = datetime.fromtimestamp(last.ended_at + cooldown, tz=UTC).strftime("%H:%M:%S UTC")
                     for m in members:
+                        g.cooldown_until[m] = last.ended_at + cooldown
                         g.cooldowns[m] = (f"provider {provider} is cooling down after a rate limit "
                                           f"(task {last.task_id}, profile {last.profile}) until {until}")
         g.over_limit = _over_task_limits(conn, board)

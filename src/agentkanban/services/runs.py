@@ -8,12 +8,13 @@ from typing import Any
 from ..domain import events as ev
 from ..domain.models import Run, Task
 from ..domain.statuses import Status
-from ..errors import InvalidTransition
+from ..errors import InvalidTransition, ValidationError
 from ..ids import new_run_token
 from ..store import Tx
 from ..store import events as store_events
 from ..store import runs as store_runs
 from ..store import tasks as store_tasks
+from ..store import usage as store_usage
 from . import attempts
 from .base import Actor, Ctx, hash_token
 from .common import check_worker, load
@@ -74,11 +75,36 @@ def set_worker(ctx: Ctx, board: str, task_id: str, run_id: int, *, pid: int,
         return True
 
 
+def parse_progress(value: Any) -> tuple[int, int] | None:
+    """A worker's progress as ``(done, total)``: ``"3/12"``, ``[3, 12]`` or ``{"done": 3, "total":
+    12}``; None for none. 0 <= done <= total, total >= 1."""
+    if value is None or value == "":
+        return None
+    try:
+        if isinstance(value, str):
+            done_s, total_s = value.strip().split("/")
+            done, total = int(done_s), int(total_s)
+        elif isinstance(value, dict):
+            done, total = value["done"], value["total"]
+        else:
+            done, total = value
+        if isinstance(done, bool) or isinstance(total, bool):
+            raise TypeError
+        done, total = int(done), int(total)
+    except (ValueError, TypeError, KeyError):
+        raise ValidationError(f"progress must be DONE/TOTAL, such as 3/12 (got {str(value)[:40]!r})") from None
+    if total < 1 or not 0 <= done <= total or total > 10**9:
+        raise ValidationError(f"progress {done}/{total}: DONE must be between 0 and TOTAL, and TOTAL at least 1")
+    return done, total
+
+
 def heartbeat(ctx: Ctx, board: str, task_id: str, *, actor: Actor, note: str | None = None,
-              ttl: float | None = None, data: Any = None) -> Task:
+              ttl: float | None = None, data: Any = None, progress: Any = None) -> Task:
     """Extend the lease of the running attempt and say the worker is alive. A note or data is
-    also the attempt's latest checkpoint, shown to later attempts."""
+    also the attempt's latest checkpoint, shown to later attempts; ``progress`` (``"3/12"``) is
+    shown on the card as a bar."""
     stored = clean_data(data)
+    steps = parse_progress(progress)
     ttl = ttl or ctx.settings.dispatch.claim_ttl_seconds
     now = ctx.now()
     with ctx.store.write() as tx:
@@ -91,8 +117,13 @@ def heartbeat(ctx: Ctx, board: str, task_id: str, *, actor: Actor, note: str | N
                               {"last_heartbeat_at": now, "claim_expires": now + ttl})
         note = (note or "").strip()[:500] or None
         checkpoint_in_tx(tx, task.current_run_id, task.id, note, stored, now)
+        payload: dict[str, Any] = {"note": note} if note else {}
+        if steps is not None:
+            store_usage.set_state(tx.conn, task.current_run_id, task.id,
+                                  {"progress_done": steps[0], "progress_total": steps[1]})
+            payload["progress"] = {"done": steps[0], "total": steps[1]}
         store_events.append(tx, board=board, task_id=task.id, kind=ev.HEARTBEAT, now=now,
-                            run_id=task.current_run_id, payload={"note": note} if note else None)
+                            run_id=task.current_run_id, payload=payload or None)
         return load(tx.conn, board, task.id)
 
 

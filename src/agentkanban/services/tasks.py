@@ -291,8 +291,10 @@ def list_json(ctx: Ctx, board: str, *, statuses: list[str] | None = None,
               include_archived: bool = False, assignee: str | None = None,
               tenant: str | None = None, sort: str = "priority",
               limit: int | None = None, label: list[str] | None = None,
-              due: str | None = None, attention: bool = False) -> list[dict[str, Any]]:
-    """:func:`list_tasks` in the API's JSON shape (``views.task_json``), built straight from rows."""
+              due: str | None = None, attention: bool = False,
+              explain: bool = False) -> list[dict[str, Any]]:
+    """:func:`list_tasks` in the API's JSON shape (``views.task_json``), built straight from rows;
+    with ``explain``, each with ``why`` it is not moving (:mod:`.why`)."""
     now = ctx.now()
     from .filters import where
     from .views import add_age
@@ -306,6 +308,10 @@ def list_json(ctx: Ctx, board: str, *, statuses: list[str] | None = None,
                 order=_order(sort), limit=limit, extra=extra)
         for d in rows:
             add_age(d, now)
+    if explain:
+        from .why import explain_all
+
+        explain_all(ctx, board, rows)
     return rows
 
 

@@ -14,7 +14,7 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 # The newest revision. Checked against Alembic's own head by a test, so that opening an
 # up-to-date database costs one SELECT and never imports Alembic.
-HEAD = "0004_labels"
+HEAD = "0005_progress"
 
 
 def current_revision(store: Store) -> str | None:

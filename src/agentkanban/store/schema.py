@@ -279,6 +279,8 @@ run_state = Table(
     Column("checkpoint_note", Text),
     Column("checkpoint_data", Text),  # JSON
     Column("checkpoint_at", Float),
+    Column("progress_done", Integer),  # the worker's last reported progress: done of total
+    Column("progress_total", Integer),
     Column("session_id", String(256)),
     Column("workspace", Text),  # where the worker ran, to know whether a session can resume there
     Column("resumed_from", String(256)),  # the session this attempt resumed, if any

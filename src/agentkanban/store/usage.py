@@ -26,6 +26,19 @@ def set_state(conn: Connection, run_id: int, task_id: str, values: dict[str, Any
         conn.execute(insert(run_state).values(run_id=run_id, task_id=task_id, **values))
 
 
+def activity(conn: Connection, run_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """``run_id -> {note, note_at, progress}`` of these attempts: their last checkpoint note and
+    reported progress (``{"done", "total"}`` or None)."""
+    if not run_ids:
+        return {}
+    c = run_state.c
+    q = (select(c.run_id, c.checkpoint_note, c.checkpoint_at, c.progress_done, c.progress_total)
+         .where(c.run_id.in_(run_ids)))
+    return {int(r[0]): {"note": r[1], "note_at": int(r[2]) if r[2] is not None else None,
+                        "progress": {"done": r[3], "total": r[4]} if r[4] else None}
+            for r in conn.execute(q)}
+
+
 def states_for_task(conn: Connection, task_id: str) -> dict[int, dict[str, Any]]:
     rows = conn.execute(select(run_state).where(run_state.c.task_id == task_id))
     out = {}

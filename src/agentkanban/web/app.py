@@ -203,6 +203,8 @@ def _add_pages(app: FastAPI) -> None:
     def healthz(request: Request) -> Any:
         ctx: Ctx = request.app.state.ctx
         report = health.report(ctx, getattr(request.app.state, "loops", None))
+        watch = getattr(request.app.state, "config_watch", None)
+        report["config"] = watch.status() if watch is not None else None
         return JSON(report, status_code=200 if report["ok"] else 503)
 
     @app.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)

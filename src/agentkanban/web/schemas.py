@@ -136,6 +136,37 @@ class DetailTaskOut(TaskOut):
     diagnostics: list[Diagnostic] = Field(default_factory=list)
 
 
+class WhyOut(BaseModel):
+    kind: str = Field(description="Which cause: blocked, gave_up, parent, scheduled, parked, "
+                                  "unassigned, no_profile, no_dispatcher, budget, provider_cooldown, "
+                                  "provider_cap, board_cap, profile_cap or retry.")
+    text: str = Field(description='One short phrase, e.g. "coder at its limit of 2".')
+
+
+WHY = Field(None, description="Why this task is not moving; null when it is (running, finished, "
+                              "or about to be started).")
+
+
+class StepsOut(BaseModel):
+    done: int
+    total: int
+
+
+class ActivityOut(BaseModel):
+    note: str | None = Field(description="The worker's last heartbeat note on this attempt.")
+    note_at: int | None = Field(description="When it gave that note.")
+    progress: StepsOut | None = Field(description="The last progress it reported "
+                                                  "(kanban heartbeat --progress 3/12).")
+
+
+ACTIVITY = Field(None, description="Running tasks: what the worker last said; null otherwise.")
+
+
+class WhyTaskOut(DetailTaskOut):
+    why: WhyOut | None = WHY
+    activity: ActivityOut | None = ACTIVITY
+
+
 class BoardTaskOut(DetailTaskOut):
     link_counts: LinkCounts
     comment_count: int
@@ -166,7 +197,13 @@ class BoardOut(BaseModel):
     now: int
 
 
+class PageTaskOut(BoardTaskOut):
+    why: WhyOut | None = WHY
+    activity: ActivityOut | None = ACTIVITY
+
+
 class PageColumnOut(ColumnOut):
+    tasks: list[PageTaskOut]  # type: ignore[assignment]
     count: int = Field(description="Exact number of tasks in the column (with the filters).")
     next_offset: int | None = Field(description="Pass as ?offset= with ?column= for the next page; "
                                                 "null at the end.")
@@ -249,7 +286,7 @@ class ChildResult(BaseModel):
 
 
 class TaskDetailOut(BaseModel):
-    task: DetailTaskOut
+    task: WhyTaskOut
     attachments: list[AttachmentMeta]
     child_results: list[ChildResult] = Field(description="What each child task produced.")
     comments: list[CommentOut]
@@ -537,6 +574,13 @@ class DiskOut(BaseModel):
     free_bytes: int | None
 
 
+class ConfigStateOut(BaseModel):
+    ok: bool = Field(description="False when the file changed and was refused.")
+    loaded_at: int = Field(description="When the configuration in force was loaded.")
+    error: str | None = Field(description="Why the last change was refused, as at start-up.")
+    error_at: int | None = None
+
+
 class HealthOut(BaseModel):
     ok: bool = Field(description="True when the database answers, every loop this server runs is "
                                  "alive and the disk has room.")
@@ -548,6 +592,9 @@ class HealthOut(BaseModel):
         description="Last dispatcher tick: last_tick, age_seconds, alive; null if it never ticked.")
     notifier: dict[str, Any] | None = Field(
         default=None, description="The notifier's last pass, as for the dispatcher.")
+    config: ConfigStateOut | None = Field(
+        default=None, description="config.yaml as this server last read it (kanban serve); a "
+                                  "broken file is refused and the configuration before stays in force.")
 
 
 # -- attachments and by-id task verbs -------------------------------------------------------------

@@ -95,11 +95,14 @@ def get_task(request: Request, task_id: str, board: BoardQ = None) -> Any:
 
 
 def _detail(ctx: Ctx, d: TaskDetail) -> dict[str, Any]:
-    from ...services import attachments, insights
+    from ...services import activity, attachments, insights, why
 
     now = ctx.now()
+    card = insights.annotate_one(ctx, views.task_json(d.task, now), now)
+    card["why"] = why.explain_one(ctx, d.task.board, card)
+    activity.annotate(ctx, [card])
     return {
-        "task": insights.annotate_one(ctx, views.task_json(d.task, now), now),
+        "task": card,
         "attachments": [a.to_dict() for a in attachments.for_task(ctx, d.task.id)],
         "child_results": insights.child_results(ctx, d.task.id),
         "comments": [c.to_dict() for c in d.comments],

@@ -1,6 +1,6 @@
 // One card on the board. Cards are cached by id and rebuilt only when what they show changes,
 // so a live refresh of a large board touches few DOM nodes.
-import { STALE_AFTER, nowSeconds, relAge, state } from "./state.js";
+import { STALE_AFTER, duration, nowSeconds, relAge, state } from "./state.js";
 import { holdReason } from "./costs.js";
 import { reviewBadges, reviewButtons } from "./review.js";
 import { cardMarksSig, decorateCard } from "./labels.js";
@@ -13,6 +13,8 @@ template.innerHTML = `<article class="card" role="listitem" tabindex="-1" dragga
 <div class="card-title"></div>
 <div class="card-meta"><span class="card-assignee"></span><span class="card-counts"></span><span class="card-age"></span></div>
 </article>`;
+const whyProto = document.createElement("div");
+whyProto.className = "card-why";
 const proto = template.content.firstElementChild;
 
 export function staleLevel(task, column, now) {
@@ -34,7 +36,81 @@ function signature(task, column, now) {
     task.next_attempt_at ? relAge(Math.max(0, task.next_attempt_at - now)) : "",
     task.review_stage, task.review_rounds, task.approval,
     cardMarksSig(task, now),
+    task.why ? `${task.why.kind}:${task.why.text}` : "",
+    column === "running" ? runningSig(task) : "",
   ].join("\u0001");
+}
+
+function runningSig(task) {
+  const a = task.activity || {};
+  const p = a.progress;
+  return [task.started_at, task.last_heartbeat_at, a.note, a.note_at, p ? `${p.done}/${p.total}` : ""].join("|");
+}
+
+// A span whose text follows the clock (see tickRunning): elapsed time or an age.
+function since(cls, ts, fmt, prefix = "") {
+  const span = document.createElement("span");
+  span.className = cls;
+  span.dataset.since = String(ts);
+  span.dataset.fmt = fmt;
+  span.dataset.prefix = prefix;
+  span.textContent = clockText(ts, fmt, prefix, nowSeconds());
+  return span;
+}
+
+function clockText(ts, fmt, prefix, now) {
+  return fmt === "elapsed" ? `${prefix}${duration(now - ts)}` : `${prefix}${relAge(now - ts)} ago`;
+}
+
+/** Move every running card's elapsed time and note age to now (called each second). */
+export function tickRunning(root = document) {
+  const now = nowSeconds();
+  for (const span of root.querySelectorAll("[data-since]")) {
+    const text = clockText(Number(span.dataset.since), span.dataset.fmt, span.dataset.prefix || "", now);
+    if (span.textContent !== text) span.textContent = text;
+  }
+}
+
+// Running: how long it has run, what the worker last said and when, and its progress.
+function runningBlock(task) {
+  const a = task.activity || {};
+  const box = document.createElement("div");
+  box.className = "card-run";
+  const line = document.createElement("div");
+  line.className = "card-run-line";
+  if (task.started_at) {
+    const el = since("card-elapsed", task.started_at, "elapsed");
+    el.title = `Running since ${new Date(task.started_at * 1000).toLocaleTimeString()}`;
+    line.append(el);
+  }
+  if (a.note) {
+    const note = document.createElement("span");
+    note.className = "card-note";
+    note.textContent = a.note;
+    note.title = a.note;
+    line.append(note);
+    if (a.note_at) line.append(since("card-note-age", a.note_at, "ago"));
+  } else if (task.last_heartbeat_at) {
+    line.append(since("card-note-age", task.last_heartbeat_at, "ago", "heartbeat "));
+  }
+  box.append(line);
+  if (a.progress && a.progress.total) {
+    const { done, total } = a.progress;
+    const bar = document.createElement("progress");
+    bar.className = "card-bar";
+    bar.max = total;
+    bar.value = done;
+    bar.title = `${done} of ${total} steps`;
+    bar.setAttribute("aria-label", `${done} of ${total} steps`);
+    const label = document.createElement("span");
+    label.className = "card-bar-label";
+    label.textContent = `${done}/${total}`;
+    const row = document.createElement("div");
+    row.className = "card-bar-row";
+    row.append(bar, label);
+    box.append(row);
+  }
+  return box;
 }
 
 function badge(cls, text, title) {
@@ -83,6 +159,15 @@ function build(task, column, now) {
   badges.append(...reviewBadges(task));
   if (column === "ready" && !task.assignee) badges.append(badge("badge warn", "needs assignee", "Ready, but no worker profile is assigned"));
   node.querySelector(".card-title").textContent = task.title;
+  if (task.why) {
+    // Why it is not moving, in the server's words (one rule for every surface).
+    const why = whyProto.cloneNode(false);
+    why.dataset.kind = task.why.kind;
+    why.textContent = task.why.text;
+    why.title = `Not moving: ${task.why.text}`;
+    node.querySelector(".card-title").after(why);
+  }
+  if (column === "running") node.querySelector(".card-meta").before(runningBlock(task));
   const who = node.querySelector(".card-assignee");
   who.textContent = task.assignee ? `@${task.assignee}` : "unassigned";
   if (!task.assignee) who.classList.add("muted");

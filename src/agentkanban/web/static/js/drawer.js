@@ -10,6 +10,7 @@ import { attachments, childResults, operate } from "./extras.js";
 import { reviewButtons } from "./review.js";
 import { marksSection } from "./labels.js";
 import { fieldWords, offerUndo, snapshot } from "./undo.js";
+import { runningSection } from "./running.js";
 
 const drawer = () => document.getElementById("drawer");
 const backdrop = () => document.getElementById("drawer-backdrop");
@@ -18,6 +19,8 @@ let loadSeq = 0;
 let logOpen = false;
 let eventsOpen = false; // "Recent events" stays as the reader left it across live refreshes
 let shown = null; // the task as last rendered: what an undo of an edit puts back
+let logTouched = false; // the person opened or closed the log: no longer opened for them
+const FOLLOW_MS = 1500; // a running task's log is read again this often while it is shown
 let showAllRuns = false;
 let lastEdited = null; // the field just saved gets the focus back after the refresh
 
@@ -39,7 +42,7 @@ const ACTION_LABEL = {
 
 // While the drawer is open the page behind it is inert: no focus, no clicks, hidden from
 // assistive technology, as aria-modal promises.
-const BEHIND = [".skip-link", ".topbar", ".toolbar", "#banner", "#board", "#bulk-bar"];
+const BEHIND = [".skip-link", ".topbar", ".toolbar", "#banner", "#config-banner", "#board", "#bulk-bar"];
 function setBackgroundInert(on) {
   for (const sel of BEHIND) document.querySelector(sel)?.toggleAttribute("inert", on);
 }
@@ -54,6 +57,7 @@ export async function openDrawer(id) {
   // The address names the open task, so a link (or a reload) opens it again.
   history.replaceState(null, "", `#${encodeURIComponent(id)}`);
   logOpen = false;
+  logTouched = false;
   showAllRuns = false;
   const d = drawer();
   d.hidden = false;
@@ -246,6 +250,8 @@ function renderDetail(data, homes) {
   if (decide) out.push(decide);
   out.push(marksSection(t, patch));
   out.push(actionsRow(t), operate(data, refreshDrawer, closeDrawer));
+  const running = runningSection(data);
+  if (running) out.push(running);
   if (homes.length) out.push(homePills(t, homes));
   const bodyView = el("div", { class: "body-view" });
   if (t.body) renderMarkdown(bodyView, t.body);
@@ -262,7 +268,7 @@ function renderDetail(data, homes) {
   out.push(usageSection(t.id));
   out.push(runHistory(data.runs || [], now));
   out.push(events(data.events || [], now));
-  out.push(workerLog());
+  out.push(workerLog(t));
   return out;
 }
 
@@ -303,6 +309,7 @@ function metaGrid(t, now, evts) {
     ["Workspace", t.workspace_path ? `${t.workspace_kind}: ${t.workspace_path}` : t.workspace_kind || "—"],
   ];
   if (t.status === "blocked") rows.unshift(["Blocked", blockReason(evts) || "—"]);
+  if (t.why) rows.unshift(["Not moving", el("span", { class: "why", "data-kind": t.why.kind }, t.why.text)]);
   if (t.skills?.length) rows.push(["Skills", t.skills.join(", ")]);
   if (t.started_at) rows.push(["Started", `${relAge(now - t.started_at)} ago`]);
   if (t.consecutive_failures) rows.push(["Failures", `${t.consecutive_failures}${t.last_failure_error ? ` — ${t.last_failure_error}` : ""}`]);
@@ -482,27 +489,32 @@ function events(evts, now) {
   return det;
 }
 
-function workerLog() {
+function workerLog(t) {
   const pre = el("pre", { class: "log", tabindex: "0", "aria-label": "Worker log" }, "");
   const note = el("p", { class: "muted small log-note" });
   const det = el("details", { class: "drawer-section log-section" },
     el("summary", { "data-key": "log-summary" }, "Worker log"),
     el("div", { class: "log-actions" }, el("button", { type: "button", class: "btn small", "data-key": "log-refresh", onclick: loadLog }, "Refresh log"), note),
     pre);
+  // A running task's log is open from the start and follows as it grows.
+  if (!logTouched && t.status === "running") logOpen = true;
   det.open = logOpen;
+  det.dataset.follow = t.status === "running" ? "1" : "";
   det.addEventListener("toggle", () => {
+    if (det.open === logOpen) return;
     logOpen = det.open;
+    logTouched = true;
     if (det.open) loadLog();
   });
   return det;
 }
 
-async function loadLog() {
+async function loadLog({ quiet = false } = {}) {
   const d = drawer();
   const pre = d.querySelector(".log");
   const note = d.querySelector(".log-note");
   if (!pre || !state.openTaskId) return;
-  note.textContent = "Loading…";
+  if (!quiet) note.textContent = "Loading…";
   try {
     const res = await api.log(state.openTaskId);
     if (!res.exists) {
@@ -510,13 +522,21 @@ async function loadLog() {
       note.textContent = "No worker log yet: this task has not been run.";
       return;
     }
-    pre.textContent = res.content;
-    note.textContent = `${res.size_bytes} bytes${res.truncated ? " — showing the last 100 kB" : ""}`;
-    pre.scrollTop = pre.scrollHeight;
+    // Stay at the end while the reader is there; leave them where they scrolled otherwise.
+    const atEnd = !pre.textContent || pre.scrollHeight - pre.scrollTop - pre.clientHeight < 24;
+    if (pre.textContent !== res.content) pre.textContent = res.content;
+    const follow = d.querySelector(".log-section")?.dataset.follow ? " — following" : "";
+    note.textContent = `${res.size_bytes} bytes${res.truncated ? " — showing the last 100 kB" : ""}${follow}`;
+    if (atEnd) pre.scrollTop = pre.scrollHeight;
   } catch (err) {
     note.textContent = `Could not load the log: ${err.message}`;
   }
 }
+
+setInterval(() => {
+  const det = isOpen() && !document.hidden ? drawer().querySelector(".log-section") : null;
+  if (det && det.open && det.dataset.follow) loadLog({ quiet: true });
+}, FOLLOW_MS);
 
 export function installDrawer() {
   const d = drawer();

@@ -5,6 +5,8 @@ import { openCreate, installCreate } from "./create.js";
 import { banner, prepareDialog, toast, ask } from "./dialogs.js";
 import { installDnd } from "./dnd.js";
 import { refreshSpend } from "./costs.js";
+import { watchConfig } from "./configstate.js";
+import { tickRunning } from "./card.js";
 import { closeDrawer, installDrawer, isOpen, openDrawer, refreshDrawer } from "./drawer.js";
 import { installKeys } from "./keys.js";
 import { LiveFeed } from "./live.js";
@@ -29,11 +31,14 @@ let reloadAgain = false;
 let liveBoard = null;
 
 // Worker telemetry that changes nothing a card shows: it refreshes an open drawer, not the board.
-const CARD_SILENT = new Set(["heartbeat", "spawned"]);
+// A worker's heartbeat does change its card (the note, its age, the progress); the dispatcher's
+// own lease extensions do not.
+const CARD_SILENT = new Set(["spawned"]);
+const cardSilent = (e) => CARD_SILENT.has(e.kind) || (e.kind === "heartbeat" && e.payload?.by === "dispatcher");
 
 const live = new LiveFeed({
   onEvents: (events) => {
-    const visible = events.filter((e) => !CARD_SILENT.has(e.kind));
+    const visible = events.filter((e) => !cardSilent(e));
     if (visible.length) scheduleReload(visible);
     if (state.openTaskId && events.some((e) => e.task_id === state.openTaskId)) scheduleDrawer();
   },
@@ -564,6 +569,7 @@ async function start() {
     refilter();
   }
   loadAssignees();
+  watchConfig();
   // The address's hash names a task: /#t_1a2b opens it (or says it does not exist), then and
   // whenever the hash changes.
   const openLinked = () => {
@@ -578,10 +584,13 @@ async function start() {
   document.addEventListener("visibilitychange", () => {
     if (!document.hidden) scheduleReload();
   });
-  // Ages and stale tints move with the clock.
+  // Ages and stale tints move with the clock; running work's elapsed times every second.
   setInterval(() => {
     if (!document.hidden) render();
   }, 60_000);
+  setInterval(() => {
+    if (!document.hidden) tickRunning();
+  }, 1000);
 }
 
 start();
