@@ -7,6 +7,7 @@ otherwise every ``dispatch.interval_seconds``.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import secrets
@@ -268,11 +269,11 @@ class Dispatcher:
             if dry_run:
                 result.spawned.append({"id": tid, "assignee": assignee, "workspace": None, "pid": None})
             else:
-                claim = dispatching.claim_capped(
-                    self.ctx, board, tid, profile=assignee, lock=self.lock,
-                    ttl=settings.dispatch.claim_ttl_seconds, max_runtime=profile.max_runtime,
-                    profile_cap=profile.max_concurrency, board_cap=board_cap,
-                    provider=budgets.provider_cap(self.ctx, assignee))
+                claim = self.ctx.retry.run(functools.partial(
+                    dispatching.claim_capped, self.ctx, board, tid, profile=assignee,
+                    lock=self.lock, ttl=settings.dispatch.claim_ttl_seconds,
+                    max_runtime=profile.max_runtime, profile_cap=profile.max_concurrency,
+                    board_cap=board_cap, provider=budgets.provider_cap(self.ctx, assignee)))
                 if claim is None:
                     continue
                 self._start(board, claim, assignee, profile, result)
@@ -338,16 +339,18 @@ class Dispatcher:
             detail = str(err).removeprefix(backoff.INFRASTRUCTURE)
             error = (backoff.INFRASTRUCTURE if infra else "") + f"spawn failed (profile {name!r}): {detail}"
             self._log_header(path, error)
-            ended = runs.end_attempt(self.ctx, board, task.id, claim.run_id,
-                                     outcome=OUTCOME_SPAWN_FAILED, error=error, count_failure=not infra,
-                                     failure_limit=settings.dispatch.failure_limit)
+            ended = self.ctx.retry.run(lambda: runs.end_attempt(
+                self.ctx, board, task.id, claim.run_id, outcome=OUTCOME_SPAWN_FAILED, error=error,
+                count_failure=not infra, failure_limit=settings.dispatch.failure_limit))
             result.spawn_failed.append(task.id)
             if ended is not None and ended.status is Status.BLOCKED:
                 result.auto_blocked.append(task.id)
             log.warning("task %s: %s", task.id, error)
             return
         keep_path = None if task.workspace_kind == "worktree" else str(ws)
-        if not runs.set_worker(self.ctx, board, task.id, claim.run_id, pid=pid, workspace_path=keep_path):
+        # A worker is running now: its pid must reach the board even through a database restart.
+        if not self.ctx.retry.run(lambda: runs.set_worker(self.ctx, board, task.id, claim.run_id,
+                                                          pid=pid, workspace_path=keep_path)):
             procs.signal_group(pid, signal.SIGTERM)  # the attempt was ended while we started it
             return
         result.spawned.append({"id": task.id, "assignee": name, "workspace": str(ws), "pid": pid,

@@ -8,9 +8,9 @@ from fastapi import APIRouter, Query, Request
 
 from ...services import boards
 from .. import schemas as s
-from ..deps import JSON, BoardQ, board_of, ctx_of
+from ..deps import JSON, BoardQ, RetryingRoute, board_of, ctx_of
 
-router = APIRouter(tags=["boards"])
+router = APIRouter(route_class=RetryingRoute, tags=["boards"])
 
 
 @router.get("/boards", response_model=s.BoardsOut, summary="Every board, with task counts")

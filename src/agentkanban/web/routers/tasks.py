@@ -12,9 +12,9 @@ from ...services import board_page, bulk, changes, comments, health, links, task
 from ...services.base import Ctx
 from ...services.common import resolve_id
 from .. import schemas as s
-from ..deps import API_ACTOR, JSON, BoardQ, board_of, ctx_of
+from ..deps import API_ACTOR, JSON, BoardQ, RetryingRoute, board_of, ctx_of
 
-router = APIRouter(tags=["tasks"])
+router = APIRouter(route_class=RetryingRoute, tags=["tasks"])
 
 
 @router.get("/board", response_model=s.BoardOut, summary="The whole board, grouped by column")

@@ -10,9 +10,9 @@ from pydantic import BaseModel, Field
 from ...services import budgets, tasks
 from ...services import usage as usage_svc
 from ...services.common import resolve_id
-from ..deps import JSON, BoardQ, board_of, ctx_of
+from ..deps import JSON, BoardQ, RetryingRoute, board_of, ctx_of
 
-router = APIRouter(tags=["usage"])
+router = APIRouter(route_class=RetryingRoute, tags=["usage"])
 
 
 class UsageRow(BaseModel):
