@@ -21,6 +21,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..errors import Conflict, KanbanError, NotFound, ValidationError
+from ..store import rows
 from ..store import schedules as store
 from .base import Actor, Ctx
 from .common import clean_title
@@ -126,7 +127,7 @@ def add(ctx: Ctx, board: str, *, title: str, cron: str, tz: str | None = None,
     now = ctx.now()
     row = {"id": "s_" + secrets.token_hex(4), "board": board, "title": title, "cron": expr,
            "tz": tz_name, "catch_up": catch_up, "skip_if_open": int(bool(skip_if_open)),
-           "template": json.dumps(template, sort_keys=True), "paused": 0, "created_at": now,
+           "template": rows.dumps(template, "schedule"), "paused": 0, "created_at": now,
            "updated_at": now, "last_occurrence": None, "next_at": next_after(expr, tz_name, now),
            "last_task_id": None, "skipped": 0}
     with ctx.store.write() as tx:
