@@ -7,12 +7,13 @@ import json
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
-from fastapi import Query, Request, Response
+from fastapi import Path, Query, Request, Response
 from fastapi.routing import APIRoute
 
 from ..domain.text import scrub
 from ..services import Actor, Ctx
 from ..services import boards as board_svc
+from .schemas import OPTIONAL_SLUG_PATTERN, SLUG_PATTERN
 
 # Writes made through the API are attributed to this name (the reference dashboard's).
 API_ACTOR = Actor(name="dashboard")
@@ -20,8 +21,10 @@ API_ACTOR = Actor(name="dashboard")
 BoardQ = Annotated[
     str | None,
     Query(description="Board slug; omitted means the server's current board. 400 if malformed, "
-                      "404 if no such board."),
+                      "404 if no such board.",
+          json_schema_extra={"pattern": OPTIONAL_SLUG_PATTERN}),
 ]
+SlugP = Annotated[str, Path(description="Board slug", json_schema_extra={"pattern": SLUG_PATTERN})]
 
 
 def ctx_of(request: Request) -> Ctx:

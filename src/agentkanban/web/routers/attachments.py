@@ -44,7 +44,11 @@ def list_attachments(request: Request, task_id: str, board: BoardQ = None) -> An
 @router.post("/tasks/{task_id}/attachments", response_model=s.AttachmentOut,
              summary="Attach a file (multipart field `file`)",
              description="Refused (400) past `attachments.max_bytes` (25 MiB by default), or when the "
-                         "name has a path, `..` or control characters. Nothing is overwritten.")
+                         "name has a path, `..` or control characters. Nothing is overwritten.",
+             openapi_extra={"requestBody": {"required": True, "content": {"multipart/form-data": {
+                 "schema": {"type": "object", "required": ["file"],
+                            "properties": {"file": {"type": "string", "format": "binary"},
+                                           "uploaded_by": {"type": "string"}}}}}}})
 async def upload_attachment(request: Request, task_id: str, board: BoardQ = None) -> Any:
     import asyncio
 
