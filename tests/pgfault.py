@@ -28,12 +28,12 @@ def admin_dsn(url: str) -> str:
 
 
 def terminate_at_next_commit(engine: Engine, url: str) -> list[int]:
-    """The next COMMIT on ``engine`` finds its session terminated by the server. Returns the
-    list of terminated backend pids (filled when it happened)."""
+    """The next COMMIT of a write transaction on ``engine`` finds its session terminated by the
+    server. Returns the list of terminated backend pids (filled when it happened)."""
     done: list[int] = []
 
     def on_commit(conn: Any) -> None:
-        if done:
+        if done or conn.get_execution_options().get("kanban_readonly"):
             return
         pid = conn.connection.dbapi_connection.info.backend_pid
         with psycopg.connect(admin_dsn(url), autocommit=True) as admin:

@@ -180,7 +180,7 @@ class Dispatcher:
                     result.errors.append(f"{slug}: {err}")
             if not dry_run:
                 self._sweep(slugs)
-                health.record_dispatcher_tick(self.ctx, {
+                self._record_tick({
                     "host": procs.HOST, "pid": os.getpid(), "spawned": len(result.spawned),
                     "running": len(self.spawner.running_children()),
                     "stranded": [*result.skipped_unassigned[:20],
@@ -189,6 +189,9 @@ class Dispatcher:
         finally:
             self._tick_lock.release()
         return result
+
+    def _record_tick(self, info: dict[str, Any]) -> None:
+        self.ctx.retry.run(lambda: health.record_dispatcher_tick(self.ctx, info))
 
     def _fire_schedules(self) -> None:
         try:
@@ -203,7 +206,10 @@ class Dispatcher:
     def _pass_board(self, board: str, result: DispatchResult, dry_run: bool,
                     budget: list[int] | None) -> None:
         if not dry_run:
-            scheduling.promote_due(self.ctx, board)  # scheduled tasks whose time has come
+            # Scheduled tasks whose time has come. Like every write of a pass, retried through a
+            # database restart under the services' policy (each is one transaction that brings
+            # the board up to date, so running it again is safe).
+            self.ctx.retry.run(lambda: scheduling.promote_due(self.ctx, board))
         snap = dispatching.snapshot(self.ctx, board)
         changed = False
         if not dry_run:
@@ -214,7 +220,7 @@ class Dispatcher:
             changed = before != (result.reclaimed, len(result.crashed), len(result.timed_out),
                                  len(result.rate_limited), len(result.protocol_violation))
         if not dry_run:
-            costs.settle(self.ctx, board, self.reaper.busy_tasks(board))
+            self.ctx.retry.run(lambda: costs.settle(self.ctx, board, self.reaper.busy_tasks(board)))
         if changed:
             snap = dispatching.snapshot(self.ctx, board)
         if snap.ready:
@@ -231,7 +237,8 @@ class Dispatcher:
         profiles = {name.strip().lower(): p for name, p in settings.profiles.items()}
         gate = budgets.gate(self.ctx, board, by_profile)
         if gate.over_limit and not dry_run:
-            result.cost_limit_blocked += costs.block_over_limit(self.ctx, board, gate, ready)
+            result.cost_limit_blocked += self.ctx.retry.run(
+                lambda: costs.block_over_limit(self.ctx, board, gate, ready))
         held: dict[budgets.Refusal, list[str]] = {}
         for tid, assignee, _failed in ready:
             if not assignee:
@@ -284,7 +291,7 @@ class Dispatcher:
                 budget[0] -= 1
         for refusal, tids in held.items():
             if refusal.key and not dry_run:
-                budgets.announce(self.ctx, board, refusal, tids)
+                self.ctx.retry.run(functools.partial(budgets.announce, self.ctx, board, refusal, tids))
 
     def _cooling_down(self, task_ids: list[str]) -> set[str]:
         """Tasks waiting out the retry backoff of their last failure (one rule: services.backoff)."""

@@ -12,6 +12,7 @@ occurrence is skipped (and counted in ``skipped``) while the task of the previou
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import secrets
@@ -173,7 +174,8 @@ def fire_due(ctx: Ctx) -> list[str]:
     made: list[str] = []
     for row in due:
         try:
-            made += _fire(ctx, row, now)
+            # Through a database restart: each schedule's occurrences are one transaction.
+            made += ctx.retry.run(functools.partial(_fire, ctx, row, now))
         except KanbanError as err:
             log.warning("schedule %s: could not create its task: %s", row["id"], err)
     return made
