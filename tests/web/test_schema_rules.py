@@ -32,7 +32,7 @@ def test_scheduled_at_is_seconds_before_the_year_10000(api, ctx):
     far = api.post("/tasks", json={"title": "far", "scheduled_at": 4_102_444_800})  # 2100
     assert far.status_code == 200 and far.json()["task"]["status"] == "scheduled"
     for bad in (0, -5, 1_767_225_600_000):  # the last one is milliseconds
-        assert_error(api.post("/tasks", json={"title": "x", "scheduled_at": bad}), 422)
+        assert_error(api.post("/tasks", json={"title": "x", "scheduled_at": bad}), 400, "scheduled_at")
 
 
 def test_creating_an_existing_board_with_a_blank_name_keeps_its_name(api, ctx):

@@ -66,6 +66,8 @@ SETTABLE_STATUS_PATTERN = rf"^\s*{any_case([st.value for st in Status if st is n
 # Several statuses, comma-separated; blank parts are ignored.
 STATUSES_PATTERN = rf"^\s*{STATUS_WORD}?\s*(,\s*{STATUS_WORD}?\s*)*$"
 DAY_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+# scheduled_at: refused by the service (400, as the reference API answers), stated here.
+WHEN: dict[str, Any] = {"exclusiveMinimum": 0, "maximum": scheduling.LATEST}
 ABSOLUTE_PATH_PATTERN = r"^\s*(/[\s\S]*)?$"
 WORKDIR_FOR_KIND: dict[str, Any] = {
     "if": {"properties": {"default_workspace_kind": {"type": "string", "pattern": r"^\s*(dir|worktree)\s*$"},
@@ -301,7 +303,7 @@ class CreateTaskIn(_Body):
     goal_mode: Flag = Field(False, description="Ask the worker to pursue the goal over several turns.")
     goal_max_turns: whole(ge=1, le=1_000_000) | None = None
     scheduled_at: float | None = Field(
-        None, gt=0, le=scheduling.LATEST,
+        None, json_schema_extra=WHEN,
         description="Unix seconds; in the future, the task waits in 'scheduled' until then.")
 
 
@@ -336,7 +338,7 @@ class UpdateTaskIn(_Body):
     goal_max_turns: whole(ge=0, le=1_000_000) | None = Field(
         None, description="0 clears the limit.")
     scheduled_at: float | None = Field(
-        None, gt=0, le=scheduling.LATEST,
+        None, json_schema_extra=WHEN,
         description="Unix seconds: a future time parks a waiting task in 'scheduled'; null "
                     "releases it.")
 
