@@ -362,7 +362,7 @@ class LinkIn(_Body):
 
 
 class BulkIn(_Body):
-    ids: list[NonBlank] = Field(min_length=1)
+    ids: list[NonBlank] = Field(json_schema_extra={"minItems": 1})  # [] is 400, from the service
     status: str | None = Field(None, description="Any status but running; a refused one is "
                                                  "reported for each id, like every other refusal.")
     assignee: str | None = Field(None, description='"" unassigns')
