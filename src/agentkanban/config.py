@@ -206,8 +206,9 @@ class Settings:
     board: str | None = None  # KANBAN_BOARD
     token: Secret | None = None
     sqlite_synchronous: str = field(default="NORMAL", metadata=checks(parse=_sqlite_synchronous))
-    # How long a `kanban` command keeps retrying a transient database error (a restart, a
-    # dropped connection) before it gives up with exit status 69.
+    # How long a transient database error (a restart, a dropped connection, a serialization
+    # failure) is retried with backoff, on every surface: a `kanban` command (then exit status
+    # 69), an API request (then 503), an MCP tool, a dispatcher write.
     database_retry_seconds: float = field(default=60.0, metadata=checks(ge=0))
     profiles: dict[str, Profile] = field(default_factory=dict)
     dispatch: DispatchSettings = field(default_factory=DispatchSettings)

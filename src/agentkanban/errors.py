@@ -60,3 +60,9 @@ class NotifyError(KanbanError):
 
 class StorageError(KanbanError):
     """The database refused or failed a write (disk full, unreachable server, corrupt file)."""
+
+
+class CommitOutcomeUnknown(StorageError):
+    """The connection was lost during COMMIT and the database could not be asked afterwards
+    whether the transaction committed: the change may or may not have been made. Never retried
+    blindly (that could make it twice); the caller looks before trying again."""

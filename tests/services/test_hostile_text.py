@@ -69,3 +69,22 @@ def test_a_stale_worker_cannot_comment(ctx, user):
         with pytest.raises(Forbidden, match="no longer current"):
             comments.add(ctx, BOARD, target, "still here", actor=w)
     assert [x.body for x in tasks.show(ctx, BOARD, t.id).comments] == ["working"]
+
+
+def test_nul_in_json_kept_fields_is_refused_on_both_backends(ctx, user):
+    """Values stored as JSON (a schedule's task template, checkpoint data) hide a NUL as the
+    plain-ASCII escape ``\\u0000``: they are checked before they are encoded, like the rest."""
+    from agentkanban.services import schedules
+
+    with pytest.raises(InvalidText, match="NUL"):
+        schedules.add(ctx, BOARD, title="nightly", cron="0 3 * * *", skills=["a\x00b"])
+    with pytest.raises(InvalidText, match="NUL"):
+        schedules.add(ctx, BOARD, title="nightly", cron="0 3 * * *", body="x\x00")
+    assert schedules.list_schedules(ctx, BOARD) == []
+    t = make(ctx, Status.READY)
+    w = worker_actor(claim(ctx, t.id))
+    before = runs.list_runs(ctx, BOARD, t.id)
+    for data in ({"step": "a\x00"}, '{"step": "a\\u0000"}', ["\x00"]):
+        with pytest.raises(InvalidText, match="NUL"):
+            runs.heartbeat(ctx, BOARD, t.id, actor=w, data=data)
+    assert runs.list_runs(ctx, BOARD, t.id) == before

@@ -78,3 +78,31 @@ def test_task_detail_says_when_a_failed_task_retries(api, ctx):
                      count_failure=True, failure_limit=5)
     retry = api.get(f"/tasks/{tid}").json()["retry"]
     assert retry["failure_class"] == "timed_out" and retry["next_attempt_at"] > ctx.now()
+
+
+def test_a_nul_anywhere_in_a_request_is_refused_and_nothing_changes(api, ctx):
+    """Bodies, query strings and paths alike, whether the field is stored (a schedule's skills)
+    or only read (a filter, a list of ids): 422, not a partial success or a silent no-match."""
+    tid = make_task(ctx, "keep me", assignee="coder")
+    nul = "a\x00b"
+    bodies = [("/schedules", {"title": "x", "cron": "0 * * * *", "skills": [nul]}),
+              ("/tasks/bulk", {"ids": [tid, nul], "archive": True}),
+              ("/tasks/bulk", {"ids": [tid], "status": "done", "summary": "s", "metadata": {"k": nul}}),
+              ("/tasks", {"title": "x", "skills": ["ok", nul]}),
+              ("/links", {"parent_id": nul, "child_id": tid}),
+              (f"/tasks/{tid}/comments", {"body": nul})]
+    for path, payload in bodies:
+        resp = post_raw(api, path, payload)
+        assert resp.status_code == 422 and "NUL" in resp.json()["detail"], (path, resp.text)
+    for query in ("q=a%00b", "assignee=%00", "tenant=x%00"):
+        assert_error(api.client.get(f"/api/tasks?{query}"), 422, "NUL")
+    assert_error(api.client.get("/api/usage?profile=a%00"), 422, "NUL")
+    assert_error(api.client.delete(f"/api/links?parent_id=a%00&child_id={tid}"), 422, "NUL")
+    assert_error(api.client.get("/api/tasks/t_%00"), 422, "NUL")
+    assert api.get("/schedules").json()["schedules"] == []
+    listed = api.get("/tasks").json()["tasks"]
+    assert [(t["id"], t["status"]) for t in listed] == [(tid, "ready")]
+    assert api.get(f"/tasks/{tid}").json()["comments"] == []
+    # The escaped text "\u0000" (a backslash and five characters) is ordinary text.
+    ok = post_raw(api, f"/tasks/{tid}/comments", {"body": "write \\u0000 to mean NUL"})
+    assert ok.status_code == 200, ok.text

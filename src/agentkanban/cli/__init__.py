@@ -14,7 +14,7 @@ from typing import Any, NoReturn
 
 import click
 
-from ..errors import KanbanError, StorageError, ValidationError
+from ..errors import CommitOutcomeUnknown, KanbanError, StorageError, ValidationError
 
 # name -> "module:attribute"; each module keeps its commands thin (parse, call a service, render).
 COMMANDS: dict[str, str] = {
@@ -140,8 +140,10 @@ def main(argv: list[str] | None = None) -> Any:
     except click.ClickException as e:
         fail(e.format_message(), e.exit_code)
     except KanbanError as e:
-        unreachable = isinstance(e, StorageError) and _transient(e)
-        hint = "; the database stayed unreachable through retries, try again later" if unreachable else ""
+        unknown = isinstance(e, CommitOutcomeUnknown)  # its message says what to do
+        unreachable = unknown or (isinstance(e, StorageError) and _transient(e))
+        hint = ("; the database stayed unreachable through retries, try again later"
+                if unreachable and not unknown else "")
         fail(f"{e.message}{hint}", 2 if isinstance(e, ValidationError) else UNAVAILABLE_EXIT if unreachable else 1)
     except Exception as e:
         if not _transient(e):
@@ -254,11 +256,12 @@ def _run(argv: list[str] | None) -> Any:
     import time
 
     from ..config import load_settings
-    from ..store.transient import retrying
+    from ..services.base import retry_policy
+    from ..store.transient import RetryPolicy
 
     try:
-        deadline = load_settings().database_retry_seconds
+        policy = retry_policy(load_settings())
     except KanbanError:
-        deadline = 60.0
-    time.sleep(min(0.2, deadline))
-    return retrying(call, deadline_seconds=deadline)
+        policy = RetryPolicy()
+    time.sleep(min(policy.first_delay, policy.deadline_seconds))
+    return policy.run(call)

@@ -7,6 +7,7 @@ otherwise every ``dispatch.interval_seconds``.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import secrets
@@ -184,7 +185,7 @@ class Dispatcher:
                     result.errors.append(f"{slug}: {err}")
             if not dry_run:
                 self._sweep(slugs)
-                health.record_dispatcher_tick(self.ctx, {
+                self._record_tick({
                     "host": procs.HOST, "pid": os.getpid(), "spawned": len(result.spawned),
                     "running": len(self.spawner.running_children()),
                     "stranded": [*result.skipped_unassigned[:20],
@@ -193,6 +194,9 @@ class Dispatcher:
         finally:
             self._tick_lock.release()
         return result
+
+    def _record_tick(self, info: dict[str, Any]) -> None:
+        self.ctx.retry.run(lambda: health.record_dispatcher_tick(self.ctx, info))
 
     def _fire_schedules(self) -> None:
         try:
@@ -207,7 +211,10 @@ class Dispatcher:
     def _pass_board(self, board: str, result: DispatchResult, dry_run: bool,
                     budget: list[int] | None) -> None:
         if not dry_run:
-            scheduling.promote_due(self.ctx, board)  # scheduled tasks whose time has come
+            # Scheduled tasks whose time has come. Like every write of a pass, retried through a
+            # database restart under the services' policy (each is one transaction that brings
+            # the board up to date, so running it again is safe).
+            self.ctx.retry.run(lambda: scheduling.promote_due(self.ctx, board))
         snap = dispatching.snapshot(self.ctx, board)
         changed = False
         if not dry_run:
@@ -218,7 +225,7 @@ class Dispatcher:
             changed = before != (result.reclaimed, len(result.crashed), len(result.timed_out),
                                  len(result.rate_limited), len(result.protocol_violation))
         if not dry_run:
-            costs.settle(self.ctx, board, self.reaper.busy_tasks(board))
+            self.ctx.retry.run(lambda: costs.settle(self.ctx, board, self.reaper.busy_tasks(board)))
         if changed:
             snap = dispatching.snapshot(self.ctx, board)
         if snap.unapproved and not dry_run:
@@ -240,7 +247,8 @@ class Dispatcher:
         profiles = {name.strip().lower(): p for name, p in settings.profiles.items()}
         gate = budgets.gate(self.ctx, board, by_profile)
         if gate.over_limit and not dry_run:
-            result.cost_limit_blocked += costs.block_over_limit(self.ctx, board, gate, ready)
+            result.cost_limit_blocked += self.ctx.retry.run(
+                lambda: costs.block_over_limit(self.ctx, board, gate, ready))
         held: dict[budgets.Refusal, list[str]] = {}
         for tid, assignee, _failed in ready:
             if not assignee:
@@ -278,11 +286,11 @@ class Dispatcher:
             if dry_run:
                 result.spawned.append({"id": tid, "assignee": assignee, "workspace": None, "pid": None})
             else:
-                claim = dispatching.claim_capped(
-                    self.ctx, board, tid, profile=assignee, lock=self.lock,
-                    ttl=settings.dispatch.claim_ttl_seconds, max_runtime=profile.max_runtime,
-                    profile_cap=profile.max_concurrency, board_cap=board_cap,
-                    provider=budgets.provider_cap(self.ctx, assignee))
+                claim = self.ctx.retry.run(functools.partial(
+                    dispatching.claim_capped, self.ctx, board, tid, profile=assignee,
+                    lock=self.lock, ttl=settings.dispatch.claim_ttl_seconds,
+                    max_runtime=profile.max_runtime, profile_cap=profile.max_concurrency,
+                    board_cap=board_cap, provider=budgets.provider_cap(self.ctx, assignee)))
                 if claim is None:
                     continue
                 self._start(board, claim, assignee, profile, result)
@@ -293,7 +301,7 @@ class Dispatcher:
                 budget[0] -= 1
         for refusal, tids in held.items():
             if refusal.key and not dry_run:
-                budgets.announce(self.ctx, board, refusal, tids)
+                self.ctx.retry.run(functools.partial(budgets.announce, self.ctx, board, refusal, tids))
 
     def _cooling_down(self, task_ids: list[str]) -> set[str]:
         """Tasks waiting out the retry backoff of their last failure (one rule: services.backoff)."""
@@ -355,16 +363,18 @@ class Dispatcher:
             detail = str(err).removeprefix(backoff.INFRASTRUCTURE)
             error = (backoff.INFRASTRUCTURE if infra else "") + f"spawn failed (profile {name!r}): {detail}"
             self._log_header(path, error)
-            ended = runs.end_attempt(self.ctx, board, task.id, claim.run_id,
-                                     outcome=OUTCOME_SPAWN_FAILED, error=error, count_failure=not infra,
-                                     failure_limit=settings.dispatch.failure_limit)
+            ended = self.ctx.retry.run(lambda: runs.end_attempt(
+                self.ctx, board, task.id, claim.run_id, outcome=OUTCOME_SPAWN_FAILED, error=error,
+                count_failure=not infra, failure_limit=settings.dispatch.failure_limit))
             result.spawn_failed.append(task.id)
             if ended is not None and ended.status is Status.BLOCKED:
                 result.auto_blocked.append(task.id)
             log.warning("task %s: %s", task.id, error)
             return
         keep_path = None if task.workspace_kind == "worktree" else str(ws)
-        if not runs.set_worker(self.ctx, board, task.id, claim.run_id, pid=pid, workspace_path=keep_path):
+        # A worker is running now: its pid must reach the board even through a database restart.
+        if not self.ctx.retry.run(lambda: runs.set_worker(self.ctx, board, task.id, claim.run_id,
+                                                          pid=pid, workspace_path=keep_path)):
             procs.signal_group(pid, signal.SIGTERM)  # the attempt was ended while we started it
             return
         result.spawned.append({"id": task.id, "assignee": name, "workspace": str(ws), "pid": pid,

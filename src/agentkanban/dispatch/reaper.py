@@ -93,9 +93,11 @@ class Reaper:
 
     def _end(self, ctx: Ctx, board: str, run: Run, outcome: str, error: str, count: bool,
              result: DispatchResult, payload: dict[str, object] | None = None) -> None:
-        task = runs.end_attempt(ctx, board, run.task_id, run.id, outcome=outcome, error=error,
-                                count_failure=count, failure_limit=ctx.settings.dispatch.failure_limit,
-                                payload=payload)
+        # Retried through a database restart: the exit status taken from the spawner is known
+        # only here, and a lost one would be settled later as a lost runner instead.
+        task = ctx.retry.run(lambda: runs.end_attempt(
+            ctx, board, run.task_id, run.id, outcome=outcome, error=error, count_failure=count,
+            failure_limit=ctx.settings.dispatch.failure_limit, payload=payload))
         self._stopping.pop(run.id, None)
         if task is None:
             return  # someone else ended it first
@@ -143,7 +145,7 @@ class Reaper:
                 self._end(ctx, board, run, m.OUTCOME_RECLAIMED,
                      "the dispatcher stopped before a worker was started; requeued", False, result)
                 return
-            runs.set_worker(ctx, board, run.task_id, run.id, pid=found)
+            ctx.retry.run(lambda: runs.set_worker(ctx, board, run.task_id, run.id, pid=found))
             log.info("task %s: adopted worker pid %s of attempt %s", run.task_id, found, run.id)
             pid = found
         rc = self.spawner.take_exit(pid, run.id)
@@ -170,7 +172,8 @@ class Reaper:
         else:
             ttl = ctx.settings.dispatch.claim_ttl_seconds
             if run.claim_expires is None or run.claim_expires - now < ttl / 2:
-                dispatching.extend_lease(ctx, board, run.task_id, run.id, ttl=ttl, pid=pid)
+                ctx.retry.run(lambda: dispatching.extend_lease(ctx, board, run.task_id, run.id,
+                                                               ttl=ttl, pid=pid))
 
 
     def _watched(self, board: str) -> list[tuple[int, int, str]]:

@@ -16,6 +16,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from .. import __version__
 from ..config import Settings
+from ..domain.text import first_invalid
 from ..errors import KanbanError
 from ..services import Ctx, open_ctx
 from . import guidance
@@ -123,6 +124,10 @@ class KanbanMCP(MCPServer):
         if unknown:
             return fail("ValidationError", f"{name} does not take {', '.join(unknown)}; it takes: "
                         f"{', '.join(self.params[name])}", hint="fix the arguments and call again")
+        bad_text = first_invalid(arguments or {}, "arguments")
+        if bad_text:
+            return fail("ValidationError", f"invalid text: {bad_text}",
+                        hint="send valid Unicode without NUL characters")
         try:
             return await super().call_tool(name, arguments, context)
         except ToolError as exc:

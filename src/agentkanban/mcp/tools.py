@@ -51,12 +51,14 @@ Board = Annotated[str | None, Field(description="Board slug; defaults to the cur
 
 
 def guarded(fn: Callable[..., CallToolResult]) -> Callable[..., CallToolResult]:
-    """Every failure becomes an error result; nothing a tool does can take the server down."""
+    """Every failure becomes an error result; nothing a tool does can take the server down.
+    A call that failed on a transient database error runs again under the services' retry
+    policy (a tool is one service call, and a worker's terminal verbs are idempotent)."""
 
     @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> CallToolResult:
+    def wrapper(self: Toolset, *args: Any, **kwargs: Any) -> CallToolResult:
         try:
-            return fn(*args, **kwargs)
+            return self.ctx.retry.run(lambda: fn(self, *args, **kwargs))
         except KanbanError as err:
             return from_error(err)
         except Exception as err:  # a bug or an outage: report it, keep serving

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from ..config import Settings
 from ..store import Store, open_store
+from ..store.transient import RetryPolicy
 
 
 @dataclass(frozen=True)
@@ -48,11 +49,26 @@ class Ctx:
         return self.clock()
 
     @property
+    def retry(self) -> RetryPolicy:
+        """The one policy for transient database errors, shared by every surface: the CLI runs
+        a failed command again under it, the API a failed route, the MCP server a failed tool,
+        the dispatcher a failed write. Safe because each of those is one transaction (or
+        idempotent steps), and a COMMIT lost with its connection is looked up, never re-run
+        blindly (:mod:`agentkanban.store.commit`)."""
+        return retry_policy(self.settings)
+
+
+    @property
     def home(self) -> Path:
         return self.settings.home
 
     def board_dir(self, slug: str) -> Path:
         return self.home / "boards" / slug
+
+
+def retry_policy(settings: Settings) -> RetryPolicy:
+    """The retry policy the settings ask for (``database_retry_seconds``); see :attr:`Ctx.retry`."""
+    return RetryPolicy(deadline_seconds=settings.database_retry_seconds)
 
 
 def open_ctx(settings: Settings, clock: Callable[[], float] = time.time, *,
@@ -61,6 +77,7 @@ def open_ctx(settings: Settings, clock: Callable[[], float] = time.time, *,
     the daemon and the MCP server do) first brings the schema to the newest revision; opening the
     store itself never does (``kanban db current`` opens with ``upgrade=False``)."""
     store = open_store(settings.database_url, synchronous=settings.sqlite_synchronous)
+    store.commit_check_seconds = settings.database_retry_seconds
     if upgrade:
         from ..store.migrate import ensure_current
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 
 from ..domain.models import WORKSPACE_KINDS, Board
-from ..errors import ValidationError
+from ..errors import Conflict, ValidationError
 from ..store import boards as store_boards
 from .base import Ctx
 
@@ -36,7 +36,10 @@ def set_defaults(ctx: Ctx, slug: str, *, workdir: str | None, kind: str | None) 
             merged_kind = values.get("default_workspace_kind", board.default_workspace_kind if board else None)
             merged_dir = values.get("default_workdir", board.default_workdir if board else None)
             if merged_kind in ("dir", "worktree") and not merged_dir:
-                raise ValidationError(f"a default workspace kind of {merged_kind!r} needs a default_workdir")
+                why = f"a default workspace kind of {merged_kind!r} needs a default_workdir"
+                if "default_workdir" in values:  # cleared in the same request: malformed input
+                    raise ValidationError(why)
+                raise Conflict(f"{why}, and board {slug!r} has none; give one with it")
             store_boards.set_fields(tx.conn, slug, values)
         return store_boards.get(tx.conn, slug)
 

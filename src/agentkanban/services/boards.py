@@ -98,7 +98,8 @@ def create(ctx: Ctx, slug: str, *, name: str | None = None, description: str | N
             })
         else:
             values: dict[str, Any] = {"archived_at": None}
-            values.update(_meta(name, description, icon, color))
+            # A blank name keeps the board's own, as it gives a new board a name from its slug.
+            values.update(_meta(name if (name or "").strip() else None, description, icon, color))
             store_boards.set_fields(tx.conn, slug, values)
         board = store_boards.get(tx.conn, slug)
     _ensure_dirs(ctx, slug)

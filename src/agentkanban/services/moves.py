@@ -26,6 +26,7 @@ from ..domain.statuses import (
     refuse_running,
 )
 from ..errors import Conflict, InvalidTransition, ValidationError
+from ..store import rows
 from .base import Actor
 from .common import CLEAR_CLAIM, clean_body
 from .text import refuse_invalid_text
@@ -171,7 +172,7 @@ def complete(task: Task, actor: Actor, h: Handoff, now: float) -> Move:
         "task_id": task.id, "board": task.board, "profile": task.assignee or actor.name,
         "status": OUTCOME_COMPLETED, "outcome": OUTCOME_COMPLETED, "started_at": now,
         "ended_at": now, "summary": h.summary,
-        "metadata": json.dumps(h.metadata) if h.metadata is not None else None,
+        "metadata": rows.dumps(h.metadata, "metadata"),
     }
     return Move(task.status, Status.DONE, values, ev.COMPLETED,
                 {"summary": h.first_line, "result_len": len(h.result or "")},

@@ -20,7 +20,7 @@ import json
 from typing import Any
 
 from ..errors import NotFound, ValidationError
-from ..store import kv
+from ..store import kv, rows
 from ..store import profile_notes as notes
 from .base import Ctx
 
@@ -71,7 +71,7 @@ def update_settings(ctx: Ctx, changes: dict[str, Any]) -> dict[str, Any]:
     current = {k: v for k, v in get_settings(ctx).items() if k in DEFAULTS}
     current.update(clean)
     with ctx.store.write() as tx:
-        kv.put(tx.conn, KEY, json.dumps(current, sort_keys=True), ctx.now())
+        kv.put(tx.conn, KEY, rows.dumps(current, "orchestration") or "{}", ctx.now())
     return get_settings(ctx)
 
 

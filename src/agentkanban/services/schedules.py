@@ -12,6 +12,7 @@ occurrence is skipped (and counted in ``skipped``) while the task of the previou
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import secrets
@@ -21,6 +22,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..errors import Conflict, KanbanError, NotFound, ValidationError
+from ..store import rows
 from ..store import schedules as store
 from .base import Actor, Ctx
 from .common import clean_title
@@ -126,7 +128,7 @@ def add(ctx: Ctx, board: str, *, title: str, cron: str, tz: str | None = None,
     now = ctx.now()
     row = {"id": "s_" + secrets.token_hex(4), "board": board, "title": title, "cron": expr,
            "tz": tz_name, "catch_up": catch_up, "skip_if_open": int(bool(skip_if_open)),
-           "template": json.dumps(template, sort_keys=True), "paused": 0, "created_at": now,
+           "template": rows.dumps(template, "schedule"), "paused": 0, "created_at": now,
            "updated_at": now, "last_occurrence": None, "next_at": next_after(expr, tz_name, now),
            "last_task_id": None, "skipped": 0}
     with ctx.store.write() as tx:
@@ -172,7 +174,8 @@ def fire_due(ctx: Ctx) -> list[str]:
     made: list[str] = []
     for row in due:
         try:
-            made += _fire(ctx, row, now)
+            # Through a database restart: each schedule's occurrences are one transaction.
+            made += ctx.retry.run(functools.partial(_fire, ctx, row, now))
         except KanbanError as err:
             log.warning("schedule %s: could not create its task: %s", row["id"], err)
     return made

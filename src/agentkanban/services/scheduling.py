@@ -20,14 +20,16 @@ from .base import Ctx
 from .common import load, promote_tasks, transition
 
 SCHEDULABLE = frozenset({Status.TRIAGE, Status.TODO, Status.READY, Status.BLOCKED, Status.SCHEDULED})
-MAX_AHEAD = 10 * 365 * 86400
+# The last second of the year 9999: any later "Unix time" is a millisecond one by mistake.
+LATEST = 253_402_300_799
 
 
 def check_time(when: float | None, now: float) -> float | None:
     if when is None:
         return None
-    if when <= 0 or when > now + MAX_AHEAD:
-        raise ValidationError("scheduled_at must be a Unix time in seconds within the next ten years")
+    if not 0 < when <= LATEST:
+        raise ValidationError("scheduled_at must be a Unix time in seconds, after 1970 and before the "
+                              "year 10000 (not milliseconds)")
     return float(when)
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..domain import events as ev
 from ..errors import ValidationError
-from ..store import Tx
+from ..store import Tx, rows
 from ..store import events as store_events
 from ..store import runs as store_runs
 from ..store import usage as store_usage
@@ -52,7 +52,7 @@ def clean_data(data: Any) -> str | None:
             data = json.loads(data)
         except ValueError as err:
             raise ValidationError(f"checkpoint data is not valid JSON: {err}") from None
-    text = json.dumps(data, sort_keys=True, separators=(",", ":"))
+    text = rows.dumps(data, "checkpoint data") or "null"
     if len(text.encode()) > MAX_DATA:
         raise ValidationError(f"checkpoint data is over {MAX_DATA} bytes; keep the details in the workspace")
     return text

@@ -7,6 +7,7 @@ reported them, or tokens priced with the ``prices`` table when it reported none.
 from __future__ import annotations
 
 import math
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -133,6 +134,9 @@ def record(ctx: Ctx, board: str, task_id: str, *, actor: Actor, source: str = "c
         return {"task_id": run.task_id, "run_id": run.id, "recorded": row, "task_total": totals}
 
 
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
 def report(ctx: Ctx, by: str | None = None, *, board: str | None = None, since: str | None = None,
            until: str | None = None) -> dict[str, Any]:
     """Sums grouped by ``by`` (profile, board, day, task, model or run) and the grand total."""
@@ -143,6 +147,8 @@ def report(ctx: Ctx, by: str | None = None, *, board: str | None = None, since: 
     for name, day in (("since", since), ("until", until)):
         if day is not None:
             try:
+                if not _DAY.fullmatch(day):  # strptime alone takes "2026-1-5" and " 5"
+                    raise ValueError(day)
                 datetime.strptime(day, "%Y-%m-%d")
             except ValueError:
                 raise ValidationError(f"{name} must be a day as YYYY-MM-DD, got {day!r}") from None

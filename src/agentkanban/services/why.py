@@ -290,9 +290,8 @@ def facts(ctx: Ctx, board: str, cards: Iterable[dict[str, Any]]) -> Facts:
             f.retries[c["id"]] = retry
     if ready or checks:
         f.dispatcher = health.dispatcher_status(ctx)
-    if ready:
-        if any(c.get("assignee") for c in ready):
-            f.gate = budgets.gate(ctx, board, f.open_by_profile)
+    if any(c.get("assignee") for c in ready):
+        f.gate = budgets.gate(ctx, board, f.open_by_profile)
     return f
 
 

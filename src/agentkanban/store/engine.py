@@ -20,7 +20,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, exc
 
 from ..domain.models import Event
 from ..errors import Conflict, StorageError, ValidationError
-from . import schema, textguard, transient
+from . import commit, schema, textguard, transient
 
 Listener = Callable[[list[Event]], None]
 
@@ -74,6 +74,9 @@ class Store:
         self.is_sqlite = engine.dialect.name == "sqlite"
         self._listeners: list[Listener] = []
         self.schema_current = False  # set once this process saw the schema at the newest revision
+        # How long to wait for the database to say whether a COMMIT lost with its connection
+        # committed (see .commit); the services set it from database_retry_seconds.
+        self.commit_check_seconds = transient.CONNECT_RETRY_SECONDS
         self._lock = threading.Lock()
 
     # -- cheap change detection -----------------------------------------------------------------
@@ -113,11 +116,12 @@ class Store:
     @contextmanager
     def write(self) -> Iterator[Tx]:
         try:
-            with transient.connect(self.engine) as conn, conn.begin():
+            with transient.connect(self.engine) as conn, conn.begin() as trans:
                 tx = Tx(conn)
                 yield tx
                 for hook in tx.before_commit:
                     hook(tx)
+                commit.commit(self.engine, conn, trans, check_seconds=self.commit_check_seconds)
         except exc.OperationalError as err:
             raise StorageError(_describe(err)) from err
         except exc.IntegrityError as err:

@@ -9,14 +9,16 @@ idempotent step instead.
 
 from __future__ import annotations
 
+import asyncio
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
 from typing import TypeVar
 
 from sqlalchemy import Connection, Engine, exc
 
-from ..errors import StorageError
+from ..errors import CommitOutcomeUnknown, StorageError
 
 T = TypeVar("T")
 
@@ -37,6 +39,8 @@ def is_transient(err: BaseException) -> bool:
     current: BaseException | None = err
     while current is not None and id(current) not in seen:
         seen.add(id(current))
+        if isinstance(current, CommitOutcomeUnknown):
+            return False  # running it again could make the change twice
         if isinstance(current, exc.DBAPIError):
             if current.connection_invalidated:
                 return True
@@ -51,21 +55,61 @@ def is_transient(err: BaseException) -> bool:
     return False
 
 
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How a transaction that failed for a transient reason is tried again: capped exponential
+    backoff with jitter, for at most ``deadline_seconds``. One object, built from the settings
+    (``database_retry_seconds``), used by every surface: the CLI, the API routes, the MCP tools
+    and the dispatcher's writes."""
+
+    deadline_seconds: float = 60.0
+    first_delay: float = 0.2
+    max_delay: float = 5.0
+
+    def _delays(self, clock: Callable[[], float]) -> Iterator[float]:
+        """The pauses between tries; stops when the next one would pass the deadline."""
+        give_up = clock() + self.deadline_seconds
+        wait = self.first_delay
+        while clock() + wait <= give_up:
+            yield wait * (0.5 + random.random() / 2)
+            wait = min(self.max_delay, wait * 2)
+
+    def run(self, fn: Callable[[], T], *, sleep: Callable[[float], None] = time.sleep,
+            clock: Callable[[], float] = time.monotonic) -> T:
+        """``fn()``, run again after transient database errors; then (or on any other error)
+        it raises."""
+        delays = self._delays(clock)
+        while True:
+            try:
+                return fn()
+            except Exception as err:
+                if not is_transient(err):
+                    raise
+                pause = next(delays, None)
+                if pause is None:
+                    raise
+            sleep(pause)
+
+    async def run_async(self, fn: Callable[[], Awaitable[T]]) -> T:
+        """:meth:`run` for a coroutine (an API route): the pauses do not hold the event loop."""
+        delays = self._delays(time.monotonic)
+        while True:
+            try:
+                return await fn()
+            except Exception as err:
+                if not is_transient(err):
+                    raise
+                pause = next(delays, None)
+                if pause is None:
+                    raise
+            await asyncio.sleep(pause)
+
+
 def retrying(fn: Callable[[], T], *, deadline_seconds: float = 60.0, first_delay: float = 0.2,
              max_delay: float = 5.0, sleep: Callable[[float], None] = time.sleep,
              clock: Callable[[], float] = time.monotonic) -> T:
-    """``fn()``, run again after transient database errors with capped exponential backoff and
-    jitter until ``deadline_seconds`` have passed; then (or on any other error) it raises."""
-    give_up = clock() + deadline_seconds
-    wait = first_delay
-    while True:
-        try:
-            return fn()
-        except Exception as err:
-            if not is_transient(err) or clock() + wait > give_up:
-                raise
-        sleep(wait * (0.5 + random.random() / 2))
-        wait = min(max_delay, wait * 2)
+    """``fn()`` under a :class:`RetryPolicy` with these bounds."""
+    return RetryPolicy(deadline_seconds, first_delay, max_delay).run(fn, sleep=sleep, clock=clock)
 
 
 # How long a service waits for the database to take a connection again (a restart takes seconds);

@@ -298,5 +298,19 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
                     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}}
             if path.startswith("/api/") and not path.startswith("/api/auth/"):
                 op["security"] = [{"bearer": []}, {"cookie": []}]
+    _profile_patterns(schema, sorted(app.state.settings.profiles))
     app.openapi_schema = schema
     return schema
+
+
+def _profile_patterns(schema: dict[str, Any], profiles: list[str]) -> None:
+    """The orchestration settings name a configured profile (any case) or "" to clear: the schema
+    says which, from this server's configuration."""
+    from .schemas import any_case
+
+    pattern = rf"^\s*{any_case(profiles)}?\s*$" if profiles else r"^\s*$"
+    props = schema.get("components", {}).get("schemas", {}).get("OrchestrationIn", {}).get("properties", {})
+    for key in ("orchestrator_profile", "default_assignee"):
+        for branch in props.get(key, {}).get("anyOf", []):
+            if branch.get("type") == "string":
+                branch["pattern"] = pattern

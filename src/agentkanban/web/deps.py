@@ -1,15 +1,19 @@
-"""What every route shares: the service context, the board, the actor, lean JSON answers."""
+"""What every route shares: the service context, the board, the actor, lean JSON answers, and
+the retry of a route whose database transaction failed for a transient reason."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
-from fastapi import Query, Request, Response
+from fastapi import Path, Query, Request, Response
+from fastapi.routing import APIRoute
 
 from ..domain.text import scrub
 from ..services import Actor, Ctx
 from ..services import boards as board_svc
+from .schemas import OPTIONAL_SLUG_PATTERN, SLUG_PATTERN
 
 # Writes made through the API are attributed to this name (the reference dashboard's).
 API_ACTOR = Actor(name="dashboard")
@@ -17,8 +21,10 @@ API_ACTOR = Actor(name="dashboard")
 BoardQ = Annotated[
     str | None,
     Query(description="Board slug; omitted means the server's current board. 400 if malformed, "
-                      "404 if no such board."),
+                      "404 if no such board.",
+          json_schema_extra={"pattern": OPTIONAL_SLUG_PATTERN}),
 ]
+SlugP = Annotated[str, Path(description="Board slug", json_schema_extra={"pattern": SLUG_PATTERN})]
 
 
 def ctx_of(request: Request) -> Ctx:
@@ -55,3 +61,25 @@ class JSON(Response):
 
     def render(self, content: Any) -> bytes:
         return dumps(content)
+
+
+class RetryingRoute(APIRoute):
+    """A route that runs again, under the services' retry policy (:attr:`Ctx.retry`), when its
+    service call failed on a transient database error (a restart, a dropped connection, a
+    serialization failure). Safe because a route is one service call, which is one transaction
+    (or idempotent steps), and a COMMIT lost with its connection is looked up, not re-run.
+    The parsed body is kept by the request, so the second run sees the same input.
+
+    Every router of the API is made with ``APIRouter(route_class=RetryingRoute)``
+    (``tests/web/test_api_retry.py`` checks that none is missing). A multipart upload reads its
+    stream once, so it is not run again here: its route retries its own service call."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def run(request: Request) -> Response:
+            if request.headers.get("content-type", "").lower().startswith("multipart/"):
+                return await handler(request)
+            return await ctx_of(request).retry.run_async(lambda: handler(request))
+
+        return run

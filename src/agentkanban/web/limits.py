@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from ..domain.text import first_invalid
 from .deps import dumps
 
 Scope = dict[str, Any]
@@ -44,7 +45,8 @@ def _header(scope: Scope, name: bytes) -> str | None:
 
 class BodyLimit:
     """Refuse bodies over ``max_bytes`` (413) before reading them into memory, and JSON bodies
-    that hold an unpaired surrogate escape (422), which Python's JSON parser would let through."""
+    that hold an unpaired surrogate escape (which Python's JSON parser would let through) or a
+    NUL in any string (422), whatever the route does with the field."""
 
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
@@ -99,13 +101,17 @@ def _invalid_json_text(body: bytes, content_type: str | None) -> str | None:
     import orjson
 
     try:
-        orjson.loads(body)
+        parsed = orjson.loads(body)
     except orjson.JSONDecodeError as err:
         try:
             json.loads(body)
         except ValueError:
             return None  # plain malformed JSON: the schema check says so in its own words
         return f"invalid text in the JSON body: {err}; send valid Unicode"
+    if b"\\u0000" in body:  # a NUL, refused in any field (the storage boundary refuses it too)
+        why = first_invalid(parsed, "body")
+        if why:
+            return f"invalid text: {why}"
     return None
 
 

@@ -6,16 +6,18 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
-from .schemas import Priority, Seconds, _Body
+from .schemas import Flag, Priority, Seconds, Title, _Body
 
 
 class ScheduleIn(_Body):
-    title: str
-    cron: str = Field(description='Five-field cron expression, e.g. "0 9 * * MON-FRI".')
-    tz: str = Field("UTC", description="IANA time zone the expression is read in.")
+    title: Title
+    cron: str = Field(description='Five-field cron expression, e.g. "0 9 * * MON-FRI".',
+                      json_schema_extra={"format": "cron"})
+    tz: str = Field("UTC", description="IANA time zone the expression is read in.",
+                    json_schema_extra={"format": "iana-time-zone"})
     catch_up: Literal["latest", "all", "none"] = Field(
         "latest", description="After downtime: create the latest missed occurrence, all, or none.")
-    skip_if_open: bool = Field(False, description="Skip an occurrence while the previous task is open.")
+    skip_if_open: Flag = Field(False, description="Skip an occurrence while the previous task is open.")
     body: str | None = None
     assignee: str | None = None
     priority: Priority = 0
@@ -23,7 +25,7 @@ class ScheduleIn(_Body):
     skills: list[str] | None = None
     max_runtime_seconds: Seconds | None = None
     max_retries: Annotated[int, Field(ge=1, le=1000)] | None = None
-    triage: bool = False
+    triage: Flag = False
 
 
 class ScheduleOut(BaseModel):

@@ -6,11 +6,13 @@ pass over a 10,000-task board); these models document exactly those shapes.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from ..services import limits
+from ..domain.statuses import Status
+from ..services import common, limits, scheduling
 
 
 class _Body(BaseModel):
@@ -20,9 +22,58 @@ class _Body(BaseModel):
 
 # Integers the databases can hold (PostgreSQL INTEGER is 32-bit): larger ones are 422, not 500.
 # strict: true and false are not numbers (lax mode would store them as 1 and 0)
-Priority = Annotated[int, Field(strict=True, ge=limits.PRIORITY_MIN, le=limits.PRIORITY_MAX)]
-Seconds = Annotated[int, Field(strict=True, ge=1, le=limits.SECONDS_MAX)]
+def _number(value: Any) -> Any:
+    """JSON numbers only: true, false and "7" are refused; 7.0 is the integer 7 (as JSON Schema
+    has it), 7.5 is refused by the integer check that follows."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError("must be a number")
+    return value
+
+
+def whole(**bounds: int) -> Any:
+    """An integer within ``bounds`` (ge, le), given as a JSON number."""
+    return Annotated[int, Field(**bounds), BeforeValidator(_number)]
+
+
+Priority = whole(ge=limits.PRIORITY_MIN, le=limits.PRIORITY_MAX)
+Seconds = whole(ge=1, le=limits.SECONDS_MAX)
 Flag = Annotated[bool, Field(strict=True)]  # true or false, not "yes" or 1
+
+# The services' own rules on text, written into the schema so a client (and the fuzzer) can tell
+# valid input before sending it; the services still refuse the rest, with 400 (patterns are in
+# Python's regular expression dialect, which is what the services apply).
+# A board slug as boards.normalize_slug takes it: surrounding blanks dropped, case folded.
+SLUG_PATTERN = r"^\s*[A-Za-z0-9\u212a][A-Za-z0-9_\u212a-]{0,63}\s*$"
+OPTIONAL_SLUG_PATTERN = r"^(\s*[A-Za-z0-9\u212a][A-Za-z0-9_\u212a-]{0,63}\s*)?$"
+Slug = Annotated[str, Field(json_schema_extra={"pattern": SLUG_PATTERN})]
+NonBlank = Annotated[str, Field(json_schema_extra={"pattern": r"\S"})]
+Title = Annotated[str, Field(json_schema_extra={"pattern": r"\S", "maxLength": common.MAX_TITLE})]
+WORKSPACE_KIND_PATTERN = r"^\s*(scratch|dir|worktree)?\s*$"
+
+
+def any_case(words: list[str]) -> str:
+    """An alternation of ``words`` that matches them in any case (``str.lower`` is applied)."""
+    def one(word: str) -> str:
+        return "".join(f"[{c.lower()}{c.upper()}]" if c.lower() != c.upper() else re.escape(c)
+                       for c in word)
+    return "(" + "|".join(one(w) for w in words) + ")"
+
+
+STATUS_WORD = any_case([st.value for st in Status])
+STATUS_PATTERN = rf"^\s*{STATUS_WORD}\s*$"
+# A status a request may ask for: any but running, which only a worker's claim sets.
+SETTABLE_STATUS_PATTERN = rf"^\s*{any_case([st.value for st in Status if st is not Status.RUNNING])}\s*$"
+# Several statuses, comma-separated; blank parts are ignored.
+STATUSES_PATTERN = rf"^\s*{STATUS_WORD}?\s*(,\s*{STATUS_WORD}?\s*)*$"
+DAY_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+# scheduled_at: refused by the service (400, as the reference API answers), stated here.
+WHEN: dict[str, Any] = {"exclusiveMinimum": 0, "maximum": scheduling.LATEST}
+ABSOLUTE_PATH_PATTERN = r"^\s*(/[\s\S]*)?$"
+WORKDIR_FOR_KIND: dict[str, Any] = {
+    "if": {"properties": {"default_workspace_kind": {"type": "string", "pattern": r"^\s*(dir|worktree)\s*$"},
+                          "default_workdir": {"type": "string"}},
+           "required": ["default_workspace_kind", "default_workdir"]},
+    "then": {"properties": {"default_workdir": {"pattern": r"\S"}}}}
 
 
 # Timestamps are whole epoch seconds, as in the seed (stored with sub-second precision).
@@ -302,7 +353,12 @@ class TaskListOut(BaseModel):
 
 
 class CreateTaskIn(_Body):
-    title: str
+    # goal_max_turns only with goal_mode (400 otherwise)
+    model_config = ConfigDict(extra="forbid", json_schema_extra={
+        "if": {"properties": {"goal_max_turns": {"type": "integer"}}, "required": ["goal_max_turns"]},
+        "then": {"properties": {"goal_mode": {"const": True}}, "required": ["goal_mode"]}})
+
+    title: Title
     body: str | None = None
     assignee: str | None = None
     tenant: str | None = None
@@ -311,16 +367,17 @@ class CreateTaskIn(_Body):
         None, description="scratch, dir or worktree; omitted means the board's default (else scratch)")
     workspace_path: str | None = Field(None, description="Absolute path for dir and worktree.")
     parents: list[str] = Field(default_factory=list)
-    triage: bool = False
+    triage: Flag = False
     idempotency_key: str | None = None
     max_runtime_seconds: Seconds | None = None
     skills: list[str] | None = None
     max_cost_usd: Annotated[float, Field(strict=True)] | None = Field(None, gt=0, le=100_000,
                                        description="Spending limit over all attempts, in dollars.")
     goal_mode: Flag = Field(False, description="Ask the worker to pursue the goal over several turns.")
-    goal_max_turns: Annotated[int, Field(strict=True, ge=1, le=1_000_000)] | None = None
+    goal_max_turns: whole(ge=1, le=1_000_000) | None = None
     scheduled_at: float | None = Field(
-        None, description="Unix seconds; in the future, the task waits in 'scheduled' until then.")
+        None, json_schema_extra=WHEN,
+        description="Unix seconds; in the future, the task waits in 'scheduled' until then.")
     review_by: str | None = Field(None, max_length=128,
                                   description="A profile, human or none; default: the profile's policy.")
     review_max_rounds: Annotated[int, Field(strict=True, ge=1, le=100)] | None = None
@@ -338,10 +395,11 @@ class CreateTaskOut(BaseModel):
 class UpdateTaskIn(_Body):
     """Applied in this order: assignee, status, priority, title/body."""
 
-    status: str | None = Field(None, description="triage, todo, ready, blocked, done or archived")
+    status: str | None = Field(None, description="triage, todo, ready, blocked, done or archived",
+                               json_schema_extra={"pattern": SETTABLE_STATUS_PATTERN})
     assignee: str | None = Field(None, description='"" unassigns')
     priority: Priority | None = None
-    title: str | None = None
+    title: Title | None = None
     body: str | None = None
     result: str | None = Field(None, description="With status=done: the task's result.")
     block_reason: str | None = Field(None, description="With status=blocked.")
@@ -356,11 +414,12 @@ class UpdateTaskIn(_Body):
     max_cost_usd: Annotated[float, Field(strict=True)] | None = Field(None, ge=0, le=100_000,
                                        description="Set the task's spending limit in dollars; 0 clears it.")
     goal_mode: Flag | None = None
-    goal_max_turns: Annotated[int, Field(strict=True, ge=0, le=1_000_000)] | None = Field(
+    goal_max_turns: whole(ge=0, le=1_000_000) | None = Field(
         None, description="0 clears the limit.")
     scheduled_at: float | None = Field(
-        None, description="Unix seconds: a future time parks a waiting task in 'scheduled'; null "
-                          "releases it.")
+        None, json_schema_extra=WHEN,
+        description="Unix seconds: a future time parks a waiting task in 'scheduled'; null "
+                    "releases it.")
     labels: LabelsIn = Field(None, description="Replaces the task's labels ([] removes them all).")
     add_labels: LabelsIn = None
     remove_labels: LabelsIn = None
@@ -372,7 +431,7 @@ class TaskOnlyOut(BaseModel):
 
 
 class CommentIn(_Body):
-    body: str
+    body: NonBlank
     author: str | None = "dashboard"
 
 
@@ -381,16 +440,17 @@ class OkOut(BaseModel):
 
 
 class LinkIn(_Body):
-    parent_id: str
-    child_id: str
+    parent_id: NonBlank
+    child_id: NonBlank
 
 
 class BulkIn(_Body):
-    ids: list[str]
-    status: str | None = None
+    ids: list[NonBlank] = Field(json_schema_extra={"minItems": 1})  # [] is 400, from the service
+    status: str | None = Field(None, description="Any status but running; a refused one is "
+                                                 "reported for each id, like every other refusal.")
     assignee: str | None = Field(None, description='"" unassigns')
     priority: Priority | None = None
-    archive: bool = Field(False, description="Archive wins over status.")
+    archive: Flag = Field(False, description="Archive wins over status.")
     block_reason: str | None = Field(None, description="With status=blocked.")
     result: str | None = None
     summary: str | None = None
@@ -521,14 +581,19 @@ class BoardsOut(BaseModel):
 
 
 class CreateBoardIn(_Body):
-    slug: str
+    # A kind of dir or worktree with default_workdir "" in the same request is 400.
+    model_config = ConfigDict(extra="forbid", json_schema_extra=lambda s: s.update(WORKDIR_FOR_KIND))
+
+    slug: Slug
     name: str | None = None
     description: str | None = None
     icon: str | None = None
     color: str | None = None
-    default_workdir: str | None = Field(None, description="Absolute path new tasks work in by default.")
-    default_workspace_kind: str | None = Field(None, description="scratch, dir or worktree")
-    switch: bool = False
+    default_workdir: str | None = Field(None, description="Absolute path new tasks work in by default.",
+                                        json_schema_extra={"pattern": ABSOLUTE_PATH_PATTERN})
+    default_workspace_kind: str | None = Field(None, description="scratch, dir or worktree",
+                                               json_schema_extra={"pattern": WORKSPACE_KIND_PATTERN})
+    switch: Flag = False
 
 
 class CreateBoardOut(BaseModel):
@@ -537,12 +602,16 @@ class CreateBoardOut(BaseModel):
 
 
 class UpdateBoardIn(_Body):
-    name: str | None = None
+    model_config = ConfigDict(extra="forbid", json_schema_extra=lambda s: s.update(WORKDIR_FOR_KIND))
+
+    name: NonBlank | None = None
     description: str | None = None
     icon: str | None = None
     color: str | None = None
-    default_workdir: str | None = Field(None, description='"" clears it.')
-    default_workspace_kind: str | None = Field(None, description='scratch, dir or worktree; "" clears it.')
+    default_workdir: str | None = Field(None, description='"" clears it.',
+                                        json_schema_extra={"pattern": ABSOLUTE_PATH_PATTERN})
+    default_workspace_kind: str | None = Field(None, description='scratch, dir or worktree; "" clears it.',
+                                               json_schema_extra={"pattern": WORKSPACE_KIND_PATTERN})
 
 
 class BoardOnlyOut(BaseModel):

@@ -55,9 +55,12 @@ def origin_key(origin: str) -> str | None:
 
 def invalid_url_text(scope: Scope) -> str | None:
     """Percent-escapes in the path or query that are not UTF-8 (the server would otherwise turn
-    them into U+FFFD silently and act on a different string than the client sent)."""
+    them into U+FFFD silently and act on a different string than the client sent), or a NUL
+    (refused in any text, stored or not: a filter holding one would only ever match nothing)."""
     for part, raw in (("query string", scope.get("query_string", b"")),
                       ("path", scope.get("raw_path") or b"")):
+        if b"%00" in raw:
+            return f"invalid text in the {part}: a NUL character (%00)"
         if b"%" in raw:
             try:
                 unquote_to_bytes(raw).decode("utf-8")

@@ -16,12 +16,12 @@ from ...services import attachments as att_svc
 from ...services import deletion, reassigning, runs
 from ...services.common import resolve_id
 from .. import schemas as s
-from ..deps import API_ACTOR, JSON, BoardQ, board_of, ctx_of
+from ..deps import API_ACTOR, JSON, BoardQ, RetryingRoute, board_of, ctx_of
 
 # Ids the databases can hold: a larger one is 422, not an overflow.
 AttachmentId = Annotated[int, Path(ge=1, le=2**62)]
 
-router = APIRouter(tags=["attachments"])
+router = APIRouter(route_class=RetryingRoute, tags=["attachments"])
 CHUNK = 256 * 1024
 # Room for the multipart envelope around the file itself.
 MULTIPART_SLACK = 64 * 1024
@@ -44,7 +44,11 @@ def list_attachments(request: Request, task_id: str, board: BoardQ = None) -> An
 @router.post("/tasks/{task_id}/attachments", response_model=s.AttachmentOut,
              summary="Attach a file (multipart field `file`)",
              description="Refused (400) past `attachments.max_bytes` (25 MiB by default), or when the "
-                         "name has a path, `..` or control characters. Nothing is overwritten.")
+                         "name has a path, `..` or control characters. Nothing is overwritten.",
+             openapi_extra={"requestBody": {"required": True, "content": {"multipart/form-data": {
+                 "schema": {"type": "object", "required": ["file"],
+                            "properties": {"file": {"type": "string", "format": "binary"},
+                                           "uploaded_by": {"type": "string"}}}}}}})
 async def upload_attachment(request: Request, task_id: str, board: BoardQ = None) -> Any:
     import asyncio
 
@@ -61,9 +65,11 @@ async def upload_attachment(request: Request, task_id: str, board: BoardQ = None
         if not isinstance(upload, UploadFile):
             raise ValidationError("send the file as multipart/form-data in a field named `file`")
         by = form.get("uploaded_by")
-        att = await asyncio.to_thread(
-            att_svc.add, ctx, slug, tid, filename=upload.filename or "", chunks=_chunks(upload),
-            actor=API_ACTOR, uploaded_by=by if isinstance(by, str) else None)
+        # Not run again by the route (the form is read once): the service call is, from the
+        # start of the spooled file.
+        att = await asyncio.to_thread(ctx.retry.run, lambda: att_svc.add(
+            ctx, slug, tid, filename=upload.filename or "", chunks=_chunks(upload),
+            actor=API_ACTOR, uploaded_by=by if isinstance(by, str) else None))
     finally:
         await form.close()
     return JSON({"attachment": att.to_dict()})

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 
 from ...services import boards
 from .. import schemas as s
-from ..deps import JSON, BoardQ, board_of, ctx_of
+from ..deps import JSON, BoardQ, RetryingRoute, SlugP, board_of, ctx_of
 
-router = APIRouter(tags=["boards"])
+# Any slug but the default board's, which can be neither archived nor deleted (400).
+DeletableSlugP = Annotated[str, Path(description="Board slug, not the default board's", json_schema_extra={
+    "pattern": r"^(?!\s*[Dd][Ee][Ff][Aa][Uu][Ll][Tt]\s*$)" + s.SLUG_PATTERN.lstrip("^")})]
+
+router = APIRouter(route_class=RetryingRoute, tags=["boards"])
 
 
 @router.get("/boards", response_model=s.BoardsOut, summary="Every board, with task counts")
@@ -39,7 +43,7 @@ def create_board(request: Request, payload: s.CreateBoardIn, board: BoardQ = Non
 
 @router.patch("/boards/{slug}", response_model=s.BoardOnlyOut,
               summary="Change a board's name, description, icon or colour (the slug is fixed)")
-def update_board(request: Request, slug: str, payload: s.UpdateBoardIn, board: BoardQ = None) -> Any:
+def update_board(request: Request, slug: SlugP, payload: s.UpdateBoardIn, board: BoardQ = None) -> Any:
     ctx = ctx_of(request)
     board_of(ctx, board)
     from ...services import board_defaults
@@ -56,7 +60,7 @@ def update_board(request: Request, slug: str, payload: s.UpdateBoardIn, board: B
 @router.delete("/boards/{slug}", response_model=s.RemoveBoardOut,
                summary="Archive a board, or delete it with all its tasks",
                description="The default board can be neither archived nor deleted (400).")
-def delete_board(request: Request, slug: str, board: BoardQ = None,
+def delete_board(request: Request, slug: DeletableSlugP, board: BoardQ = None,
                  delete: Annotated[bool, Query(description="Delete instead of archive")] = False) -> Any:
     ctx = ctx_of(request)
     board_of(ctx, board)
@@ -66,7 +70,7 @@ def delete_board(request: Request, slug: str, board: BoardQ = None,
 
 @router.post("/boards/{slug}/switch", response_model=s.CurrentOut,
              summary="Make this the current board for the CLI and for requests without ?board=")
-def switch_board(request: Request, slug: str, board: BoardQ = None) -> Any:
+def switch_board(request: Request, slug: SlugP, board: BoardQ = None) -> Any:
     ctx = ctx_of(request)
     board_of(ctx, board)
     return JSON({"current": boards.switch(ctx, slug)})

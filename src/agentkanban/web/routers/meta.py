@@ -12,12 +12,12 @@ from ...errors import NotFound
 from ...services import subs, views
 from ...services.common import resolve_id
 from .. import schemas as s
-from ..deps import JSON, BoardQ, board_of, ctx_of
+from ..deps import JSON, BoardQ, RetryingRoute, board_of, ctx_of
 
 if TYPE_CHECKING:
     from ...dispatch.dispatcher import Dispatcher
 
-router = APIRouter(tags=["board"])
+router = APIRouter(route_class=RetryingRoute, tags=["board"])
 
 
 @router.get("/config", response_model=s.ConfigOut, summary="Dashboard preferences")

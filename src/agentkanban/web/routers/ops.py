@@ -10,10 +10,10 @@ from ...services import doctor, metrics, schedules
 from .. import ops_schemas as o
 from .. import schemas as s
 from ..auth import token_matches
-from ..deps import JSON, BoardQ, board_of, ctx_of
+from ..deps import JSON, BoardQ, RetryingRoute, board_of, ctx_of
 from ..guard import request_token
 
-router = APIRouter(tags=["ops"])
+router = APIRouter(route_class=RetryingRoute, tags=["ops"])
 
 
 def add_metrics_route(app: FastAPI, *, public: bool) -> None:

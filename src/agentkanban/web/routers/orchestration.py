@@ -10,10 +10,10 @@ from fastapi import APIRouter, Query, Request
 from ...services import orchestrate, orchestration
 from ...services.common import resolve_id
 from .. import schemas_orchestration as so
-from ..deps import JSON, BoardQ, board_of, ctx_of
+from ..deps import JSON, BoardQ, RetryingRoute, board_of, ctx_of
 from .attachments import _board_for
 
-router = APIRouter(tags=["orchestration"])
+router = APIRouter(route_class=RetryingRoute, tags=["orchestration"])
 WaitQ = Annotated[float, Query(ge=0, le=3600, description="Seconds to wait for the orchestrator")]
 
 

@@ -9,10 +9,10 @@ from pydantic import Field
 
 from ...services import review, views
 from ...services.common import resolve_id
-from ..deps import API_ACTOR, JSON, BoardQ, board_of, ctx_of
+from ..deps import API_ACTOR, JSON, BoardQ, RetryingRoute, board_of, ctx_of
 from ..schemas import TaskOut, _Body
 
-router = APIRouter(tags=["review"])
+router = APIRouter(route_class=RetryingRoute, tags=["review"])
 
 
 class ApproveIn(_Body):

@@ -12,9 +12,9 @@ from ...services import board_page, bulk, changes, comments, health, labels, lin
 from ...services.base import Ctx
 from ...services.common import resolve_id
 from .. import schemas as s
-from ..deps import API_ACTOR, JSON, BoardQ, board_of, ctx_of
+from ..deps import API_ACTOR, JSON, BoardQ, RetryingRoute, board_of, ctx_of
 
-router = APIRouter(tags=["tasks"])
+router = APIRouter(route_class=RetryingRoute, tags=["tasks"])
 
 LabelQ = Annotated[list[str] | None, Query(
     description="Only tasks carrying this label (repeat, or separate with commas: all must match)")]
@@ -43,8 +43,9 @@ def get_board(request: Request, board: BoardQ = None,
 def get_board_page(
     request: Request, board: BoardQ = None,
     limit: Annotated[int, Query(ge=1, le=board_page.MAX_LIMIT)] = board_page.DEFAULT_LIMIT,
-    column: Annotated[str | None, Query(description="Only this column")] = None,
-    offset: Annotated[int, Query(ge=0, le=1_000_000_000, description="With column: skip this many cards")] = 0,
+    column: Annotated[str | None, Query(description="Only this column",
+                                        json_schema_extra={"pattern": s.STATUS_PATTERN})] = None,
+    offset: Annotated[int, Query(ge=0, le=1_000_000_000, description="Skip this many cards (of `column`, else of each column)")] = 0,
     q: Annotated[str | None, Query(description="Search words")] = None,
     tenant: str | None = None,
     assignee: Annotated[str | None, Query(description='"" for unassigned')] = None,
@@ -63,10 +64,12 @@ def get_board_page(
 @router.get("/tasks", response_model=s.TaskListOut, summary="List tasks with filters")
 def list_tasks(
     request: Request, board: BoardQ = None,
-    status: Annotated[list[str] | None, Query(description="Repeat for several statuses")] = None,
+    status: Annotated[list[Annotated[str, Query(json_schema_extra={"pattern": s.STATUSES_PATTERN})]] | None,
+                      Query(description="Repeat (or comma-separate) for several statuses")] = None,
     assignee: Annotated[str | None, Query(description='"" for unassigned')] = None,
     tenant: str | None = None, include_archived: bool = False,
-    sort: Annotated[str, Query(description=", ".join(tasks.SORTS))] = "priority",
+    sort: Annotated[str, Query(description=", ".join(tasks.SORTS),
+                               json_schema_extra={"enum": list(tasks.SORTS)})] = "priority",
     limit: Annotated[int | None, Query(ge=1, le=100_000)] = None,
     label: LabelQ = None, due: DueQ = None, attention: AttentionQ = False,
 ) -> Any:

@@ -10,9 +10,14 @@ from pydantic import BaseModel, Field
 from ...services import budgets, tasks
 from ...services import usage as usage_svc
 from ...services.common import resolve_id
-from ..deps import JSON, BoardQ, board_of, ctx_of
+from ..deps import JSON, BoardQ, RetryingRoute, board_of, ctx_of
+from ..schemas import DAY_PATTERN
 
-router = APIRouter(tags=["usage"])
+DAY: dict[str, Any] = {"pattern": DAY_PATTERN, "format": "date"}
+_WORD = "(" + "|".join(usage_svc.REPORT_BY) + ")"
+BY: dict[str, Any] = {"pattern": rf"^\s*{_WORD}?\s*(,\s*{_WORD}?\s*)*$"}
+
+router = APIRouter(route_class=RetryingRoute, tags=["usage"])
 
 
 class UsageRow(BaseModel):
@@ -57,9 +62,11 @@ class TaskUsageOut(BaseModel):
 @router.get("/usage", response_model=UsageReportOut, summary="Usage and cost summed by profile, board or day")
 def get_usage(request: Request, board: BoardQ = None,
               by: Annotated[str | None, Query(description="profile, board, day, task, model or run; "
-                                                          "comma-separated")] = None,
-              since: Annotated[str | None, Query(description="From this UTC day (YYYY-MM-DD)")] = None,
-              until: Annotated[str | None, Query(description="To this UTC day, inclusive")] = None,
+                                                          "comma-separated", json_schema_extra=BY)] = None,
+              since: Annotated[str | None, Query(description="From this UTC day (YYYY-MM-DD)",
+                                                 json_schema_extra=DAY)] = None,
+              until: Annotated[str | None, Query(description="To this UTC day, inclusive",
+                                                 json_schema_extra=DAY)] = None,
               all_boards: bool = False) -> Any:
     ctx = ctx_of(request)
     slug = None if all_boards else board_of(ctx, board)
