@@ -4,7 +4,8 @@ A connection that drops during COMMIT leaves the client not knowing whether the 
 committed: the server may have made it durable and died (or lost the network) before answering.
 Running the transaction again could then make the change twice (a second task, a second
 completion). So before COMMIT the transaction's id is read (``pg_current_xact_id_if_assigned``,
-no extra cost for a read-only transaction), and after a lost COMMIT a new connection asks
+in the statement that takes the event-order lock when the transaction writes events, else on
+its own), and after a lost COMMIT a new connection asks
 ``pg_xact_status`` what became of it: committed (the caller is told it succeeded), aborted (the
 original transient error is raised, and a retry is safe), or, when the server cannot be asked
 in time, :class:`~agentkanban.errors.CommitOutcomeUnknown`, which nobody retries blindly.
@@ -32,12 +33,15 @@ _POLL_SECONDS = 0.1
 
 
 def commit(engine: Engine, conn: Connection, trans: RootTransaction, *,
-           check_seconds: float) -> None:
-    """Commit ``trans``; on PostgreSQL a COMMIT whose answer was lost is looked up (see module)."""
+           check_seconds: float, xid: str | None = None) -> None:
+    """Commit ``trans``; on PostgreSQL a COMMIT whose answer was lost is looked up (see module).
+    ``xid``: the transaction's id when a statement of it already read it (the event-order lock
+    does, so most writes need no query of their own here)."""
     if engine.dialect.name != "postgresql":
         trans.commit()
         return
-    xid = conn.execute(_XID).scalar()
+    if xid is None:
+        xid = conn.execute(_XID).scalar()
     try:
         trans.commit()
     except exc.DBAPIError as err:

@@ -24,7 +24,7 @@ def locks_rows(conn: Connection) -> bool:
     return conn.dialect.name == "postgresql" and not conn.get_execution_options().get("kanban_readonly")
 
 
-def lock_event_order(conn: Connection) -> None:
+def lock_event_order(conn: Connection) -> str | None:
     """Called just before a transaction writes its events, as the last thing before its commit.
 
     On PostgreSQL event ids come from a sequence and are handed out before commit, so two
@@ -32,9 +32,16 @@ def lock_event_order(conn: Connection) -> None:
     the later-committed, lower id. Every transaction takes this one advisory lock just before it
     draws its event ids and keeps it to its commit, so id order equals commit order, while the
     rest of each transaction runs alongside the others. SQLite serialises writers already.
+
+    Returns the transaction's id as PostgreSQL knows it (None on SQLite, or when nothing was
+    written yet), read in the same statement so the COMMIT that follows needs no query of its own
+    to be looked up if its answer is lost (see :mod:`.commit`).
     """
     if conn.dialect.name == "postgresql":
-        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_EVENT_LOG_LOCK})")
+        row = conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_EVENT_LOG_LOCK}), "
+                                   "pg_current_xact_id_if_assigned()::text").first()
+        return row[1] if row is not None else None
+    return None
 
 
 def lock_key(conn: Connection, *parts: str) -> None:

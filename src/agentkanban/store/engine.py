@@ -65,6 +65,7 @@ class Tx:
     events: list[Event] = field(default_factory=list)
     pending: list[Any] = field(default_factory=list)
     before_commit: list[Callable[[Tx], None]] = field(default_factory=list)
+    xid: str | None = None  # PostgreSQL's id of the transaction, when a statement already read it
 
 
 class Store:
@@ -121,7 +122,8 @@ class Store:
                 yield tx
                 for hook in tx.before_commit:
                     hook(tx)
-                commit.commit(self.engine, conn, trans, check_seconds=self.commit_check_seconds)
+                commit.commit(self.engine, conn, trans, check_seconds=self.commit_check_seconds,
+                              xid=tx.xid)
         except exc.OperationalError as err:
             raise StorageError(_describe(err)) from err
         except exc.IntegrityError as err:

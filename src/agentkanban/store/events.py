@@ -83,7 +83,7 @@ def _flush(tx: Tx) -> None:
     pending, tx.pending = tx.pending, []
     if not pending:
         return
-    dialect.lock_event_order(tx.conn)
+    tx.xid = dialect.lock_event_order(tx.conn)
     ids = sorted(tx.conn.execute(_INSERT_MANY, [
         {"board": p.board, "task_id": p.row.task_id, "run_id": p.row.run_id, "kind": p.row.kind,
          "payload": dumps(p.row.payload), "created_at": p.now} for p in pending]).scalars())
