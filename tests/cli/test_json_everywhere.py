@@ -16,7 +16,7 @@ READS: dict[str, list[str]] = {
     "notify-list": [], "watch": ["--since", "0", "--count", "2"],
     "tail": ["{tid}", "--count", "2"], "boards list": [], "boards show": [], "db current": [],
     "db check": [], "status": [], "doctor": [], "schedule list": [], "usage report": [],
-    "instructions": [], "dispatch": ["--dry-run"], "labels": [],
+    "instructions": [], "dispatch": ["--dry-run"], "labels": [], "activity": [],
 }
 # Reads whose output is JSON always (one record per line).
 JSON_LINES = {"export"}

@@ -48,6 +48,7 @@ COMMANDS: dict[str, str] = {
     "assignees": "agentkanban.cli.tasks:assignees",
     "watch": "agentkanban.cli.watch:watch",
     "tail": "agentkanban.cli.watch:tail",
+    "activity": "agentkanban.cli.watch:activity",
     "gc": "agentkanban.cli.db:gc",
     "db": "agentkanban.cli.db:db",
     "notify-subscribe": "agentkanban.cli.notify:notify_subscribe",

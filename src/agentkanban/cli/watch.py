@@ -9,7 +9,7 @@ import click
 
 from ..domain.models import Event
 from ..services import events
-from .app import App, pass_app
+from .app import App, emit_json, pass_app
 from .render import clock, event_text
 
 
@@ -68,3 +68,26 @@ def tail(app: App, task_id: str | None, interval: float, since: int, count: int 
                 count=count)
     except KeyboardInterrupt:
         pass
+
+
+@click.command("activity")
+@click.option("--task", "task_id", help="Only this task's events.")
+@click.option("--profile", help="Only events of this profile's attempts and the tasks assigned to it.")
+@click.option("--kind", "kinds", multiple=True, help="Only this kind of event (repeat).")
+@click.option("--before", type=int, help="Events older than this event id (the next page).")
+@click.option("--limit", type=int, default=50, show_default=True, help="How many (1-200).")
+@click.option("--json", "as_json", is_flag=True)
+@pass_app
+def activity(app: App, task_id: str | None, profile: str | None, kinds: tuple[str, ...],
+             before: int | None, limit: int, as_json: bool) -> None:
+    """The board's activity, newest first: who did what to which task."""
+    feed = events.activity(app.ctx, app.board, task_id=task_id, profile=profile,
+                           kinds=list(kinds) or None, before=before, limit=limit)
+    if as_json:
+        emit_json(feed)
+        return
+    for e in feed["events"]:
+        click.echo(f"{clock(e['created_at'])} #{e['id']} {e['task_id']} "
+                   f"{event_text(e['kind'], e['payload'])} ({e['title']})")
+    if feed["next_before"]:
+        click.echo(f"older: kanban activity --before {feed['next_before']}")

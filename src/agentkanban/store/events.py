@@ -5,14 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, insert, select
+from sqlalchemy import Connection, bindparam, func, insert, or_, select
 
 from ..domain.events import NOTIFY_KINDS
 from ..domain.models import Event
 from . import dialect
 from .engine import Tx
 from .rows import dumps, to_event
-from .schema import deliveries, events, notify_subs
+from .schema import deliveries, events, notify_subs, runs, tasks
 
 # Not ``sort_by_parameter_order``: on SQLite that makes SQLAlchemy insert one row per statement.
 # A multi-row INSERT numbers its rows in the order given (the table autoincrements, PostgreSQL
@@ -136,3 +136,25 @@ def delete_older_than(conn: Connection, board: str, before: float, statuses: tup
                               events.c.task_id.in_(done_ids))
     )
     return res.rowcount or 0
+
+
+def recent(conn: Connection, board: str, *, before: int | None = None, task_id: str | None = None,
+           profile: str | None = None, kinds: list[str] | None = None,
+           limit: int = 50) -> list[tuple[Event, str | None]]:
+    """The board's events newest first, each with its task's title: the activity feed.
+
+    ``profile``: events of that profile's attempts, or of tasks assigned to it. Reads the
+    board's event index backwards from ``before``: its cost follows ``limit``, not the log."""
+    q = (select(events, tasks.c.title).join(tasks, tasks.c.id == events.c.task_id)
+         .where(events.c.board == board))
+    if before is not None:
+        q = q.where(events.c.id < before)
+    if task_id is not None:
+        q = q.where(events.c.task_id == task_id)
+    if kinds:
+        q = q.where(events.c.kind.in_(kinds))
+    if profile is not None:
+        of_profile = select(runs.c.id).where(runs.c.board == board, runs.c.profile == profile)
+        q = q.where(or_(tasks.c.assignee == profile, events.c.run_id.in_(of_profile)))
+    rows = conn.execute(q.order_by(events.c.id.desc()).limit(limit)).all()
+    return [(to_event(r), r.title) for r in rows]

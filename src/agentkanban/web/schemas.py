@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from ..domain.statuses import Status
-from ..services import common, limits, scheduling
+from ..services import common, due, limits, scheduling
 
 
 class _Body(BaseModel):
@@ -37,6 +37,7 @@ def whole(**bounds: int) -> Any:
 
 Priority = whole(ge=limits.PRIORITY_MIN, le=limits.PRIORITY_MAX)
 Seconds = whole(ge=1, le=limits.SECONDS_MAX)
+Rounds = whole(ge=1, le=100)  # a task's review rounds (services.review_policy)
 Flag = Annotated[bool, Field(strict=True)]  # true or false, not "yes" or 1
 
 # The services' own rules on text, written into the schema so a client (and the fuzzer) can tell
@@ -81,7 +82,7 @@ Epoch = Annotated[int, Field(description="Unix time in whole seconds")]
 
 
 # A due date: Unix seconds, or an ISO date (end of that day, UTC) or date-time; null for none.
-DueIn = Annotated[float | str | None, Field(
+DueIn = Annotated[Annotated[float, Field(ge=due.EARLIEST, lt=due.LATEST)] | str | None, Field(
     description="Unix seconds, or an ISO date (2026-12-31: the end of that day, UTC) or date-time "
                 "(2026-12-31T17:00, UTC unless an offset is given); null for no due date.")]
 LabelsIn = Annotated[list[str] | None, Field(
@@ -294,6 +295,16 @@ class EventOut(BaseModel):
     board: str
 
 
+class FeedEventOut(EventOut):
+    title: str = Field(description="The task's title.")
+
+
+class FeedOut(BaseModel):
+    events: list[FeedEventOut] = Field(description="Newest first.")
+    next_before: int | None = Field(description="Pass as `before` for the next, older page; null at "
+                                                "the start of the log.")
+
+
 class CommentOut(BaseModel):
     id: int
     task_id: str
@@ -380,7 +391,7 @@ class CreateTaskIn(_Body):
         description="Unix seconds; in the future, the task waits in 'scheduled' until then.")
     review_by: str | None = Field(None, max_length=128,
                                   description="A profile, human or none; default: the profile's policy.")
-    review_max_rounds: Annotated[int, Field(strict=True, ge=1, le=100)] | None = None
+    review_max_rounds: Rounds | None = None
     requires_approval: Flag = Field(False, description="A person approves it before it may start.")
     labels: LabelsIn = None
     due_at: DueIn = None

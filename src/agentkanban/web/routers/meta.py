@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
+import enum
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
+from ...domain.events import ALL_KINDS
 from ...errors import NotFound
-from ...services import subs, views
+from ...services import events, subs, views
 from ...services.common import resolve_id
 from .. import schemas as s
 from ..deps import JSON, BoardQ, RetryingRoute, board_of, ctx_of
@@ -74,6 +76,26 @@ def _home_toggle(request: Request, task_id: str, platform: str, board: str | Non
 def get_stats(request: Request, board: BoardQ = None) -> Any:
     ctx = ctx_of(request)
     return JSON(views.stats(ctx, board_of(ctx, board)))
+
+
+# The event kinds, as the schema's enum of the feed's ``kind`` filter.
+EventKind = enum.Enum("EventKind", {k: k for k in sorted(ALL_KINDS)}, type=str)  # type: ignore[misc]
+
+
+@router.get("/activity", response_model=s.FeedOut, summary="The board's activity feed",
+            description="Events newest first, each with its task's title; filter by task, profile "
+                        "(its attempts and the tasks assigned to it) and kind.")
+def get_activity(request: Request, board: BoardQ = None,
+                 task_id: Annotated[str | None, Query(max_length=64, pattern=r"^(t_)?[0-9a-f]{1,32}$",
+                                                      description="A task id or unique prefix")] = None,
+                 profile: Annotated[str | None, Query(max_length=128)] = None,
+                 kind: Annotated[list[EventKind] | None, Query(description="Repeatable")] = None,
+                 before: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+                 limit: Annotated[int, Query(ge=1, le=events.ACTIVITY_MAX)] = 50) -> Any:
+    ctx = ctx_of(request)
+    return JSON(events.activity(ctx, board_of(ctx, board), task_id=task_id, profile=profile,
+                                kinds=[k.value for k in kind] if kind else None, before=before,
+                                limit=limit))
 
 
 @router.get("/assignees", response_model=s.AssigneesOut,

@@ -16,7 +16,7 @@ from ..deps import API_ACTOR, JSON, BoardQ, RetryingRoute, board_of, ctx_of
 
 router = APIRouter(route_class=RetryingRoute, tags=["tasks"])
 
-LabelQ = Annotated[list[str] | None, Query(
+LabelQ = Annotated[list[Annotated[str, Query(json_schema_extra={"pattern": "^[^\\x00-\\x1f\\x7f]*$"})]] | None, Query(
     description="Only tasks carrying this label (repeat, or separate with commas: all must match)")]
 DueQ = Annotated[str | None, Query(
     description="overdue, has (any due date), none, or a date: due at or before it")]
@@ -52,7 +52,8 @@ def get_board_page(
     include_archived: bool = False,
     label: LabelQ = None, due: DueQ = None, attention: AttentionQ = False,
     sort: Annotated[str | None, Query(
-        description="priority (the columns' own order) or due (soonest due first)")] = None,
+        description="priority (the columns' own order) or due (soonest due first)",
+        json_schema_extra={"enum": ["priority", "due"]})] = None,
 ) -> Any:
     ctx = ctx_of(request)
     return JSON(board_page.page(ctx, board_of(ctx, board), limit=limit, column=column,

@@ -100,6 +100,7 @@ export const api = {
   usageSummary: () => request("GET", "/api/usage/summary"),
   taskUsage: (id) => request("GET", `/api/tasks/${encodeURIComponent(id)}/usage`),
   logout: () => request("POST", "/api/auth/logout", { boardScoped: false }),
+  activity: (query) => request("GET", "/api/activity", { query }),
   doctor: () => request("GET", "/api/doctor"),
   repair: () => request("POST", "/api/doctor/repair"),
   schedules: () => request("GET", "/api/schedules"),

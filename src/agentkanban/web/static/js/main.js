@@ -13,6 +13,7 @@ import { LiveFeed } from "./live.js";
 import { setMarkdownEnabled } from "./markdown.js";
 import { moveTasks, reportBulk } from "./moves.js";
 import { installOps } from "./ops.js";
+import { installActivity } from "./activity.js";
 import { MAX_PATCH, markFullLoad, patchTasks, patchable } from "./patch.js";
 import "./profiles.js"; // the Profiles dialog wires itself up
 import { clearSelection, installSelection, selectAll } from "./select.js";
@@ -549,6 +550,7 @@ async function start() {
   installSelection({ open: openDrawer, updateBulkBar });
   installDnd($("board"), (ids, to) => moveTasks(ids, to));
   installOps();
+  installActivity();
   installKeys({ openCreate, openDrawer, closeDrawer, isDrawerOpen: isOpen, updateBulkBar, reload: loadBoard });
   const slug = localStorage.getItem(BOARD_KEY) || "default";
   setBoard(slug);
