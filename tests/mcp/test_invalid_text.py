@@ -24,6 +24,6 @@ def test_a_nul_or_lone_surrogate_in_any_argument_is_refused(ctx: Ctx, settings: 
         return out
 
     for answer in anyio.run(main):
-        assert answer["ok"] is False and answer["error"]["type"] == "ValidationError", answer
+        assert answer["ok"] is False and answer["error"]["type"] == "InvalidText", answer
         assert "invalid text" in answer["error"]["message"]
     assert tasks.list_tasks(ctx, "default") == []

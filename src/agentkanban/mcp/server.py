@@ -126,7 +126,7 @@ class KanbanMCP(MCPServer):
                         f"{', '.join(self.params[name])}", hint="fix the arguments and call again")
         bad_text = first_invalid(arguments or {}, "arguments")
         if bad_text:
-            return fail("ValidationError", f"invalid text: {bad_text}",
+            return fail("InvalidText", f"invalid text: {bad_text}",
                         hint="send valid Unicode without NUL characters")
         try:
             return await super().call_tool(name, arguments, context)
