@@ -131,7 +131,7 @@ def test_missing_command_gives_up_with_the_error_visible(khome, daemon, user):
     assert len(gave_up) == 1 and "no-such-agent-cli" in gave_up[0].payload["error"]
     assert detail.task.consecutive_failures == 2
     shown = khome.cli("show", t.id).stdout
-    assert "no-such-agent-cli" in shown and "spawn_failed" in shown and "gave_up" in shown
+    assert "no-such-agent-cli" in shown and "spawn failed" in shown and "gave up" in shown
     runs_out = khome.cli("runs", t.id, "--json").stdout
     assert runs_out.count("command not found: 'no-such-agent-cli'") == 2
 
