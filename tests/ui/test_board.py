@@ -19,7 +19,7 @@ def test_unauthenticated_visit_goes_to_login_and_token_signs_in(anon_page, serve
     page.fill("#token", TOKEN)
     page.click("button[type=submit]")
     page.wait_for_url(re.compile(r"/$"))
-    expect(page.locator(".column")).to_have_count(7)  # triage, todo, scheduled, ready, running, blocked, done
+    expect(page.locator(".column")).to_have_count(8)  # triage, todo, scheduled, ready, running, review, blocked, done
     expect(page.locator('#live-status[data-state="live"]')).to_be_visible()
 
 

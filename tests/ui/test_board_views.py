@@ -121,7 +121,7 @@ def test_filters_live_in_the_address_and_survive_a_reload(page, server):
     assert ids == {blocked["id"], nobody["id"]}
     page.click("#clear-filters")
     page.wait_for_url(re.compile(r"^[^?]*$"))
-    expect(page.locator(".column")).to_have_count(7)
+    expect(page.locator(".column")).to_have_count(8)
 
 
 def test_undo_a_move_an_edit_and_a_bulk_change(page, server):
