@@ -69,7 +69,8 @@ def origin(kanban: Server, tmp_path_factory: pytest.TempPathFactory,
 def hpage(browser: Any, origin: ProxyProcess) -> Iterator[Any]:
     """The reference dashboard's Kanban tab. At the end, the plugin must have logged no error: no
     uncaught exception, no console error, and no refused plugin API call the test did not ask for."""
-    ctx = browser.new_context(viewport={"width": 2400, "height": 1100}, base_url=origin.url,
+    # Wide enough for its eight columns (ours add Review) and the trash beside them.
+    ctx = browser.new_context(viewport={"width": 2800, "height": 1100}, base_url=origin.url,
                               accept_downloads=True)
     ctx.set_default_timeout(30_000)  # a wait bound on a loaded 2-core machine, not a timing check
     page = ctx.new_page()
