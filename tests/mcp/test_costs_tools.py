@@ -29,7 +29,7 @@ def test_checkpoint_session_and_usage_tools(ctx: Ctx, settings: Settings) -> Non
         sess = await call(client, "kanban_session", session_id="abc-123")
         assert sess["ok"] and sess["session_id"] == "abc-123"
         bad = await call(client, "kanban_session", session_id="abc\u0000def")
-        assert bad["error"]["type"] == "ValidationError"
+        assert bad["error"]["type"] == "InvalidText"
         used = await call(client, "kanban_usage", input_tokens=1200, output_tokens=300, cost_usd=0.02,
                           model="m")
         assert used["ok"] and used["task_total"]["cost_usd"] == 0.02

@@ -219,9 +219,12 @@ def card(page: Any, task_id: str) -> Any:
 
 
 def drag(page: Any, source: Any, target: Any) -> None:
-    """A real pointer drag: press, move in steps, release over the target."""
-    s = source.bounding_box()
-    t = target.bounding_box()
+    """A real pointer drag: press, move in steps, release over the target.
+
+    Both boxes are measured once the board has settled: a live event may re-render the columns
+    between finding an element and measuring it, which leaves no box for that instant."""
+    s = wait_for(source.bounding_box)
+    t = wait_for(target.bounding_box)
     page.mouse.move(s["x"] + s["width"] / 2, s["y"] + s["height"] / 2)
     page.mouse.down()
     page.mouse.move(s["x"] + s["width"] / 2 + 20, s["y"] + s["height"] / 2 + 10, steps=5)
