@@ -91,9 +91,17 @@ def diagnose(ctx: Ctx, board: str | None = None) -> list[dict[str, Any]]:
                             f"{(d['error'] or '')[:200]}",
                             "check the platform's token and chat in config.yaml, then `kanban notify-retry`"))
     out += _orphan_workspaces(ctx, states, board, now)
-    for problem in integrity.check(ctx)["problems"]:
-        out.append(_finding("integrity", None, None, problem, "see `kanban db check`; restore from a backup "
-                            "if the database was edited by hand"))
+    report = integrity.check(ctx)
+    for slug in report["tallies_off"]:
+        if board is not None and slug != board:
+            continue
+        out.append(_finding("tallies_off", slug, None, integrity.TALLIES_OFF.format(board=slug),
+                            "recount them (`kanban doctor --repair`)", True))
+    tallies = {integrity.TALLIES_OFF.format(board=slug) for slug in report["tallies_off"]}
+    for problem in report["problems"]:
+        if problem not in tallies:
+            out.append(_finding("integrity", None, None, problem, "see `kanban db check`; restore from "
+                                "a backup if the database was edited by hand"))
     return out
 
 
@@ -137,6 +145,8 @@ def repair(ctx: Ctx, board: str | None = None) -> dict[str, Any]:
             if f["code"] == "stuck_running":
                 runs.reclaim(ctx, f["board"], f["task_id"], actor=DOCTOR,
                              reason="doctor: lease expired and no worker reported")
+            elif f["code"] == "tallies_off":
+                integrity.recount(ctx)
             elif f["code"] == "orphan_workspace":
                 _remove_workspace(ctx, f["board"], f["task_id"])
         except KanbanError as err:  # changed under us (a dispatcher reaped it first): report, go on

@@ -1,7 +1,8 @@
 """``kanban db check``: the backend's integrity check plus the board's own invariants.
 
 Invariants: every running task has exactly one open run; no run is open on a task that is not
-running; the dependency graph has no cycle; every link, run, comment and event names a task
+running; the dependency graph has no cycle; the kept column and label counts (the tallies)
+equal the tasks' own; every link, run, comment and event names a task
 that exists, and every task a board that exists.
 """
 
@@ -10,7 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 from ..store import integrity as store
+from ..store import tallies
 from .base import Ctx
+
+TALLIES_OFF = ("board {board}: the kept column or label counts differ from its tasks "
+               "(`kanban doctor --repair` recounts them)")
 
 
 def find_cycle(edges: list[tuple[str, str]]) -> list[str] | None:
@@ -46,14 +51,25 @@ def check(ctx: Ctx) -> dict[str, Any]:
         states = store.task_states(conn)
         edges = store.links(conn)
         problems = store.dangling(conn)
+        kept_tallies = tallies.every_board(conn)
+        counted = tallies.recount(conn)
     for task_id, (board, status) in sorted(states.items()):
         n = open_runs.get(task_id, 0)
         if status == "running" and n != 1:
             problems.append(f"task {task_id} ({board}) is running with {n} open runs (should be 1)")
         elif status != "running" and n:
             problems.append(f"task {task_id} ({board}) is {status} but has {n} open run(s)")
+    off = sorted(b for b in set(kept_tallies) | set(counted)
+                 if kept_tallies.get(b, ({}, {})) != counted.get(b, ({}, {})))
+    problems += [TALLIES_OFF.format(board=b) for b in off]
     cycle = find_cycle(edges)
     if cycle:
         problems.append("dependency cycle: " + " -> ".join(cycle))
     return {"ok": not backend and not problems, "backend": backend, "problems": problems,
-            "tasks": len(states), "links": len(edges)}
+            "tasks": len(states), "links": len(edges), "tallies_off": off}
+
+
+def recount(ctx: Ctx) -> None:
+    """Rebuild the kept column and label counts from the tasks themselves."""
+    with ctx.store.write() as tx:
+        tallies.rebuild(tx.conn)

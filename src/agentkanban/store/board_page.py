@@ -3,8 +3,9 @@
 Each read is bounded by the page, not the board: a column's page is an index range in the
 column's order (``ix_tasks_board_status_page``, ``ix_tasks_board_status_recent``), the links and
 comment counts are read for the page's tasks only, and the tenant and assignee lists are read as
-a loose index scan (one index probe per distinct value). The counts per column are index-range
-counts; with a search they are exact too, at the price of reading the board's rows.
+a loose index scan (one index probe per distinct value). The counts per column are the board's
+tallies (kept by triggers); with a search or a filter they are exact too, at the price of
+counting the matching rows.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, func, or_, select, text
 
 from ..domain.statuses import Status
+from . import tallies
 from .filters import Filters, conditions
 from .rows import plain_rows
 from .schema import comments, task_links, tasks
@@ -57,9 +59,13 @@ def column_rows(conn: Connection, board: str, status: str, *, offset: int, limit
 def counts(conn: Connection, board: str, statuses: list[str], *, tenant: str | None = None,
            assignee: str | None = None, q: str | None = None,
            extra: Filters | None = None) -> dict[str, int]:
-    """Exact number of tasks per column (one index-range count each)."""
-    out = {}
+    """Exact number of tasks per column: from the board's tallies when nothing filters the board,
+    else one index-range count each."""
     where = _where(board, tenant=tenant, assignee=assignee, q=q, extra=extra)
+    if len(where) == 1:
+        kept = tallies.statuses(conn, board)
+        return {status: kept.get(status, 0) for status in statuses}
+    out = {}
     for status in statuses:
         stmt = select(func.count()).select_from(tasks).where(*where, tasks.c.status == status)
         out[status] = int(conn.execute(stmt).scalar_one())

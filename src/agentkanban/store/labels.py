@@ -7,18 +7,13 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, select
 
+from . import tallies
 from .schema import label_colors, tasks
 
 
 def counts(conn: Connection, board: str) -> dict[str, int]:
-    """Label name -> number of the board's non-archived tasks that carry it."""
-    q = select(tasks.c.labels).where(tasks.c.board == board, tasks.c.labels.is_not(None),
-                                     tasks.c.status != "archived")
-    out: dict[str, int] = {}
-    for (raw,) in conn.execute(q):
-        for name in json.loads(raw) if raw else ():
-            out[name] = out.get(name, 0) + 1
-    return out
+    """Label name -> number of the board's non-archived tasks that carry it (the board's tallies)."""
+    return tallies.labels(conn, board)
 
 
 def colors(conn: Connection, board: str) -> dict[str, str]:

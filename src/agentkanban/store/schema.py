@@ -238,6 +238,19 @@ label_colors = Table(
     Column("color", String(16), nullable=False),
 )
 
+# Per board, the tasks in each status (kind "status") and the non-archived tasks carrying each
+# label (kind "label"), kept exact by triggers on ``tasks`` (migration 0006_tallies); a count is
+# the sum over its slices (``shard``), one per writing process on PostgreSQL.
+tallies = Table(
+    "tallies",
+    metadata,
+    Column("board", String(64), primary_key=True),
+    Column("kind", String(16), primary_key=True),
+    Column("name", String(128), primary_key=True),
+    Column("shard", Integer, primary_key=True),
+    Column("n", Integer, nullable=False),
+)
+
 kv = Table(
     "kv",
     metadata,
