@@ -140,3 +140,24 @@ def test_the_start_up_validator_refuses_what_the_edit_would_break(ctx, home):
     with pytest.raises(ValidationError):
         settings_view.update_caps(ctx, profiles={"coder": 2})
     assert path.read_text() == before
+
+
+@pytest.mark.parametrize("written", ["null", "~", ""])
+def test_an_unlimited_or_empty_value_is_replaced(ctx, home, written):
+    path = home / "config.yaml"
+    path.write_text(f"dispatch:\n  max_in_progress: {written}\n  interval_seconds: 3  # note\n")
+    ConfigWatch(ctx).check(force=True)
+    settings_view.update_caps(ctx, max_in_progress=6)
+    assert ctx.settings.dispatch.max_in_progress == 6 and ctx.settings.dispatch.interval_seconds == 3
+    assert "# note" in path.read_text()
+
+
+def test_a_linked_file_stays_linked(ctx, home, tmp_path):
+    target = tmp_path / "dotfiles" / "kanban.yaml"
+    target.parent.mkdir()
+    target.write_text("dispatch: {max_in_progress: 4}  # shared\n")
+    (home / "config.yaml").symlink_to(target)
+    ConfigWatch(ctx).check(force=True)
+    settings_view.update_caps(ctx, max_in_progress=9)
+    assert (home / "config.yaml").is_symlink()
+    assert target.read_text() == "dispatch: {max_in_progress: 9}  # shared\n"

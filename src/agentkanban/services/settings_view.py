@@ -37,6 +37,7 @@ from .configwatch import ConfigWatch
 _write_lock = threading.Lock()
 # A plain scalar as written in block or flow style: up to a space, a comment, a comma or a bracket.
 _SCALAR = re.compile(r"[^\s#,}\]]+")
+_NULLS = ("null", "Null", "NULL", "~")
 
 
 def config_path(ctx: Ctx) -> Path:
@@ -134,6 +135,31 @@ def _parse(path: Path, text: str) -> Any:
     return doc
 
 
+def _in_place(text: str, doc: Any, changes: list[tuple[tuple[str, ...], int]]) -> str | None:
+    """``text`` with each value replaced where it stands, or None when one is not written yet
+    (or not written as a plain scalar, an anchor say)."""
+    from ruamel.yaml import CommentedMap
+
+    lines = text.splitlines(keepends=True)
+    spots = []
+    for keys, value in changes:
+        parent = doc
+        for k in keys[:-1]:
+            parent = parent.get(k) if isinstance(parent, CommentedMap) else None
+        if not isinstance(parent, CommentedMap) or keys[-1] not in parent:
+            return None
+        line, col = parent.lc.value(keys[-1])
+        m = _SCALAR.match(lines[line], col) if line < len(lines) else None
+        old = parent[keys[-1]]
+        written = m.group().strip("'\"") if m else None
+        if written != str(old) and not (old is None and written in _NULLS):
+            return None
+        spots.append((line, col, m.end() if m else col, value))
+    for line, col, end, value in sorted(spots, reverse=True):
+        lines[line] = lines[line][:col] + str(value) + lines[line][end:]
+    return "".join(lines)
+
+
 def _edited(path: Path, text: str, changes: list[tuple[tuple[str, ...], int]]) -> str:
     """``text`` with each ``(keys, value)`` set. Values already written are replaced where they
     stand, so nothing else in the file changes; otherwise the document is dumped by ruamel.yaml
@@ -141,23 +167,9 @@ def _edited(path: Path, text: str, changes: list[tuple[tuple[str, ...], int]]) -
     from ruamel.yaml import CommentedMap
 
     doc = _parse(path, text)
-    spots: list[tuple[int, int]] = []
-    for keys, _value in changes:
-        parent = doc
-        for k in keys[:-1]:
-            parent = parent.get(k) if isinstance(parent, CommentedMap) else None
-        if not isinstance(parent, CommentedMap) or keys[-1] not in parent:
-            break
-        spots.append(parent.lc.value(keys[-1]))
-    if len(spots) == len(changes):
-        lines = text.splitlines(keepends=True)
-        for (line, col), (_keys, value) in sorted(zip(spots, changes, strict=True), reverse=True):
-            m = _SCALAR.match(lines[line], col)
-            if m is None:
-                break
-            lines[line] = lines[line][:col] + str(value) + lines[line][m.end():]
-        else:
-            return "".join(lines)
+    done = _in_place(text, doc, changes)
+    if done is not None:
+        return done
     for keys, value in changes:
         parent = doc
         for k in keys[:-1]:
@@ -171,7 +183,9 @@ def _edited(path: Path, text: str, changes: list[tuple[tuple[str, ...], int]]) -
 
 
 def _write(path: Path, text: str) -> None:
-    """Replace the file at once (a reader sees the old or the new one), keeping its mode."""
+    """Replace the file at once (a reader sees the old or the new one), keeping its mode; a
+    symbolic link stays one (its target is replaced)."""
+    path = path.resolve()
     try:
         mode = stat.S_IMODE(path.stat().st_mode)
     except FileNotFoundError:
