@@ -38,7 +38,7 @@ function runningLinks(p) {
 
 function profileRow(p) {
   const cap = capInput(`cap-${p.name}`, `Concurrency cap of ${p.name}`, p.max_concurrency);
-  const desc = el("textarea", { rows: 2, "data-key": `desc-${p.name}`, "aria-label": `Description of ${p.name}` });
+  const desc = el("textarea", { rows: 2, "data-key": `desc-${p.name}`, "aria-label": `Description of ${p.name}`, placeholder: "Description: what is this profile good at?" });
   desc.value = p.description || "";
   const extra = [p.is_default && "default assignee", p.requires_approval && "needs approval to start",
     p.max_runtime && `max runtime ${p.max_runtime}s`, p.env_names.length && `env: ${p.env_names.join(", ")}`].filter(Boolean);
@@ -77,7 +77,7 @@ function boardRow(b) {
   const dir = el("input", { type: "text", value: b.default_workdir || "", placeholder: "/absolute/path", "data-key": `workdir-${b.slug}`, "aria-label": `Default directory of ${b.slug}` });
   const kind = el("select", { "data-key": `kind-${b.slug}`, "aria-label": `Default workspace of ${b.slug}` },
     KINDS.map((k) => el("option", { value: k, selected: k === (b.default_workspace_kind || "") }, k || "(none)")));
-  return el("li", { "data-board": b.slug }, el("strong", null, b.name || b.slug), el("span", { class: "muted small" }, ` ${b.slug} · ${b.total} tasks`),
+  return el("li", { "data-board": b.slug }, el("strong", null, b.name || b.slug), el("span", { class: "muted small" }, ` ${b.slug} · ${b.total} task${b.total === 1 ? "" : "s"}`),
     el("div", { class: "settings-line" }, dir, kind, el("button", { type: "button", class: "btn small", "data-key": `save-board-${b.slug}`,
       onclick: () => save(`the defaults of ${b.slug}`, () => api.updateBoard(b.slug, { default_workdir: dir.value, default_workspace_kind: kind.value })) }, "Save")));
 }
