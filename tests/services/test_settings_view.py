@@ -161,3 +161,12 @@ def test_a_linked_file_stays_linked(ctx, home, tmp_path):
     settings_view.update_caps(ctx, max_in_progress=9)
     assert (home / "config.yaml").is_symlink()
     assert target.read_text() == "dispatch: {max_in_progress: 9}  # shared\n"
+
+
+def test_the_servers_watch_puts_the_change_in_force_and_reports_the_file(ctx, clock, configured):
+    watch = ConfigWatch(ctx)
+    clock.advance(5)
+    view = settings_view.update_caps(ctx, profiles={"coder": 7}, watch=watch)
+    assert ctx.settings.profiles["coder"].max_concurrency == 7
+    assert view["config"]["ok"] is True and view["config"]["loaded_at"] == int(clock())
+    assert watch.check() is False  # already seen: nothing left to reload

@@ -215,6 +215,7 @@ def update_caps(ctx: Ctx, *, profiles: dict[str, int] | None = None, max_in_prog
         changes.append((("profiles", name, "max_concurrency"), _cap(cap, f"{name}.max_concurrency")))
     if max_in_progress is not None:
         changes.append((("dispatch", "max_in_progress"), _cap(max_in_progress, "max_in_progress")))
+    written = False
     with _write_lock:
         text = path.read_text() if path.exists() else ""
         doc = _parse(path, text)
@@ -227,5 +228,9 @@ def update_caps(ctx: Ctx, *, profiles: dict[str, int] | None = None, max_in_prog
             if new != text:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 _write(path, new)
-    (watch or ConfigWatch(ctx)).check(force=watch is None)
+                written = True
+    if watch is not None:
+        watch.check()
+    elif written:  # no server watches the file here: put it in force now
+        ConfigWatch(ctx).check(force=True)
     return overview(ctx, watch)
