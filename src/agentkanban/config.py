@@ -269,17 +269,19 @@ def yaml_error(path: Path, err: Exception) -> ValidationError:
     return ValidationError(f"{path}: not valid YAML{where}: {detail}; fix the file and run again")
 
 
-def load_settings(env: Mapping[str, str] | None = None) -> Settings:
-    """Read config.yaml under ``$KANBAN_HOME`` and overlay the environment."""
+def load_settings(env: Mapping[str, str] | None = None, *, text: str | None = None) -> Settings:
+    """Read config.yaml under ``$KANBAN_HOME`` and overlay the environment. With ``text``, that is
+    read as the file's content instead (a change is checked exactly as it would load, before it
+    is written)."""
     env = os.environ if env is None else env
     home = default_home(env)
     raw: dict[str, Any] = {}
     cfg_path = home / "config.yaml"
-    if cfg_path.exists():
+    if text is not None or cfg_path.exists():
         import yaml
 
         try:
-            loaded = yaml.safe_load(cfg_path.read_text()) or {}
+            loaded = yaml.safe_load(cfg_path.read_text() if text is None else text) or {}
         except yaml.YAMLError as err:
             raise yaml_error(cfg_path, err) from None
         if not isinstance(loaded, dict):
@@ -307,7 +309,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         check_providers(settings.providers)
         check_reviews(settings.profiles)
     except ValidationError as err:
-        if not cfg_path.exists():
+        if text is None and not cfg_path.exists():
             raise
         raise ValidationError(f"{err.message} (in {cfg_path})") from None
     return settings

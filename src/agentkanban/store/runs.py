@@ -103,6 +103,13 @@ def open_for_board(conn: Connection, board: str) -> list[Run]:
     return [to_run(r) for r in conn.execute(q)]
 
 
+def open_all(conn: Connection) -> list[tuple[str, str, str]]:
+    """``(profile, board, task_id)`` of every open attempt on every board, oldest first."""
+    q = (select(runs.c.profile, runs.c.board, runs.c.task_id)
+         .where(runs.c.status == "running", runs.c.ended_at.is_(None)).order_by(runs.c.id))
+    return [(p or "", b, t) for p, b, t in conn.execute(q)]
+
+
 def open_counts(conn: Connection) -> tuple[dict[str, int], dict[str, int]]:
     """Open attempts counted per profile (all boards) and per board."""
     from sqlalchemy import func

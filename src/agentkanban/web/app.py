@@ -43,6 +43,7 @@ from .guard import Guard
 from .limits import HeavyReads, LoginLimiter
 from .routers import attachments, boards, meta, orchestration, review, tasks, usage
 from .routers import ops as ops_routes
+from .routers import settings as settings_routes
 from .shield import Shield
 from .ws import EventHub, parse_ws_board, serve_connection
 
@@ -126,7 +127,8 @@ def create_app(settings: Settings, *, ctx: Ctx | None = None, token: TokenSource
     app.state.dispatcher_lock = threading.Lock()
     for prefix in API_PREFIXES:
         for r in (tasks.router, meta.router, boards.router, attachments.router,
-                  orchestration.router, ops_routes.router, usage.router, review.router):
+                  orchestration.router, ops_routes.router, usage.router, review.router,
+                  settings_routes.router):
             app.include_router(r, prefix=prefix, responses=ERROR_RESPONSES,
                                include_in_schema=prefix == "/api")
         app.add_api_websocket_route(prefix + "/events", _events_endpoint)

@@ -112,6 +112,9 @@ export const api = {
   profiles: () => request("GET", "/api/profiles", { boardScoped: false }),
   describeProfile: (name, description) =>
     request("PATCH", `/api/profiles/${encodeURIComponent(name)}`, { body: { description }, boardScoped: false }),
+  settings: () => request("GET", "/api/settings", { boardScoped: false }),
+  setSettings: (body) => request("PATCH", "/api/settings", { body, boardScoped: false }),
+  updateBoard: (slug, body) => request("PATCH", `/api/boards/${encodeURIComponent(slug)}`, { body, boardScoped: false }),
   approve: (id, summary) => request("POST", `/api/tasks/${encodeURIComponent(id)}/approve`, { body: { summary } }),
   requestChanges: (id, reason) => request("POST", `/api/tasks/${encodeURIComponent(id)}/request-changes`, { body: { reason } }),
   approveStart: (id) => request("POST", `/api/tasks/${encodeURIComponent(id)}/approve-start`),
