@@ -31,7 +31,7 @@ def graph(ctx: Ctx, board: str, task_id: str, *, depth: int = 3, limit: int = 20
     descendants up to ``depth`` levels below, at most ``limit`` tasks in all (the task included).
 
     ``{root, nodes[]{id, title, status, assignee, board, depth}, edges[]{parent, child},
-    truncated}``: ``depth`` is negative for ancestors (-1: parents), 0 for the task, positive for
+    truncated}``, nodes by depth then title: ``depth`` is negative for ancestors (-1: parents), 0 for the task, positive for
     descendants; a task reached by paths of several lengths sits at the shortest. Walked breadth
     first, nearest levels first (parents, children, grandparents, ...), one statement per level
     over that level's tasks, each reading at most ``limit + 1`` links: the cost follows what is
@@ -55,7 +55,7 @@ def graph(ctx: Ctx, board: str, task_id: str, *, depth: int = 3, limit: int = 20
                     # links between tasks already drawn).
                     frontier[up] = walk.take(rows, -level if up else level, up=up,
                                              grow=level <= depth)
-    nodes = sorted(walk.nodes.values(), key=lambda n: n["depth"])  # stable: in the order found
+    nodes = sorted(walk.nodes.values(), key=lambda n: (n["depth"], n["title"], n["id"]))
     return {"root": root.id, "nodes": nodes,
             "edges": [{"parent": p, "child": c} for p, c in sorted(walk.edges)],
             "truncated": walk.truncated}
