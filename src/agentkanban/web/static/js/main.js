@@ -14,6 +14,7 @@ import { setMarkdownEnabled } from "./markdown.js";
 import { moveTasks, reportBulk } from "./moves.js";
 import { installOps } from "./ops.js";
 import { installActivity } from "./activity.js";
+import { installGraph } from "./graph.js";
 import { MAX_PATCH, markFullLoad, patchTasks, patchable } from "./patch.js";
 import "./profiles.js"; // the Profiles dialog wires itself up
 import { clearSelection, installSelection, selectAll } from "./select.js";
@@ -551,6 +552,7 @@ async function start() {
   installDnd($("board"), (ids, to) => moveTasks(ids, to));
   installOps();
   installActivity();
+  installGraph();
   installKeys({ openCreate, openDrawer, closeDrawer, isDrawerOpen: isOpen, updateBulkBar, reload: loadBoard });
   const slug = localStorage.getItem(BOARD_KEY) || "default";
   setBoard(slug);
