@@ -74,3 +74,26 @@ def test_dependencies_are_drawn_and_a_node_opens_its_task(page, server):
     page.keyboard.press("Enter")
     expect(dialog).to_be_hidden()
     expect(page.locator("#drawer-title")).to_have_text("Build the API")
+
+
+def test_a_long_chain_says_there_is_more_and_draws_more_levels(page, server):
+    board = server.new_board("graph-chain")
+    chain = [server.create(f"step {i}", board=board) for i in range(6)]
+    for p, c in zip(chain, chain[1:], strict=False):
+        server.api("POST", "/api/links", board=board, json={"parent_id": p["id"], "child_id": c["id"]})
+    open_board(page, board)
+    card(page, chain[-1]["id"]).click()
+    page.locator('#drawer [data-key="graph"]').click()
+    dialog = page.locator("#graph-dialog")
+    nodes = dialog.locator(".graph-node")
+    expect(nodes).to_have_count(4)  # three levels up, and the task
+    expect(dialog.locator("#graph-truncated")).to_be_visible()
+    dialog.locator("#graph-more").click()
+    expect(nodes).to_have_count(6)
+    expect(dialog.locator("#graph-truncated")).to_be_hidden()
+    expect(dialog.locator("#graph-more")).to_be_hidden()
+    tops = [dialog.locator(f'.graph-node[data-id="{t["id"]}"]').bounding_box()["y"] for t in chain]
+    assert tops == sorted(tops) and len(set(tops)) == 6  # one row per level, the first on top
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    expect(page.locator("#drawer-title")).to_have_text("step 5")  # Esc closed the dialog only

@@ -15,6 +15,7 @@ const TOP = 24; // room above the first row for a link bowed over it
 const MAX_DEPTH = 10;
 const $ = (id) => document.getElementById(id);
 let shown = null; // {id, depth, open}: what the dialog draws
+let seq = 0; // only the latest answer is drawn
 
 function svg(tag, attrs, ...children) {
   const node = document.createElementNS(NS, tag);
@@ -112,9 +113,10 @@ function draw(view, open) {
 
 async function load() {
   const { id, depth, open } = shown;
+  const mine = ++seq;
   try {
     const view = await api.graph(id, { depth });
-    if (shown?.id !== id) return;
+    if (mine !== seq) return;
     const up = view.nodes.filter((n) => n.depth < 0).length;
     const down = view.nodes.filter((n) => n.depth > 0).length;
     $("graph-note").textContent = `${up} above (it waits for them), ${down} below (they wait for it). Click a task to open it.`;
@@ -131,6 +133,8 @@ export function showGraph(id, open) {
   shown = { id, depth: 3, open };
   $("graph-view").replaceChildren();
   $("graph-note").textContent = "Loading…";
+  $("graph-more").hidden = true;
+  $("graph-truncated").hidden = true;
   $("graph-dialog").showModal();
   load();
 }
