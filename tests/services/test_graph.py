@@ -98,23 +98,35 @@ def test_limit_truncates_nearest_levels_first(ctx) -> None:
 
 def test_cost_follows_what_is_drawn_not_the_board(ctx) -> None:
     a = _task(ctx, "a")
-    b = _task(ctx, "b", a)
-    for i in range(60):  # a crowd of unrelated tasks, and a busy sibling
-        _task(ctx, f"other{i}", a if i % 2 else b)
-    statements: list[str] = []
+    bs = [_task(ctx, f"b{i}", a) for i in range(3)]
+    for i in range(60):  # a crowd of other tasks, linked and not
+        _task(ctx, f"other{i}", *([a] if i % 3 == 0 else [bs[0]] if i % 3 == 1 else []))
+    c = _task(ctx, "c", *bs)
+    statements: list[tuple[str, object]] = []
 
-    def _count(conn, cursor, statement, *args):  # observe, do not alter
+    def _count(conn, cursor, statement, parameters, *args):  # observe, do not alter
         if statement.lstrip().upper().startswith("SELECT"):
-            statements.append(statement)
+            statements.append((statement, parameters))
 
     lone = _task(ctx, "lone")
     event.listen(ctx.store.engine, "before_cursor_execute", _count)
     try:
-        view = graph.graph(ctx, BOARD, lone, depth=10)
+        alone = graph.graph(ctx, BOARD, lone, depth=10)
+        statements_alone = len(statements)
+        view = graph.graph(ctx, BOARD, c, depth=2)
     finally:
         event.remove(ctx.store.engine, "before_cursor_execute", _count)
-    assert [n["title"] for n in view["nodes"]] == ["lone"]
-    assert len(statements) <= 3  # the task, then one statement each way finds nothing
+    assert [n["title"] for n in alone["nodes"]] == ["lone"]
+    assert statements_alone <= 3  # the task, then one statement each way finds nothing
+    assert _depths(view) == {"a": -2, "b0": -1, "b1": -1, "b2": -1, "c": 0}
+    assert len(view["edges"]) == 6 and not view["truncated"]
+    if ctx.store.engine.dialect.name == "sqlite":
+        # Each level reads the links by their index and each task by its id: no statement walks
+        # the board's tasks (SQLite would rather, given the chance; see store.links._step).
+        with ctx.store.engine.connect() as conn:
+            for sql, params in statements:
+                plan = [row[3] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params)]
+                assert not any(p.startswith("SCAN") or "(board=?" in p for p in plan), (sql, plan)
 
 
 def test_unknown_task_and_bad_bounds(ctx) -> None:

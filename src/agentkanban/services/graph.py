@@ -31,12 +31,13 @@ def graph(ctx: Ctx, board: str, task_id: str, *, depth: int = 3, limit: int = 20
     descendants up to ``depth`` levels below, at most ``limit`` tasks in all (the task included).
 
     ``{root, nodes[]{id, title, status, assignee, board, depth}, edges[]{parent, child},
-    truncated}``, nodes by depth then title: ``depth`` is negative for ancestors (-1: parents), 0 for the task, positive for
-    descendants; a task reached by paths of several lengths sits at the shortest. Walked breadth
-    first, nearest levels first (parents, children, grandparents, ...), one statement per level
-    over that level's tasks, each reading at most ``limit + 1`` links: the cost follows what is
-    drawn, never the board. ``truncated``: the graph goes on beyond what is returned (more tasks
-    than ``limit``, or levels beyond ``depth``)."""
+    truncated}``, nodes by depth then title. ``depth`` is negative for ancestors (-1: parents),
+    0 for the task, positive for descendants; a task reached by paths of several lengths sits at
+    the shortest. Walked breadth first, nearest levels first (parents, children, grandparents,
+    ...), one statement per level over that level's tasks by the links' indexes, each answering
+    at most ``limit + 1`` links: the cost follows what is drawn, never the board. ``truncated``:
+    the graph goes on beyond what is returned (more tasks than ``limit``, or levels beyond
+    ``depth``)."""
     if not 1 <= depth <= MAX_DEPTH:
         raise ValidationError(f"depth must be from 1 to {MAX_DEPTH}")
     if not 1 <= limit <= MAX_LIMIT:

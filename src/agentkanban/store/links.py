@@ -51,13 +51,16 @@ def _edges(conn: Connection, stmt: Any, ids: list[str], chunk: int = 2000) -> se
 
 
 # One level of the dependency view: the links from the frontier (``near``) to the next level
-# (``far``), each with the far task's fields, in the order of the index that finds them (the
-# primary key for children, ix_task_links_child for parents), so LIMIT stops the read early.
+# (``far``), each with the far task's fields. Ordered by ``near`` alone, the order of the index
+# that finds the links (the primary key for children, ix_task_links_child for parents), and with
+# no condition on the tasks' board (a link never crosses boards; the caller's board is checked on
+# the rows): the database reads the links first and each task by its id, and LIMIT stops the read
+# early. (Ordered by ``far`` too, or filtered by board, SQLite would rather walk the board's tasks.)
 def _step(near: Any, far: Any) -> Any:
     return (select(near, far, tasks.c.title, tasks.c.status, tasks.c.assignee, tasks.c.board)
             .join(tasks, tasks.c.id == far)
-            .where(near.in_(_IDS), tasks.c.board == bindparam("b_board"))
-            .order_by(near, far).limit(bindparam("b_limit")))
+            .where(near.in_(_IDS))
+            .order_by(near).limit(bindparam("b_limit")))
 
 
 _UP = _step(task_links.c.child_id, task_links.c.parent_id)
@@ -72,9 +75,8 @@ def step(conn: Connection, board: str, frontier: list[str], *, up: bool, limit: 
     each with the task at the other end: one statement, whatever the size of the board."""
     if not frontier:
         return []
-    rows = conn.execute(_UP if up else _DOWN,
-                        {"b_ids": sorted(frontier), "b_board": board, "b_limit": limit})
-    return [(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows]
+    rows = conn.execute(_UP if up else _DOWN, {"b_ids": sorted(frontier), "b_limit": limit})
+    return [(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows if r[5] == board]
 
 
 def remove(conn: Connection, parent_id: str, child_id: str) -> bool:
