@@ -17,6 +17,7 @@ READS: dict[str, list[str]] = {
     "tail": ["{tid}", "--count", "2"], "boards list": [], "boards show": [], "db current": [],
     "db check": [], "status": [], "doctor": [], "schedule list": [], "usage report": [],
     "instructions": [], "dispatch": ["--dry-run"], "labels": [], "activity": [],
+    "graph": ["{tid}"],
 }
 # Reads whose output is JSON always (one record per line).
 JSON_LINES = {"export"}

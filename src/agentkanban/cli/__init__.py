@@ -24,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "list": "agentkanban.cli.tasks:list_cmd",
     "ls": "agentkanban.cli.tasks:list_cmd",
     "show": "agentkanban.cli.tasks:show",
+    "graph": "agentkanban.cli.tasks:graph_cmd",
     "context": "agentkanban.cli.tasks:context_cmd",
     "assign": "agentkanban.cli.tasks:assign",
     "edit": "agentkanban.cli.tasks:edit",

@@ -148,3 +148,42 @@ def event_text(kind: str, payload: dict[str, Any] | None) -> str:
     except (KeyError, TypeError, AttributeError):
         detail = pairs(p) if isinstance(p, dict) else plain(p)
     return f"{kind.replace('_', ' ')}: {detail}" if detail else kind.replace("_", " ")
+
+
+def graph_lines(view: dict[str, Any]) -> list[str]:
+    """A dependency view (``services.graph``) as text: ancestors above the task, farthest first,
+    marked by how many levels up; then the task, and its descendants as an indented tree. A task
+    reached again (several parents among the drawn ones) is named, not repeated."""
+    nodes = {n["id"]: n for n in view["nodes"]}
+    width = max((len(n["status"]) for n in nodes.values()), default=0)
+
+    def line(n: dict[str, Any]) -> str:
+        who = f"  @{n['assignee']}" if n["assignee"] else ""
+        return f"{n['id']}  {n['status']:<{width}}  {n['title']}{who}"
+
+    up = [n for n in view["nodes"] if n["depth"] < 0]
+    out = [f"up {-n['depth']}  {line(n)}" for n in sorted(up, key=lambda n: n["depth"])]
+    pad = " " * (len(f"up {-min((n['depth'] for n in up), default=-1)}  ") if up else 0)
+    children: dict[str, list[str]] = {}
+    for e in view["edges"]:
+        if nodes[e["child"]]["depth"] > 0:
+            children.setdefault(e["parent"], []).append(e["child"])
+    shown: set[str] = set()
+
+    def tree(tid: str, indent: str) -> None:
+        shown.add(tid)
+        kids = sorted(children.get(tid, []), key=lambda c: (nodes[c]["title"], c))
+        for i, kid in enumerate(kids):
+            last = i == len(kids) - 1
+            branch, below = ("└─ ", "   ") if last else ("├─ ", "│  ")
+            if kid in shown:
+                out.append(f"{pad}{indent}{branch}{kid}  (shown above)")
+                continue
+            out.append(f"{pad}{indent}{branch}{line(nodes[kid])}")
+            tree(kid, indent + below)
+
+    out.append(f"{pad}{line(nodes[view['root']])}  <- this task")
+    tree(view["root"], "")
+    if view["truncated"]:
+        out.append("more lies beyond: raise --depth or --limit")
+    return out

@@ -1,4 +1,4 @@
-"""Task commands: init, create, list, show, context, assign, edit, priority, runs, stats, assignees.
+"""Task commands: init, create, list, show, graph, context, assign, edit, priority, runs, stats, assignees.
 
 Services only some commands use are imported in those commands: `kanban list` runs in agents'
 loops, and every module imported here is start-up time for it.
@@ -14,7 +14,7 @@ from ..config import parse_duration
 from ..services import boards as boards_svc
 from ..services import tasks, views
 from .app import App, emit_json, pass_app
-from .render import clock, counts, detail_json, event_text, pairs, table, task_line, task_rows
+from .render import clock, counts, detail_json, event_text, graph_lines, pairs, table, task_line, task_rows
 from .texts import long_text
 
 
@@ -165,6 +165,23 @@ def show(app: App, task_id: str | None, as_json: bool) -> None:
         click.echo("\n## Recent events")
         for e in detail.events[-10:]:
             click.echo(f"- #{e.id} {clock(e.created_at)} {event_text(e.kind, e.payload)}")
+
+
+@click.command("graph")
+@click.argument("task_id", required=False)
+@click.option("--depth", type=int, default=3, show_default=True, help="Levels each way (1-10).")
+@click.option("--limit", type=int, default=200, show_default=True, help="Tasks in all (1-500).")
+@click.option("--json", "as_json", is_flag=True, help="Print {root, nodes, edges, truncated}.")
+@pass_app
+def graph_cmd(app: App, task_id: str | None, depth: int, limit: int, as_json: bool) -> None:
+    """A task's dependencies: its ancestors above it, its descendants indented below."""
+    from ..services import graph
+
+    view = graph.graph(app.ctx, app.board, app.task_id(task_id), depth=depth, limit=limit)
+    if as_json:
+        emit_json(view)
+    else:
+        click.echo("\n".join(graph_lines(view)))
 
 
 @click.command("context")

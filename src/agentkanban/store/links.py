@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, delete, insert, select, union
 
 from . import dialect
-from .schema import task_links
+from .schema import task_links, tasks
 
 
 def add(conn: Connection, parent_id: str, child_id: str) -> bool:
@@ -48,6 +48,35 @@ def _edges(conn: Connection, stmt: Any, ids: list[str], chunk: int = 2000) -> se
     for i in range(0, len(ids), chunk):
         out.update((p, c) for p, c in conn.execute(stmt, {"b_ids": ids[i:i + chunk]}))
     return out
+
+
+# One level of the dependency view: the links from the frontier (``near``) to the next level
+# (``far``), each with the far task's fields. Ordered by ``near`` alone, the order of the index
+# that finds the links (the primary key for children, ix_task_links_child for parents), and with
+# no condition on the tasks' board (a link never crosses boards; the caller's board is checked on
+# the rows): the database reads the links first and each task by its id, and LIMIT stops the read
+# early. (Ordered by ``far`` too, or filtered by board, SQLite would rather walk the board's tasks.)
+def _step(near: Any, far: Any) -> Any:
+    return (select(near, far, tasks.c.title, tasks.c.status, tasks.c.assignee, tasks.c.board)
+            .join(tasks, tasks.c.id == far)
+            .where(near.in_(_IDS))
+            .order_by(near).limit(bindparam("b_limit")))
+
+
+_UP = _step(task_links.c.child_id, task_links.c.parent_id)
+_DOWN = _step(task_links.c.parent_id, task_links.c.child_id)
+
+# (near, far, title, status, assignee, board)
+Step = tuple[str, str, str, str, str | None, str]
+
+
+def step(conn: Connection, board: str, frontier: list[str], *, up: bool, limit: int) -> list[Step]:
+    """At most ``limit`` links from ``frontier`` to its parents (``up``) or children on ``board``,
+    each with the task at the other end: one statement, whatever the size of the board."""
+    if not frontier:
+        return []
+    rows = conn.execute(_UP if up else _DOWN, {"b_ids": sorted(frontier), "b_limit": limit})
+    return [(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows if r[5] == board]
 
 
 def remove(conn: Connection, parent_id: str, child_id: str) -> bool:

@@ -359,6 +359,28 @@ class TaskDetailOut(BaseModel):
                                                              "retry backoff.")
 
 
+class GraphNodeOut(BaseModel):
+    id: str
+    title: str
+    status: str
+    assignee: str | None
+    board: str
+    depth: int = Field(description="Levels from the task: negative above it (-1: its parents), "
+                                   "0 the task itself, positive below it (1: its children).")
+
+
+class GraphEdgeOut(BaseModel):
+    parent: str
+    child: str = Field(description="Waits for `parent`.")
+
+
+class GraphOut(BaseModel):
+    root: str = Field(description="The task's id.")
+    nodes: list[GraphNodeOut] = Field(description="By depth, then title; the task itself at depth 0.")
+    edges: list[GraphEdgeOut] = Field(description="The links between the tasks in `nodes`.")
+    truncated: bool = Field(description="The graph goes on beyond `depth` levels or `limit` tasks.")
+
+
 class TaskListOut(BaseModel):
     tasks: list[TaskOut]
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request
 
 from ...domain.models import TaskDetail
 from ...errors import ValidationError
-from ...services import board_page, bulk, changes, comments, health, labels, links, tasks, views
+from ...services import board_page, bulk, changes, comments, graph, health, labels, links, tasks, views
 from ...services.base import Ctx
 from ...services.common import resolve_id
 from .. import schemas as s
@@ -122,6 +122,18 @@ def _retry(ctx: Ctx, task_id: str) -> dict[str, Any] | None:
 
     retry = backoff.waiting(ctx, [task_id]).get(task_id)
     return retry.to_dict() if retry else None
+
+
+@router.get("/tasks/{task_id}/graph", response_model=s.GraphOut,
+            summary="A task's dependency graph: its ancestors and descendants",
+            description="Walked level by level from the task, up to `depth` levels each way and "
+                        "`limit` tasks in all, nearest levels first; `truncated` says the graph "
+                        "goes on. Not in the seed.")
+def get_task_graph(request: Request, task_id: str, board: BoardQ = None,
+                   depth: Annotated[int, Query(ge=1, le=graph.MAX_DEPTH)] = 3,
+                   limit: Annotated[int, Query(ge=1, le=graph.MAX_LIMIT)] = 200) -> Any:
+    ctx = ctx_of(request)
+    return JSON(graph.graph(ctx, board_of(ctx, board), task_id, depth=depth, limit=limit))
 
 
 @router.post("/tasks", response_model=s.CreateTaskOut, summary="Create a task")

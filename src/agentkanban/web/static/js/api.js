@@ -92,6 +92,7 @@ export const api = {
   homeChannels: (taskId) => request("GET", "/api/home-channels", { query: { task_id: taskId } }),
   homeSubscribe: (id, platform, on) =>
     request(on ? "POST" : "DELETE", `/api/tasks/${encodeURIComponent(id)}/home-subscribe/${encodeURIComponent(platform)}`),
+  graph: (id, query) => request("GET", `/api/tasks/${encodeURIComponent(id)}/graph`, { query }),
   log: (id) => request("GET", `/api/tasks/${encodeURIComponent(id)}/log`, { query: { tail: 100000 } }),
   dispatch: () => request("POST", "/api/dispatch", { query: { max: 8 } }),
   boards: () => request("GET", "/api/boards", { boardScoped: false }),

@@ -11,6 +11,7 @@ import { reviewButtons } from "./review.js";
 import { marksSection } from "./labels.js";
 import { fieldWords, offerUndo, snapshot } from "./undo.js";
 import { runningSection } from "./running.js";
+import { showGraph } from "./graph.js";
 
 const drawer = () => document.getElementById("drawer");
 const backdrop = () => document.getElementById("drawer-backdrop");
@@ -236,6 +237,7 @@ function renderDetail(data, homes) {
       el("span", { class: "card-id" }, t.id),
       el("span", { class: `status-pill st-${t.status}` }, COLUMN_LABELS[t.status] || t.status),
       el("span", { class: "spacer" }),
+      el("button", { type: "button", class: "btn ghost small", "data-key": "graph", title: "Draw its parents and children, and theirs", onclick: () => showGraph(t.id, openDrawer) }, "Dependencies"),
       closeButton()),
     editable({ key: "title", display: titleEl, value: t.title, label: "Title", onSave: (v) => {
       if (!v.trim()) {

@@ -15,6 +15,7 @@ import { moveTasks, reportBulk } from "./moves.js";
 import { installOps } from "./ops.js";
 import { installActivity } from "./activity.js";
 import { installSettings } from "./settings.js";
+import { installGraph } from "./graph.js";
 import { MAX_PATCH, markFullLoad, patchTasks, patchable } from "./patch.js";
 import "./profiles.js"; // the Profiles dialog wires itself up
 import { clearSelection, installSelection, selectAll } from "./select.js";
@@ -558,6 +559,7 @@ async function start() {
     if (board !== getBoard()) await switchBoard(board);
     openDrawer(id);
   });
+  installGraph();
   installKeys({ openCreate, openDrawer, closeDrawer, isDrawerOpen: isOpen, updateBulkBar, reload: loadBoard });
   const slug = localStorage.getItem(BOARD_KEY) || "default";
   setBoard(slug);
