@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -171,6 +172,23 @@ def browser() -> Iterator[Any]:
 
 class PageErrors(list[str]):
     pass
+
+
+@contextmanager
+def signed_in(browser: Any, srv: Server) -> Iterator[tuple[Any, PageErrors]]:
+    """A page of ``srv``'s dashboard with the session cookie set, its board loaded, and the
+    script errors it raised (a test asserts there were none); closed on the way out."""
+    bctx = browser.new_context(base_url=srv.url)
+    bctx.add_cookies([{"name": "kanban_token", "value": TOKEN, "url": srv.url}])
+    page = bctx.new_page()
+    errors = PageErrors()
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        page.goto("/")
+        page.wait_for_selector('#board[aria-busy="false"]')
+        yield page, errors
+    finally:
+        bctx.close()
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import TOKEN, Server, require_playwright, start_server, stop_server, wait_for
+from .conftest import Server, require_playwright, signed_in, start_server, stop_server, wait_for
 
 expect = require_playwright()
 
@@ -25,14 +25,7 @@ def configured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 
 def test_profile_descriptions_and_orchestrator(browser: Any, configured: Server) -> None:
-    ctx = browser.new_context(base_url=configured.url)
-    ctx.add_cookies([{"name": "kanban_token", "value": TOKEN, "url": configured.url}])
-    page = ctx.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    try:
-        page.goto("/")
-        page.wait_for_selector('#board[aria-busy="false"]')
+    with signed_in(browser, configured) as (page, errors):
         page.locator("#profiles-btn").click()
         dialog = page.locator("#profiles-dialog")
         expect(dialog.locator('[data-profile="planner"]')).to_contain_text("planner")
@@ -48,5 +41,3 @@ def test_profile_descriptions_and_orchestrator(browser: Any, configured: Server)
         expect(dialog.locator('[data-key="describe-coder"]')).to_have_value("writes Python")
         expect(dialog.locator('[data-key="orchestrator_profile"]')).to_have_value("planner")
         assert not errors
-    finally:
-        ctx.close()

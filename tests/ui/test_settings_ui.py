@@ -10,7 +10,7 @@ import pytest
 
 from agentkanban.services import Actor, runs, tasks
 
-from .conftest import TOKEN, Server, require_playwright, services_ctx, start_server, stop_server, wait_for
+from .conftest import Server, require_playwright, services_ctx, signed_in, start_server, stop_server, wait_for
 
 expect = require_playwright()
 
@@ -39,14 +39,7 @@ def test_settings_view_shows_and_changes_caps(browser: Any, configured: Server) 
     ctx = services_ctx(configured)
     t = tasks.create(ctx, "default", title="Port the parser", actor=Actor("user"), assignee="coder").task
     assert runs.claim(ctx, "default", t.id, profile="coder", lock="ui:1", ttl=3600) is not None
-    bctx = browser.new_context(base_url=configured.url)
-    bctx.add_cookies([{"name": "kanban_token", "value": TOKEN, "url": configured.url}])
-    page = bctx.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    try:
-        page.goto("/")
-        page.wait_for_selector('#board[aria-busy="false"]')
+    with signed_in(browser, configured) as (page, errors):
         page.locator("#settings-btn").click()
         dialog = page.locator("#settings-dialog")
         row = dialog.locator('[data-profile="coder"]')
@@ -79,5 +72,3 @@ def test_settings_view_shows_and_changes_caps(browser: Any, configured: Server) 
         row.locator(".running-task").click()  # opens the task's drawer
         expect(page.locator("#drawer")).to_contain_text("Port the parser")
         assert not errors
-    finally:
-        bctx.close()
