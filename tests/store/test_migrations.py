@@ -123,3 +123,35 @@ def test_opening_never_migrates_and_db_current_says_so(request, backend: str, tm
     assert migrate.current_revision(store) == migrate.HEAD
     assert kanban("db", "current") == migrate.HEAD
     store_engine.close_all()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_upgrading_a_filled_board_counts_what_it_holds(request, backend: str, tmp_path: Path) -> None:
+    """``0006_tallies`` on a database that already has tasks: the counts start equal to the rows
+    and the triggers keep them from there."""
+    from sqlalchemy import insert, text
+
+    from agentkanban.store import tallies
+    from agentkanban.store.schema import boards, tasks
+
+    url = _fresh_url(request, backend, tmp_path)
+    store = store_engine.open_store(url)
+    migrate.upgrade(store, "0005_progress")
+    rows = [{"id": f"t_{i:08x}", "board": "default" if i % 4 else "side", "title": "old",
+             "status": ("todo", "done", "archived")[i % 3], "priority": 0, "created_by": "x",
+             "created_at": 1.0, "updated_at": 1.0, "workspace_kind": "scratch",
+             "consecutive_failures": 0, "labels": '["bug", "ui"]' if i % 2 else None} for i in range(24)]
+    with store.write() as tx:
+        tx.conn.execute(insert(boards), [{"slug": "side", "name": "side", "created_at": 1.0}])
+        tx.conn.execute(insert(tasks), rows)
+    migrate.upgrade(store)
+    with store.read() as conn:
+        kept, counted = tallies.every_board(conn), tallies.recount(conn)
+    assert kept == counted and kept["side"][0] == {"todo": 2, "done": 2, "archived": 2}
+    assert kept["default"][1] == {"bug": 8, "ui": 8}  # odd ids on the board, archived ones left out
+    with store.write() as tx:
+        tx.conn.execute(text("UPDATE tasks SET status = 'archived' WHERE board = 'default'"))
+    with store.read() as conn:
+        assert tallies.every_board(conn) == tallies.recount(conn)
+        assert tallies.labels(conn, "default") == {}
+    store_engine.close_all()

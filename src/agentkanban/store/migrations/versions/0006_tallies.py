@@ -43,28 +43,43 @@ _SQLITE = [
     + _SQLITE_ADD.format(r="OLD", d=-1) + _SQLITE_ADD.format(r="NEW", d=1) + "\nEND",
 ]
 
+# One PL/pgSQL function (its statements' plans are cached per connection; an SQL-language helper
+# would be planned again at every call). The usual change, a status change on one board, is one
+# statement over two rows in name order; the labels' counts are touched only when the labels,
+# the board or whether the task is archived changed.
+_UPSERT = ("INSERT INTO tallies (board, kind, name, shard, n) {rows} "
+           "ON CONFLICT (board, kind, name, shard) DO UPDATE SET n = tallies.n + excluded.n;")
+_LABELS = _UPSERT.format(rows="SELECT {r}.board, 'label', l.name, s, {d} FROM "
+                              "json_array_elements_text({r}.labels::json) AS l(name) ORDER BY l.name")
 _POSTGRES = [
-    """
-    CREATE OR REPLACE FUNCTION kanban_tally_add(b text, st text, labels text, d integer)
-    RETURNS void LANGUAGE sql AS $$
-        INSERT INTO tallies (board, kind, name, shard, n)
-        SELECT b, x.kind, x.name, pg_backend_pid() % 16, d FROM (
-            SELECT 'status' AS kind, st AS name
-            UNION ALL
-            SELECT 'label', json_array_elements_text(labels::json)
-            WHERE labels IS NOT NULL AND st <> 'archived'
-        ) AS x
-        ORDER BY x.kind, x.name
-        ON CONFLICT (board, kind, name, shard) DO UPDATE SET n = tallies.n + excluded.n
-    $$""",
-    """
+    f"""
     CREATE OR REPLACE FUNCTION kanban_tally() RETURNS trigger LANGUAGE plpgsql AS $$
+    DECLARE
+        s integer := pg_backend_pid() % 16;
+        labels_too boolean := TG_OP <> 'UPDATE' OR OLD.board IS DISTINCT FROM NEW.board
+            OR OLD.labels IS DISTINCT FROM NEW.labels
+            OR (OLD.status = 'archived') <> (NEW.status = 'archived');
     BEGIN
-        IF TG_OP <> 'INSERT' THEN
-            PERFORM kanban_tally_add(OLD.board, OLD.status, OLD.labels, -1);
+        IF TG_OP = 'UPDATE' AND OLD.board = NEW.board AND OLD.status <> NEW.status THEN
+            {_UPSERT.format(rows="VALUES (NEW.board, 'status', LEAST(OLD.status, NEW.status), s, "
+                                 "CASE WHEN OLD.status < NEW.status THEN -1 ELSE 1 END), "
+                                 "(NEW.board, 'status', GREATEST(OLD.status, NEW.status), s, "
+                                 "CASE WHEN OLD.status < NEW.status THEN 1 ELSE -1 END)")}
+        ELSE
+            IF TG_OP <> 'INSERT' THEN
+                {_UPSERT.format(rows="VALUES (OLD.board, 'status', OLD.status, s, -1)")}
+            END IF;
+            IF TG_OP <> 'DELETE' THEN
+                {_UPSERT.format(rows="VALUES (NEW.board, 'status', NEW.status, s, 1)")}
+            END IF;
         END IF;
-        IF TG_OP <> 'DELETE' THEN
-            PERFORM kanban_tally_add(NEW.board, NEW.status, NEW.labels, 1);
+        IF labels_too THEN
+            IF TG_OP <> 'INSERT' AND OLD.labels IS NOT NULL AND OLD.status <> 'archived' THEN
+                {_LABELS.format(r="OLD", d=-1)}
+            END IF;
+            IF TG_OP <> 'DELETE' AND NEW.labels IS NOT NULL AND NEW.status <> 'archived' THEN
+                {_LABELS.format(r="NEW", d=1)}
+            END IF;
         END IF;
         RETURN NULL;
     END $$""",
@@ -123,5 +138,4 @@ def downgrade() -> None:
                                                         else " ON tasks"))
     if op.get_bind().dialect.name != "sqlite":
         op.execute("DROP FUNCTION IF EXISTS kanban_tally()")
-        op.execute("DROP FUNCTION IF EXISTS kanban_tally_add(text, text, text, integer)")
     op.drop_table('tallies')
