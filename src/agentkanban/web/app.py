@@ -37,6 +37,7 @@ from ..mcp.asgi import http_app
 from ..services import health
 from ..services.base import Ctx, open_ctx
 from . import schemas as s
+from . import schemas_meta as sm
 from .auth import COOKIE_NAME, HostGuard, TokenSource, load_token, token_matches
 from .deps import JSON
 from .guard import Guard
@@ -181,7 +182,7 @@ def _add_auth_routes(app: FastAPI, token: str) -> None:
     @app.post("/api/auth/login", response_model=s.OkOut, tags=["auth"],
               responses={401: {"model": s.ErrorOut, "description": "Wrong token"}},
               summary="Exchange the token for an HttpOnly cookie")
-    async def login(payload: s.LoginIn) -> Any:
+    async def login(payload: sm.LoginIn) -> Any:
         if not token_matches(token, payload.token):
             return JSON({"detail": "wrong token"}, status_code=401)
         resp = JSON({"ok": True})
@@ -196,8 +197,8 @@ def _add_auth_routes(app: FastAPI, token: str) -> None:
 
 
 def _add_pages(app: FastAPI) -> None:
-    @app.get("/healthz", response_model=s.HealthOut, tags=["health"],
-             responses={503: {"model": s.HealthOut, "description": "The database does not answer, "
+    @app.get("/healthz", response_model=sm.HealthOut, tags=["health"],
+             responses={503: {"model": sm.HealthOut, "description": "The database does not answer, "
                                                                    "a loop this server runs is down, "
                                                                    "or the disk is full"}},
              summary="Do the database, the dispatcher and the notifier answer; is there disk room "

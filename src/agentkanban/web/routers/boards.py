@@ -8,6 +8,7 @@ from fastapi import APIRouter, Path, Query, Request
 
 from ...services import boards
 from .. import schemas as s
+from .. import schemas_boards as sb
 from ..deps import JSON, BoardQ, RetryingRoute, SlugP, board_of, ctx_of
 
 # Any slug but the default board's, which can be neither archived nor deleted (400).
@@ -17,15 +18,15 @@ DeletableSlugP = Annotated[str, Path(description="Board slug, not the default bo
 router = APIRouter(route_class=RetryingRoute, tags=["boards"])
 
 
-@router.get("/boards", response_model=s.BoardsOut, summary="Every board, with task counts")
+@router.get("/boards", response_model=sb.BoardsOut, summary="Every board, with task counts")
 def list_boards(request: Request, board: BoardQ = None, include_archived: bool = False) -> Any:
     ctx = ctx_of(request)
     board_of(ctx, board)
     return JSON({"boards": boards.list_boards(ctx, include_archived), "current": boards.current(ctx)})
 
 
-@router.post("/boards", response_model=s.CreateBoardOut, summary="Create a board (idempotent)")
-def create_board(request: Request, payload: s.CreateBoardIn, board: BoardQ = None) -> Any:
+@router.post("/boards", response_model=sb.CreateBoardOut, summary="Create a board (idempotent)")
+def create_board(request: Request, payload: sb.CreateBoardIn, board: BoardQ = None) -> Any:
     ctx = ctx_of(request)
     board_of(ctx, board)
     from ...services import board_defaults
@@ -41,9 +42,9 @@ def create_board(request: Request, payload: s.CreateBoardIn, board: BoardQ = Non
     return JSON({"board": made.to_dict(), "current": boards.current(ctx)})
 
 
-@router.patch("/boards/{slug}", response_model=s.BoardOnlyOut,
+@router.patch("/boards/{slug}", response_model=sb.BoardOnlyOut,
               summary="Change a board's name, description, icon or colour (the slug is fixed)")
-def update_board(request: Request, slug: SlugP, payload: s.UpdateBoardIn, board: BoardQ = None) -> Any:
+def update_board(request: Request, slug: SlugP, payload: sb.UpdateBoardIn, board: BoardQ = None) -> Any:
     ctx = ctx_of(request)
     board_of(ctx, board)
     from ...services import board_defaults
@@ -57,7 +58,7 @@ def update_board(request: Request, slug: SlugP, payload: s.UpdateBoardIn, board:
     return JSON({"board": updated.to_dict()})
 
 
-@router.delete("/boards/{slug}", response_model=s.RemoveBoardOut,
+@router.delete("/boards/{slug}", response_model=sb.RemoveBoardOut,
                summary="Archive a board, or delete it with all its tasks",
                description="The default board can be neither archived nor deleted (400).")
 def delete_board(request: Request, slug: DeletableSlugP, board: BoardQ = None,
@@ -68,7 +69,7 @@ def delete_board(request: Request, slug: DeletableSlugP, board: BoardQ = None,
     return JSON({"result": result, "current": boards.current(ctx)})
 
 
-@router.post("/boards/{slug}/switch", response_model=s.CurrentOut,
+@router.post("/boards/{slug}/switch", response_model=sb.CurrentOut,
              summary="Make this the current board for the CLI and for requests without ?board=")
 def switch_board(request: Request, slug: SlugP, board: BoardQ = None) -> Any:
     ctx = ctx_of(request)

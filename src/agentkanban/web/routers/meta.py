@@ -14,6 +14,7 @@ from ...errors import NotFound
 from ...services import events, subs, views
 from ...services.common import resolve_id
 from .. import schemas as s
+from .. import schemas_meta as sm
 from ..deps import JSON, BoardQ, RetryingRoute, board_of, ctx_of
 
 if TYPE_CHECKING:
@@ -22,14 +23,14 @@ if TYPE_CHECKING:
 router = APIRouter(route_class=RetryingRoute, tags=["board"])
 
 
-@router.get("/config", response_model=s.ConfigOut, summary="Dashboard preferences")
+@router.get("/config", response_model=sm.ConfigOut, summary="Dashboard preferences")
 def get_config(request: Request, board: BoardQ = None) -> Any:
     ctx = ctx_of(request)
     board_of(ctx, board)
     return JSON(dataclasses.asdict(ctx.settings.dashboard))
 
 
-@router.get("/home-channels", response_model=s.HomeChannelsOut,
+@router.get("/home-channels", response_model=sm.HomeChannelsOut,
             summary="Platforms with a home channel, and whether a task notifies them")
 def get_home_channels(request: Request, board: BoardQ = None,
                       task_id: Annotated[str | None, Query(description="Mark this task's subscriptions")] = None
@@ -48,13 +49,13 @@ def get_home_channels(request: Request, board: BoardQ = None,
     return JSON({"home_channels": out})
 
 
-@router.post("/tasks/{task_id}/home-subscribe/{platform}", response_model=s.HomeSubscribeOut,
+@router.post("/tasks/{task_id}/home-subscribe/{platform}", response_model=sm.HomeSubscribeOut,
              summary="Notify this platform's home channel about the task (idempotent)")
 def subscribe_home(request: Request, task_id: str, platform: str, board: BoardQ = None) -> Any:
     return _home_toggle(request, task_id, platform, board, subs.subscribe)
 
 
-@router.delete("/tasks/{task_id}/home-subscribe/{platform}", response_model=s.HomeSubscribeOut,
+@router.delete("/tasks/{task_id}/home-subscribe/{platform}", response_model=sm.HomeSubscribeOut,
                summary="Stop notifying this platform's home channel about the task")
 def unsubscribe_home(request: Request, task_id: str, platform: str, board: BoardQ = None) -> Any:
     return _home_toggle(request, task_id, platform, board, subs.unsubscribe)
@@ -72,7 +73,7 @@ def _home_toggle(request: Request, task_id: str, platform: str, board: str | Non
     return JSON({"ok": True, "task_id": tid, "home_channel": home})
 
 
-@router.get("/stats", response_model=s.StatsOut, summary="Counts by status and assignee")
+@router.get("/stats", response_model=sm.StatsOut, summary="Counts by status and assignee")
 def get_stats(request: Request, board: BoardQ = None) -> Any:
     ctx = ctx_of(request)
     return JSON(views.stats(ctx, board_of(ctx, board)))
@@ -98,14 +99,14 @@ def get_activity(request: Request, board: BoardQ = None,
                                 limit=limit))
 
 
-@router.get("/assignees", response_model=s.AssigneesOut,
+@router.get("/assignees", response_model=sm.AssigneesOut,
             summary="Configured worker profiles and every assignee on the board")
 def get_assignees(request: Request, board: BoardQ = None) -> Any:
     ctx = ctx_of(request)
     return JSON({"assignees": views.assignees(ctx, board_of(ctx, board))})
 
 
-@router.post("/dispatch", response_model=s.DispatchOut, summary="Run one dispatcher pass now",
+@router.post("/dispatch", response_model=sm.DispatchOut, summary="Run one dispatcher pass now",
              description="Asks this server's dispatcher for a pass now (the one its background "
                          "loop runs; with --no-dispatch, one the server keeps for these requests): "
                          "settles running attempts and spawns workers for ready tasks, as the loop "

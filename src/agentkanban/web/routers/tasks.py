@@ -12,6 +12,7 @@ from ...services import board_page, bulk, changes, comments, graph, health, labe
 from ...services.base import Ctx
 from ...services.common import resolve_id
 from .. import schemas as s
+from .. import schemas_meta as sm
 from ..deps import API_ACTOR, JSON, BoardQ, RetryingRoute, board_of, ctx_of
 
 router = APIRouter(route_class=RetryingRoute, tags=["tasks"])
@@ -272,7 +273,7 @@ def put_label(request: Request, name: str, payload: s.LabelColorIn, board: Board
     return JSON(labels.set_color(ctx, board_of(ctx, board), name, payload.color))
 
 
-@router.get("/tasks/{task_id}/log", response_model=s.LogOut, summary="The worker's output log")
+@router.get("/tasks/{task_id}/log", response_model=sm.LogOut, summary="The worker's output log")
 def get_task_log(request: Request, task_id: str, board: BoardQ = None,
                  tail: Annotated[int | None, Query(ge=1, le=2_000_000,
                                                    description="At most this many bytes")] = None) -> Any:
