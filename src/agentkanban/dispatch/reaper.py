@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING
 from ..domain import models as m
 from ..domain.models import Run
 from ..domain.statuses import Status
-from ..services import Ctx, backoff, dispatching, runs
+from ..services import Ctx, dispatching, runs
+from ..services.outcomes import classify
 from . import procs
 from .spawner import Spawner
 
@@ -27,7 +28,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("agentkanban.dispatch")
 
-RATE_LIMIT_EXIT = 75  # EX_TEMPFAIL
 # A worker that completed or blocked its own task gets this long to exit by itself.
 EXIT_GRACE_SECONDS = 30.0
 
@@ -38,41 +38,6 @@ class _Stopping:
     reason: str  # timed_out | ended
     since: float  # monotonic
     killed: bool = False
-
-
-def _signal_name(sig: int) -> str:
-    try:
-        return signal.Signals(sig).name
-    except ValueError:
-        return f"signal {sig}"
-
-
-def classify(rc: int | None, pid: int, run: Run, now: float,
-             timed_out: bool) -> tuple[str, str, bool]:
-    """``(outcome, error, counts_as_failure)`` for a worker that is gone while its attempt is open."""
-    if timed_out or (run.max_runtime_seconds and now - run.started_at >= run.max_runtime_seconds):
-        return (m.OUTCOME_TIMED_OUT,
-                f"exceeded max runtime of {run.max_runtime_seconds}s; worker pid {pid} was stopped", True)
-    if rc is None:
-        # Only the parent learns an exit status. Counted all the same: with one-shot passes
-        # (`kanban dispatch` from cron) every worker outlives its parent, and a worker that
-        # always fails must still reach the failure limit.
-        return (m.OUTCOME_CRASHED, f"worker pid {pid} ended without completing or blocking the "
-                                   "task (exit status unknown: the dispatcher that started it had "
-                                   "exited)", True)
-    if rc == 0:
-        return (m.OUTCOME_PROTOCOL_VIOLATION,
-                f"worker pid {pid} exited 0 without completing or blocking the task", True)
-    if rc == backoff.UNAVAILABLE_EXIT:
-        return (m.OUTCOME_CRASHED, f"{backoff.INFRASTRUCTURE}worker pid {pid} exited "
-                                   f"{rc}: the board's database was unreachable", False)
-    if rc == RATE_LIMIT_EXIT:
-        return (m.OUTCOME_RATE_LIMITED,
-                f"worker pid {pid} exited {RATE_LIMIT_EXIT} (rate limited); retried after a cool-down",
-                False)
-    if rc < 0:
-        return m.OUTCOME_CRASHED, f"worker pid {pid} was killed by {_signal_name(-rc)}", True
-    return m.OUTCOME_CRASHED, f"worker pid {pid} exited with code {rc}", True
 
 
 def _escalate(stopping: _Stopping, grace: float) -> None:
@@ -101,7 +66,7 @@ class Reaper:
         self._stopping.pop(run.id, None)
         if task is None:
             return  # someone else ended it first
-        bucket = {m.OUTCOME_CRASHED: result.crashed, m.OUTCOME_TIMED_OUT: result.timed_out,
+        bucket = {m.OUTCOME_CRASHED: result.crashed, m.OUTCOME_RUNNER_LOST: result.crashed, m.OUTCOME_TIMED_OUT: result.timed_out,
                   m.OUTCOME_RATE_LIMITED: result.rate_limited,
                   m.OUTCOME_PROTOCOL_VIOLATION: result.protocol_violation}.get(outcome)
         if bucket is not None:
@@ -121,7 +86,12 @@ class Reaper:
             host, owner = procs.parse_lock(run.claim_lock)
             expired = run.claim_expires is not None and run.claim_expires < now
             if host != procs.HOST:
-                if expired:  # a worker on another machine stopped heartbeating
+                runner = m.runner_of_lock(run.claim_lock)
+                if expired and runner is not None:  # killed, powered off or cut off: retried elsewhere
+                    self._end(ctx, board, run, m.OUTCOME_RUNNER_LOST,
+                              f"runner {runner} was lost: it stopped extending the lease",
+                              True, result, {"lease_expired": True, "runner": runner})
+                elif expired:  # a worker on another machine stopped heartbeating
                     self._end(ctx, board, run, m.OUTCOME_RECLAIMED,
                          f"lease expired: no heartbeat from the worker on {host or 'an unknown host'}",
                          run.worker_pid is not None, result, {"lease_expired": True})

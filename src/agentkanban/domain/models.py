@@ -17,6 +17,8 @@ OUTCOME_TIMED_OUT = "timed_out"
 OUTCOME_SPAWN_FAILED = "spawn_failed"
 OUTCOME_GAVE_UP = "gave_up"
 OUTCOME_RECLAIMED = "reclaimed"
+# The runner holding the attempt stopped extending its lease (killed, powered off, partitioned).
+OUTCOME_RUNNER_LOST = "runner_lost"
 # How a check's attempt ended (a review, an acceptance run, a person's approval to start).
 OUTCOME_APPROVED = "approved"
 OUTCOME_CHANGES_REQUESTED = "changes_requested"
@@ -28,7 +30,7 @@ RUN_OUTCOMES: frozenset[str] = frozenset(
         OUTCOME_COMPLETED, OUTCOME_BLOCKED, OUTCOME_CRASHED, OUTCOME_PROTOCOL_VIOLATION,
         OUTCOME_RATE_LIMITED, OUTCOME_TIMED_OUT, OUTCOME_SPAWN_FAILED, OUTCOME_GAVE_UP,
         OUTCOME_RECLAIMED, OUTCOME_APPROVED, OUTCOME_CHANGES_REQUESTED, OUTCOME_ACCEPTED,
-        OUTCOME_START_APPROVED,
+        OUTCOME_START_APPROVED, OUTCOME_RUNNER_LOST,
     }
 )
 
@@ -134,6 +136,41 @@ class Run:
     def to_dict(self) -> dict[str, Any]:
         return whole_seconds(asdict(self), ("claim_expires", "last_heartbeat_at", "started_at",
                                             "ended_at"))
+
+
+# A claim lock ``runner/<name>:0:<nonce>`` marks an attempt held by a remote runner; a host name
+# never holds a slash, so the reaper never takes it for a process of its own machine.
+RUNNER_LOCK_PREFIX = "runner/"
+
+
+@dataclass(frozen=True, slots=True)
+class Runner:
+    """A remote runner: its token's limits (None: any) and what it announced at registration."""
+
+    name: str
+    token_hash: str
+    allowed_profiles: tuple[str, ...] | None
+    allowed_labels: tuple[str, ...] | None
+    labels: tuple[str, ...]
+    profiles: tuple[str, ...]
+    capacity: int
+    version: str | None
+    host: str | None
+    created_at: float
+    registered_at: float | None
+    last_seen_at: float | None
+    revoked_at: float | None
+
+    @property
+    def lock_prefix(self) -> str:
+        return f"{RUNNER_LOCK_PREFIX}{self.name}:"
+
+
+def runner_of_lock(lock: str | None) -> str | None:
+    """The runner's name when ``lock`` is a runner's claim lock, else None."""
+    if not lock or not lock.startswith(RUNNER_LOCK_PREFIX):
+        return None
+    return lock[len(RUNNER_LOCK_PREFIX):].split(":", 1)[0]
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ from typing import Any
 from ..domain import events as ev
 from ..domain.models import (
     OUTCOME_RECLAIMED,
+    OUTCOME_RUNNER_LOST,
     RUN_ACCEPTANCE,
     RUN_REVIEW,
     RUN_WORK,
@@ -88,7 +89,9 @@ def end(task: Task, *, outcome: str, error: str | None, count_failure: bool, fai
     if gives_up:
         then = ((ev.GAVE_UP, {"failures": failures, "limit": limit, "error": error,
                               "trigger": outcome}),)
-    return Move(task.status, to, values, outcome,
+    # A lost runner is told as a reclaim in the history (its own outcome on the attempt).
+    kind = ev.RECLAIMED if outcome == OUTCOME_RUNNER_LOST else outcome
+    return Move(task.status, to, values, kind,
                 {**(payload or {}), "error": error, "failures": failures}, outcome,
                 error=error, then=then)
 

@@ -23,6 +23,7 @@ from ..domain.models import (
     OUTCOME_PROTOCOL_VIOLATION,
     OUTCOME_RATE_LIMITED,
     OUTCOME_RECLAIMED,
+    OUTCOME_RUNNER_LOST,
     OUTCOME_SPAWN_FAILED,
     OUTCOME_TIMED_OUT,
     Run,
@@ -76,6 +77,7 @@ def failure_class(run: Run) -> str | None:
         OUTCOME_PROTOCOL_VIOLATION: "crashed",
         OUTCOME_TIMED_OUT: "timed_out",
         OUTCOME_RECLAIMED: "lost_runner",
+        OUTCOME_RUNNER_LOST: "lost_runner",
         OUTCOME_RATE_LIMITED: "rate_limited",
     }.get(run.outcome or "")
 

@@ -14,7 +14,7 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 # The newest revision. Checked against Alembic's own head by a test, so that opening an
 # up-to-date database costs one SELECT and never imports Alembic.
-HEAD = "0006_tallies"
+HEAD = "0007_runners"
 
 
 def current_revision(store: Store) -> str | None:

@@ -251,6 +251,36 @@ tallies = Table(
     Column("n", Integer, nullable=False),
 )
 
+# Remote runners (``kanban runner``): one row per runner token; only the token's hash is kept.
+# ``allowed_*`` are the token's limits (NULL: any); ``labels``/``profiles`` what the runner
+# announced when it last registered.
+runners = Table(
+    "runners",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("token_hash", String(64), nullable=False),
+    Column("allowed_profiles", Text),  # JSON array
+    Column("allowed_labels", Text),  # JSON array
+    Column("labels", Text),  # JSON array
+    Column("profiles", Text),  # JSON array
+    Column("capacity", Integer, nullable=False, server_default="1"),
+    Column("version", String(64)),
+    Column("host", String(255)),
+    Column("created_at", Float, nullable=False),
+    Column("registered_at", Float),
+    Column("last_seen_at", Float),
+    Column("revoked_at", Float),
+    Index("ux_runners_token", "token_hash", unique=True),
+)
+
+# The labels a task requires of the runner that takes it (``runs_on``), beside its profile's.
+task_runs_on = Table(
+    "task_runs_on",
+    metadata,
+    Column("task_id", String(16), ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True),
+    Column("labels", Text, nullable=False),  # JSON array
+)
+
 kv = Table(
     "kv",
     metadata,
