@@ -1,0 +1,132 @@
+"""The worker's verbs as documents: what ``kanban <verb> --json`` prints, local or remote.
+
+Each function takes a task reference (an id or a unique prefix), resolves it, makes the one
+service call and returns a JSON-able document. The CLI renders the same document for people,
+whether it called the function itself or ``kanban serve`` did (``web/routers/verbs.py``), so
+both answer the same by construction.
+
+A worker (an :class:`Actor` with ``worker_task``) reads its own task and its task's parents
+only, and creates tasks only under its own task; writing is fenced by :func:`.common.check_worker`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..config import parse_duration
+from ..domain.models import Task
+from ..errors import Forbidden
+from ..store import tasks as store_tasks
+from . import comments, runs, tasks, transitions, views
+from .base import Actor, Ctx
+from .common import resolve_id
+
+# The verbs that a remote client may call (and a run token may reach).
+NAMES = ("show", "context", "heartbeat", "comment", "create", "complete", "block")
+
+
+def _readable(ctx: Ctx, board: str, ref: str | None, actor: Actor) -> str:
+    """The resolved id, if ``actor`` may read it: anyone, or a worker its task and its parents."""
+    tid = resolve_id(ctx, board, ref or actor.worker_task or "")
+    if actor.is_worker and tid != actor.worker_task:
+        with ctx.store.read() as conn:
+            parents = store_tasks.parent_ids(conn, actor.worker_task or "")
+        if tid not in parents:
+            raise Forbidden(f"a worker may only read its own task ({actor.worker_task}) and its "
+                            f"parents, not {tid}")
+    return tid
+
+
+def task_doc(ctx: Ctx, task: Task) -> dict[str, Any]:
+    return views.task_json(task, ctx.now())
+
+
+def show(ctx: Ctx, board: str, ref: str | None, *, actor: Actor) -> dict[str, Any]:
+    """``show --json``: the task, comments, events, links, runs, context, usage and retry."""
+    from . import backoff, usage, why
+    from . import context as context_svc
+
+    tid = _readable(ctx, board, ref, actor)
+    detail = tasks.show(ctx, board, tid)
+    retry = backoff.waiting(ctx, [tid]).get(tid)
+    out: dict[str, Any] = {
+        "task": {**task_doc(ctx, detail.task), "why": why.explain_task(ctx, detail.task)},
+        "comments": [c.to_dict() for c in detail.comments],
+        "events": [e.to_dict() for e in detail.events],
+        "links": {"parents": detail.parents, "children": detail.children},
+        "runs": [r.to_dict() for r in detail.runs],
+        "context": context_svc.build(ctx, board, tid),
+        "usage": usage.for_task(ctx, board, tid),
+        "retry": retry.to_dict() if retry else None,
+    }
+    return out
+
+
+def context(ctx: Ctx, board: str, ref: str | None, *, actor: Actor) -> dict[str, Any]:
+    """``context --json``: ``{task_id, context}``."""
+    from . import context as context_svc
+
+    tid = _readable(ctx, board, ref, actor)
+    return {"task_id": tid, "context": context_svc.build(ctx, board, tid)}
+
+
+def heartbeat(ctx: Ctx, board: str, ref: str | None, *, actor: Actor, note: str | None = None,
+              data: Any = None, progress: Any = None) -> dict[str, Any]:
+    """Extend the lease: ``{task_id, claim_expires}``."""
+    task = runs.heartbeat(ctx, board, resolve_id(ctx, board, ref or ""), actor=actor, note=note,
+                          data=data, progress=progress)
+    return {"task_id": task.id, "claim_expires": task.claim_expires}
+
+
+def comment(ctx: Ctx, board: str, ref: str | None, *, actor: Actor, body: str,
+            author: str | None = None) -> dict[str, Any]:
+    """Add a comment: ``{id, task_id, author}``."""
+    c = comments.add(ctx, board, resolve_id(ctx, board, ref or ""), body, actor=actor, author=author)
+    return {"id": c.id, "task_id": c.task_id, "author": c.author}
+
+
+def create(ctx: Ctx, board: str, *, actor: Actor, title: str, parents: list[str] | None = None,
+           notify: list[str] | None = None, max_runtime: str | None = None,
+           due: str | None = None, **options: Any) -> dict[str, Any]:
+    """``create --json``: ``{task, created[, warning]}``. A worker creates only under its task."""
+    from . import health, subs
+
+    parent_ids = [resolve_id(ctx, board, p) for p in parents or []]
+    if actor.is_worker and actor.worker_task not in parent_ids:
+        raise Forbidden(f"a worker may only create tasks under its own task: pass --parent "
+                        f"{actor.worker_task}")
+    homes = [subs.home_channel(ctx, p.strip().lower()) for p in notify or []]
+    created = tasks.create(ctx, board, actor=actor, title=title, parents=parent_ids,
+                           max_runtime_seconds=parse_duration(max_runtime) if max_runtime else None,
+                           due_at=due, **options)
+    task = created.task
+    for h in homes:
+        subs.subscribe(ctx, board, task.id, platform=h["platform"], chat_id=h["chat_id"],
+                       thread_id=h["thread_id"])
+    out: dict[str, Any] = {"task": task_doc(ctx, task), "created": created.created}
+    if task.status.value == "ready" and task.assignee:
+        status = health.dispatcher_status(ctx)
+        if status is None or not status["alive"]:
+            out["warning"] = "no dispatcher is running: start `kanban serve` or `kanban daemon` to run it"
+    return out
+
+
+def complete(ctx: Ctx, board: str, refs: list[str], *, actor: Actor, summary: str | None = None,
+             metadata: str | None = None, result: str | None = None,
+             created_cards: list[str] | None = None,
+             artifacts: list[str] | None = None) -> dict[str, Any]:
+    """``complete --json`` plus each task: ``{completed: [ids], tasks: [task]}``."""
+    meta = transitions.parse_metadata(metadata)  # bad JSON fails before anything changes
+    ids = [resolve_id(ctx, board, r) for r in refs or [actor.worker_task or ""]]
+    done = [transitions.complete(ctx, board, tid, actor=actor, summary=summary, metadata=meta,
+                                 result=result, created_cards=list(created_cards or []),
+                                 artifacts=list(artifacts or [])) for tid in ids]
+    return {"completed": [t.id for t in done], "tasks": [task_doc(ctx, t) for t in done]}
+
+
+def block(ctx: Ctx, board: str, ref: str | None, *, actor: Actor,
+          reason: str | None = None) -> dict[str, Any]:
+    """Block the task: ``{task}``."""
+    task = transitions.block(ctx, board, resolve_id(ctx, board, ref or ""), actor=actor,
+                             reason=reason)
+    return {"task": task_doc(ctx, task)}
