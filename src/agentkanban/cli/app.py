@@ -49,10 +49,16 @@ class App:
             return None
         import os
 
+        from ..errors import KanbanError
+        from ..services.base import retry_policy
         from .remote import Remote
 
+        try:  # as long as a local command would retry its database
+            deadline = retry_policy(self.settings).deadline_seconds
+        except KanbanError:
+            deadline = 60.0
         board = self.board_flag or os.environ.get("KANBAN_BOARD") or None
-        return Remote(self.server, board=board, token=self.token)
+        return Remote(self.server, board=board, token=self.token, deadline_seconds=deadline)
 
     def task_ref(self, ref: str | None) -> str:
         """The task a verb names; inside a worker it defaults to the worker's own task."""

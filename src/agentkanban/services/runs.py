@@ -18,7 +18,7 @@ from ..store import tasks as store_tasks
 from ..store import usage as store_usage
 from . import attempts
 from .base import Actor, Ctx, hash_token
-from .common import check_worker, load, stale_attempt
+from .common import check_worker, load
 from .sessions import checkpoint_in_tx, clean_data
 from .transitions import apply
 
@@ -165,9 +165,12 @@ def reclaim(ctx: Ctx, board: str, task_id: str, *, actor: Actor,
 
 
 def worker_actor(ctx: Ctx, run_id: str | int, token: str) -> tuple[Actor, str]:
-    """The worker a run token proves, and its task's board: the run exists, is still open, and
-    ``token`` hashes to its stored hash (compared in constant time). Else :class:`Unauthorized`."""
-    refused = Unauthorized("the run id and run token do not prove an open attempt")
+    """The worker a run token proves, and its task's board: the run exists and ``token`` hashes
+    to its stored hash (compared in constant time), else :class:`Unauthorized`. Whether the
+    attempt is still current is the fencing's to say (:func:`.common.check_worker`), as for a
+    local worker: a repeated ``complete`` of an ended attempt stays a no-op, anything else is
+    refused as no longer current."""
+    refused = Unauthorized("the run id and run token do not prove an attempt")
     try:
         rid = int(run_id)
     except (TypeError, ValueError):
@@ -179,8 +182,6 @@ def worker_actor(ctx: Ctx, run_id: str | int, token: str) -> tuple[Actor, str]:
     if run is None or task is None or not stored or \
             not hmac.compare_digest(stored.encode(), hash_token(token or "").encode()):
         raise refused
-    if run.ended_at is not None or task.current_run_id != rid:
-        raise stale_attempt(task.id)
     actor = Actor(name=run.profile or "worker", worker_task=task.id, run_id=rid, run_token=token)
     return actor, task.board
 

@@ -19,21 +19,27 @@ from ..errors import Forbidden
 from ..store import tasks as store_tasks
 from . import comments, runs, tasks, transitions, views
 from .base import Actor, Ctx
-from .common import resolve_id
+from .common import check_worker, load, resolve_id
 
 # The verbs that a remote client may call (and a run token may reach).
 NAMES = ("show", "context", "heartbeat", "comment", "create", "complete", "block")
 
 
+def _fenced(ctx: Ctx, board: str, actor: Actor, verb: str) -> list[str]:
+    """A worker's own task's parents, once :func:`.common.check_worker` says its attempt is
+    current (so an ended attempt reads and creates nothing more)."""
+    with ctx.store.read() as conn:
+        own = load(conn, board, actor.worker_task or "")
+        check_worker(conn, own, actor, verb)
+        return store_tasks.parent_ids(conn, own.id)
+
+
 def _readable(ctx: Ctx, board: str, ref: str | None, actor: Actor) -> str:
     """The resolved id, if ``actor`` may read it: anyone, or a worker its task and its parents."""
     tid = resolve_id(ctx, board, ref or actor.worker_task or "")
-    if actor.is_worker and tid != actor.worker_task:
-        with ctx.store.read() as conn:
-            parents = store_tasks.parent_ids(conn, actor.worker_task or "")
-        if tid not in parents:
-            raise Forbidden(f"a worker may only read its own task ({actor.worker_task}) and its "
-                            f"parents, not {tid}")
+    if actor.is_worker and tid not in [actor.worker_task, *_fenced(ctx, board, actor, "read")]:
+        raise Forbidden(f"a worker may only read its own task ({actor.worker_task}) and its "
+                        f"parents, not {tid}")
     return tid
 
 
@@ -92,6 +98,8 @@ def create(ctx: Ctx, board: str, *, actor: Actor, title: str, parents: list[str]
     from . import health, subs
 
     parent_ids = [resolve_id(ctx, board, p) for p in parents or []]
+    if actor.is_worker:
+        _fenced(ctx, board, actor, "create")
     if actor.is_worker and actor.worker_task not in parent_ids:
         raise Forbidden(f"a worker may only create tasks under its own task: pass --parent "
                         f"{actor.worker_task}")
