@@ -99,11 +99,13 @@ class Board:
         Board.made += 1
         self.ctx = ctx
         self.profile = f"p{Board.made}x"
-        self.parent = task_svc.create(ctx, "default", title="parent", actor=USER).task.id
+        self.parent = task_svc.create(ctx, "default", title="parent", actor=USER,
+                                      tenant=self.profile).task.id
         transitions.complete(ctx, "default", self.parent, actor=USER, summary="parent done")
         self.task = task_svc.create(ctx, "default", title="the task", actor=USER, assignee=self.profile,
-                                    parents=[self.parent]).task.id
-        self.other = task_svc.create(ctx, "default", title="other", actor=USER, assignee=self.profile).task.id
+                                    parents=[self.parent], tenant=self.profile).task.id
+        self.other = task_svc.create(ctx, "default", title="other", actor=USER, assignee=self.profile,
+                                     tenant=self.profile).task.id
         self.claim = self._claim(self.task)
         self._claim(self.other)
 
@@ -118,7 +120,8 @@ class Board:
 
     def words(self, args: tuple[str, ...]) -> list[str]:
         names = {"{task}": self.task, "{parent}": self.parent, "{other}": self.other,
-                 "{key}": f"key-{self.profile}"}
+                 "{key}": f"key-{self.profile}",
+                 "{tenant}": self.profile}
         return [names.get(a, a) for a in args]
 
 
@@ -198,8 +201,24 @@ def test_operator_verbs_answer_the_same_both_ways(capsys, ctx, server):
     assert [c for c, _, _ in got] == [0, 0, 0, 1, 2, 0, 0, 0, 0, 0, 2, 2, 0, 2, 0], got
 
 
+MORE_OPERATOR_STEPS: list[tuple[str, ...]] = [
+    ("list", "--tenant", "{tenant}"), ("ls", "--tenant", "{tenant}", "--status", "running", "--json"),
+    ("list", "--status", "nonsense"), ("move", "{parent}", "ready"), ("move", "t_00000000", "todo"),
+    ("block", "{other}", "--reason", "r"), ("unblock", "{other}"), ("unblock", "{other}"),
+    ("assign", "{other}", "none"), ("assign", "{task}", "someone"), ("move", "{other}", "triage"),
+    ("archive", "{other}", "--rm"), ("archive", "{other}"), ("archive", "{other}", "--rm"),
+    ("list", "--tenant", "{tenant}", "--archived", "--json"),
+]
+
+
+def test_more_operator_verbs_answer_the_same_both_ways(capsys, ctx, server):
+    got = both(capsys, ctx, server, MORE_OPERATOR_STEPS, worker=False)
+    assert [c for c, _, _ in got] == [0, 0, 2, 0, 1, 0, 0, 1, 0, 1, 0, 1, 0, 0, 0], got
+    assert "task(s)" in got[0][1] and got[13][1] == "deleted TA\n"
+
+
 def test_other_commands_refuse_to_run_remotely(capsys, server):
-    for args in (("list",), ("dispatch",), ("boards", "list"), ("reclaim", "t_00000000")):
+    for args in (("dispatch",), ("edit", "t_00000000"), ("boards", "list"), ("reclaim", "t_00000000")):
         code, out, err = kanban(capsys, env_for("http", server, {}), *args)
         assert code == 2 and out == "", args
         assert err.startswith("error: `kanban ") and "runs only where the board's database is" in err
@@ -211,6 +230,9 @@ def test_a_worker_cannot_reach_another_board(capsys, ctx, server):
     env = env_for("http", server, board.worker_env())
     code, _, err = kanban(capsys, {**env, "KANBAN_BOARD": "other"}, "show")
     assert code == 1 and "own board ('default') only" in err
+    for args in (("list",), ("move", board.task, "todo"), ("archive", board.other)):
+        code, out, err = kanban(capsys, env, *args)
+        assert (code, out) == (1, "") and "run token reaches show, context" in err, args
 
 
 def test_a_run_token_opens_nothing_but_the_verbs(ctx, server):

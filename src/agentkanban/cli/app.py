@@ -93,6 +93,14 @@ class App:
         args = [body.pop(k) for k in ("task", "tasks") if k in body]
         return getattr(verbs, verb)(self.ctx, self.board, *args, actor=self.actor, **body)  # type: ignore[no-any-return]
 
+    def list_tasks(self, **query: Any) -> dict[str, Any]:
+        """``list``: ``{board, tasks}``, from this database or from the server."""
+        if self.remote is not None:
+            return self.remote.list_tasks(query)  # type: ignore[no-any-return]
+        from ..services import verbs
+
+        return verbs.list_tasks(self.ctx, self.board, actor=self.actor, **query)
+
     def task_id(self, ref: str | None) -> str:
         """Resolve a task reference; inside a worker it defaults to the worker's own task."""
         from ..services.common import resolve_id

@@ -21,7 +21,7 @@ from .. import errors
 
 # The verbs that run remotely; every other command runs only where the database is.
 REMOTE_COMMANDS = frozenset({"show", "context", "heartbeat", "comment", "create", "complete",
-                             "block"})
+                             "block", "list", "ls", "move", "assign", "unblock", "archive"})
 TIMEOUT_SECONDS = 30.0
 UNAVAILABLE_EXIT = 69  # as cli/__init__.py's: the dispatcher retries such an attempt later
 
@@ -65,15 +65,20 @@ class Remote:
 
         return self._call("GET", f"/api/verbs/{verb}/{quote(task_ref, safe='')}", None)
 
+    def list_tasks(self, query: dict[str, Any]) -> dict[str, Any]:
+        params = {k: v for k, v in query.items() if v is not None and v != [] and v is not False}
+        return self._call("GET", "/api/verbs/list", None, params)
+
     def post(self, verb: str, body: dict[str, Any]) -> dict[str, Any]:
         return self._call("POST", f"/api/verbs/{verb}", body)
 
-    def _call(self, method: str, path: str, body: dict[str, Any] | None) -> dict[str, Any]:
+    def _call(self, method: str, path: str, body: dict[str, Any] | None,
+              query: dict[str, Any] | None = None) -> dict[str, Any]:
         """One request; a refused connection or a timeout is tried again with backoff until the
         deadline (the verbs are idempotent or fenced), then exit 69."""
         import httpx
 
-        params = {"board": self.board} if self.board else None
+        params = {**(query or {}), **({"board": self.board} if self.board else {})}
         delay, give_up = 0.2, time.monotonic() + self.deadline_seconds
         while True:
             try:

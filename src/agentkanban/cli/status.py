@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from ..services import links, tasks, transitions
+from ..services import links, transitions
 from .app import App, emit_json, pass_app
 from .render import task_line
 from .texts import long_text, read_text
@@ -18,8 +18,7 @@ from .texts import long_text, read_text
 @pass_app
 def move(app: App, task_id: str, status: str) -> None:
     """Move a task directly to triage, todo or ready."""
-    click.echo(task_line(transitions.set_status(app.ctx, app.board, app.task_id(task_id), status,
-                                                actor=app.actor)))
+    click.echo(task_line(app.write("move", task=task_id, status=status)["task"]))
 
 
 @click.command("link")
@@ -108,7 +107,7 @@ def block(app: App, task_id: str | None, reason: tuple[str, ...], reason_opt: st
 def unblock(app: App, task_ids: tuple[str, ...]) -> None:
     """Unblock tasks: back to ready, or todo while a parent is not done."""
     for tid in task_ids:
-        click.echo(task_line(transitions.unblock(app.ctx, app.board, app.task_id(tid), actor=app.actor)))
+        click.echo(task_line(app.write("unblock", task=tid)["task"]))
 
 
 @click.command("archive")
@@ -117,13 +116,12 @@ def unblock(app: App, task_ids: tuple[str, ...]) -> None:
 @pass_app
 def archive(app: App, task_ids: tuple[str, ...], hard: bool) -> None:
     """Archive tasks (or, with --rm, delete archived ones)."""
-    ids = [app.task_id(t) for t in task_ids]
     if hard:
-        for tid in tasks.delete_archived(app.ctx, app.board, ids):
+        for tid in app.write("archive", tasks=list(task_ids), hard=True)["deleted"]:
             click.echo(f"deleted {tid}")
         return
-    for tid in ids:
-        click.echo(task_line(transitions.archive(app.ctx, app.board, tid, actor=app.actor)))
+    for tid in task_ids:
+        click.echo(task_line(app.write("archive", tasks=[tid])["task"]))
 
 
 @click.command("promote")

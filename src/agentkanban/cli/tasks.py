@@ -92,18 +92,13 @@ def list_cmd(app: App, statuses: tuple[str, ...], assignee: str | None, mine: bo
              tenant: str | None, archived: bool, sort: str, limit: int | None,
              labels: tuple[str, ...], due: str | None, attention: bool, as_json: bool) -> None:
     """List tasks on the board."""
-    from ..domain.statuses import parse_status
-
-    if mine:
-        assignee = app.actor.name
-    query = {"statuses": [parse_status(s).value for s in statuses] or None,
-             "include_archived": archived, "assignee": assignee, "tenant": tenant, "sort": sort,
-             "limit": limit, "label": list(labels), "due": due, "attention": attention}
-    rows = tasks.list_json(app.ctx, app.board, explain=True, **query)
+    doc = app.list_tasks(mine=mine, statuses=list(statuses), assignee=assignee, tenant=tenant,
+                         include_archived=archived, sort=sort, limit=limit, label=list(labels),
+                         due=due, attention=attention)
     if as_json:
-        emit_json({"board": app.board, "tasks": rows})
+        emit_json(doc)
     else:
-        task_rows(rows)
+        task_rows(doc["tasks"])
 
 
 @click.command("show")
@@ -155,9 +150,7 @@ def context_cmd(app: App, task_id: str | None, as_json: bool) -> None:
 @pass_app
 def assign(app: App, task_id: str, profile: str) -> None:
     """Assign a task to a profile ('none' to unassign)."""
-    who = None if profile.lower() in {"none", "-", ""} else profile
-    task = tasks.assign(app.ctx, app.board, app.task_id(task_id), who)
-    click.echo(task_line(task))
+    click.echo(task_line(app.write("assign", task=task_id, profile=profile)["task"]))
 
 
 @click.command("edit")

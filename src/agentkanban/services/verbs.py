@@ -138,3 +138,47 @@ def block(ctx: Ctx, board: str, ref: str | None, *, actor: Actor,
     task = transitions.block(ctx, board, resolve_id(ctx, board, ref or ""), actor=actor,
                              reason=reason)
     return {"task": task_doc(ctx, task)}
+
+
+# The operator's verbs a remote client may also call (a run token never reaches them).
+OPERATOR_NAMES = ("list", "move", "assign", "unblock", "archive")
+
+
+def list_tasks(ctx: Ctx, board: str, *, actor: Actor, mine: bool = False,
+               statuses: list[str] | None = None, assignee: str | None = None,
+               **query: Any) -> dict[str, Any]:
+    """``list --json``: ``{board, tasks}`` (``mine``: the acting worker's profile's tasks)."""
+    from ..domain.statuses import parse_status
+
+    wanted = [parse_status(s).value for s in statuses or []] or None
+    rows = tasks.list_json(ctx, board, explain=True, statuses=wanted,
+                           assignee=actor.name if mine else assignee, **query)
+    return {"board": board, "tasks": rows}
+
+
+def move(ctx: Ctx, board: str, ref: str, *, actor: Actor, status: str) -> dict[str, Any]:
+    """A direct move to triage, todo or ready: ``{task}``."""
+    task = transitions.set_status(ctx, board, resolve_id(ctx, board, ref), status, actor=actor)
+    return {"task": task_doc(ctx, task)}
+
+
+def assign(ctx: Ctx, board: str, ref: str, *, actor: Actor, profile: str) -> dict[str, Any]:
+    """Assign to a profile (``none``, ``-`` or empty unassigns): ``{task}``."""
+    who = None if profile.lower() in {"none", "-", ""} else profile
+    return {"task": task_doc(ctx, tasks.assign(ctx, board, resolve_id(ctx, board, ref), who))}
+
+
+def unblock(ctx: Ctx, board: str, ref: str, *, actor: Actor) -> dict[str, Any]:
+    """Blocked -> ready (or todo while a parent is not done): ``{task}``."""
+    return {"task": task_doc(ctx, transitions.unblock(ctx, board, resolve_id(ctx, board, ref),
+                                                      actor=actor))}
+
+
+def archive(ctx: Ctx, board: str, refs: list[str], *, actor: Actor,
+            hard: bool = False) -> dict[str, Any]:
+    """Archive one task (``{task}``), or with ``hard`` delete archived ones (``{deleted}``)."""
+    ids = [resolve_id(ctx, board, r) for r in refs]
+    if hard:
+        return {"deleted": tasks.delete_archived(ctx, board, ids)}
+    (tid,) = ids
+    return {"task": task_doc(ctx, transitions.archive(ctx, board, tid, actor=actor))}

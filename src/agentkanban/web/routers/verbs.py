@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from ...errors import Forbidden, ValidationError
@@ -28,11 +28,13 @@ ACTOR_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
 TaskRef = Annotated[str, Path(description="Task id or unique prefix", max_length=64)]
 
 
-def principal(request: Request, board: str | None) -> tuple[Actor, str]:
-    """Who acts, and on which board."""
+def principal(request: Request, board: str | None, *, worker_ok: bool = True) -> tuple[Actor, str]:
+    """Who acts, and on which board. ``worker_ok``: a run token may call this route."""
     ctx = ctx_of(request)
     run = request.scope.get(RUN_SCOPE_KEY)
     if run is not None:
+        if not worker_ok:
+            raise Forbidden(f"a worker's run token reaches {', '.join(verbs_svc.NAMES)} only")
         actor, run_board = runs.worker_actor(ctx, run[0], run[1])
         if board and board != run_board:
             raise Forbidden(f"a worker acts on its own board ({run_board!r}) only, not {board!r}")
@@ -147,3 +149,65 @@ def block(request: Request, payload: BlockIn, board: BoardQ = None) -> Any:
     actor, slug = principal(request, board)
     return JSON(verbs_svc.block(ctx_of(request), slug, payload.task, actor=actor,
                                 reason=payload.reason))
+
+
+class MoveIn(_In):
+    task: str = Field(max_length=64)
+    status: str
+
+
+class AssignIn(_In):
+    task: str = Field(max_length=64)
+    profile: str
+
+
+class UnblockIn(_In):
+    task: str = Field(max_length=64)
+
+
+class ArchiveIn(_In):
+    tasks: list[str] = Field(min_length=1)
+    hard: bool = False
+
+
+@router.get("/verbs/list", response_model=Doc, summary="Tasks as `kanban list --json` (operator)")
+def list_tasks(request: Request, board: BoardQ = None,
+               statuses: Annotated[list[str] | None, Query()] = None,
+               assignee: str | None = None, mine: bool = False, tenant: str | None = None,
+               include_archived: bool = False, sort: str = "priority",
+               limit: Annotated[int | None, Query(ge=1)] = None,
+               label: Annotated[list[str] | None, Query()] = None, due: str | None = None,
+               attention: bool = False) -> Any:
+    actor, slug = principal(request, board, worker_ok=False)
+    return JSON(verbs_svc.list_tasks(ctx_of(request), slug, actor=actor, mine=mine,
+                                     statuses=statuses, assignee=assignee, tenant=tenant,
+                                     include_archived=include_archived, sort=sort, limit=limit,
+                                     label=label or [], due=due, attention=attention))
+
+
+@router.post("/verbs/move", response_model=Doc, summary="Move a task to triage, todo or ready (operator)")
+def move(request: Request, payload: MoveIn, board: BoardQ = None) -> Any:
+    actor, slug = principal(request, board, worker_ok=False)
+    return JSON(verbs_svc.move(ctx_of(request), slug, payload.task, actor=actor,
+                               status=payload.status))
+
+
+@router.post("/verbs/assign", response_model=Doc, summary="Assign a task to a profile (operator)")
+def assign(request: Request, payload: AssignIn, board: BoardQ = None) -> Any:
+    actor, slug = principal(request, board, worker_ok=False)
+    return JSON(verbs_svc.assign(ctx_of(request), slug, payload.task, actor=actor,
+                                 profile=payload.profile))
+
+
+@router.post("/verbs/unblock", response_model=Doc, summary="Unblock a task (operator)")
+def unblock(request: Request, payload: UnblockIn, board: BoardQ = None) -> Any:
+    actor, slug = principal(request, board, worker_ok=False)
+    return JSON(verbs_svc.unblock(ctx_of(request), slug, payload.task, actor=actor))
+
+
+@router.post("/verbs/archive", response_model=Doc,
+             summary="Archive a task, or delete archived ones (operator)")
+def archive(request: Request, payload: ArchiveIn, board: BoardQ = None) -> Any:
+    actor, slug = principal(request, board, worker_ok=False)
+    return JSON(verbs_svc.archive(ctx_of(request), slug, payload.tasks, actor=actor,
+                                  hard=payload.hard))
