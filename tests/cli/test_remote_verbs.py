@@ -267,3 +267,12 @@ def test_an_unreachable_server_exits_69(capsys, tmp_path: Path):
     env = {"KANBAN_HOME": str(tmp_path), "KANBAN_URL": "http://127.0.0.1:9", "KANBAN_TOKEN": TOKEN}
     code, out, err = kanban(capsys, env, "show", "t_00000000")
     assert (code, out) == (69, "") and "unreachable" in err and TOKEN not in err
+
+
+def test_inside_a_worker_the_api_token_is_never_sent(capsys, ctx, server):
+    board = Board(ctx)
+    env = env_for("http", server, {"KANBAN_TASK_ID": board.task})  # no run id or run token
+    assert env["KANBAN_TOKEN"] == TOKEN
+    code, out, err = kanban(capsys, env, "comment", board.task, "who am I")
+    assert (code, out) == (1, "") and "missing or wrong token" in err
+    assert task_svc.show(ctx, "default", board.task).comments == []

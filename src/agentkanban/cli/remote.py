@@ -52,9 +52,10 @@ class Remote:
         self.board = board
         self.deadline_seconds = deadline_seconds
         run_id, run_token = os.environ.get("KANBAN_RUN_ID"), os.environ.get("KANBAN_RUN_TOKEN")
-        self.worker = bool(os.environ.get("KANBAN_TASK_ID") and run_id and run_token)
-        if self.worker:  # a worker proves its attempt; the API token is never sent
-            self.headers = {"Authorization": f"Bearer {run_token}", "X-Kanban-Run-Id": str(run_id)}
+        self.worker = bool(os.environ.get("KANBAN_TASK_ID"))
+        if self.worker:  # a worker proves its attempt; the API token is never sent from one
+            self.headers = {"Authorization": f"Bearer {run_token}",
+                            "X-Kanban-Run-Id": str(run_id)} if run_id and run_token else {}
         else:
             self.headers = {"X-Kanban-Actor": actor}
             if token:
@@ -105,6 +106,9 @@ class Remote:
             if resp.status_code == 503:
                 raise Unavailable(f"{error_for(503, data).message}; the board's database stayed "
                                   "unreachable through retries, try again later")
+            if resp.status_code == 404 and not (isinstance(data, dict) and data.get("error")):
+                raise errors.NotFound(f"{self.url} has no {path.split('?')[0]}: is it a `kanban "
+                                      "serve` of this version?")
             if resp.status_code >= 400:
                 raise error_for(resp.status_code, data)
             if not isinstance(data, dict):
