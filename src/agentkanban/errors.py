@@ -45,6 +45,10 @@ class Forbidden(KanbanError):
     """The caller may not do this: a worker acting on another task, a stale run token."""
 
 
+class Unauthorized(KanbanError):
+    """The request carries no credentials, or ones that prove nothing (a wrong or ended run token)."""
+
+
 class SpawnError(KanbanError):
     """A worker process could not be started."""
 

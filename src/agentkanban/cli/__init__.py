@@ -109,13 +109,26 @@ class LazyGroup(click.Group):
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--board", "board", default=None, metavar="SLUG",
               help="Board to act on (default: $KANBAN_BOARD, then `kanban boards switch`, then 'default').")
+@click.option("--server", "server", default=None, envvar="KANBAN_URL", metavar="URL",
+              help="Act through this `kanban serve` (default: $KANBAN_URL) instead of the "
+                   "database; the worker's verbs only.")
+@click.option("--token", "token", default=None, envvar="KANBAN_TOKEN", metavar="TOKEN",
+              show_envvar=False, help="The server's API token with --server (default: $KANBAN_TOKEN).")
 @click.version_option(package_name="agentkanban", prog_name="kanban")
 @click.pass_context
-def cli(ctx: click.Context, board: str | None) -> None:
+def cli(ctx: click.Context, board: str | None, server: str | None, token: str | None) -> None:
     """agentkanban: a durable work board for people and AI agent workers."""
     from .app import App
 
-    ctx.obj = App(board_flag=board)
+    if server and ctx.invoked_subcommand:
+        from .remote import REMOTE_COMMANDS
+
+        name = ctx.invoked_subcommand
+        if name not in REMOTE_COMMANDS:
+            raise click.UsageError(f"`kanban {name}` runs only where the board's database is, "
+                                   f"not through --server/$KANBAN_URL; the server runs "
+                                   f"{', '.join(sorted(REMOTE_COMMANDS))}")
+    ctx.obj = App(board_flag=board, server=server or None, token=token or None)
     if LazyGroup.freeze_imports:
         # Frozen objects are out of the exit-time collection that would otherwise close the
         # connections (and let SQLite checkpoint and remove its WAL file): close them ourselves.

@@ -13,8 +13,11 @@ from ..services import Actor, Ctx, open_ctx
 
 
 class App:
-    def __init__(self, board_flag: str | None = None) -> None:
+    def __init__(self, board_flag: str | None = None, server: str | None = None,
+                 token: str | None = None) -> None:
         self.board_flag = board_flag
+        self.server = server  # set: the worker's verbs are calls to that `kanban serve`
+        self.token = token
 
     @cached_property
     def settings(self) -> Settings:
@@ -38,6 +41,65 @@ class App:
     @cached_property
     def actor(self) -> Actor:
         return Actor.from_settings(self.settings)
+
+    @cached_property
+    def remote(self) -> Any:
+        """The client of ``--server``/``$KANBAN_URL`` (:class:`.remote.Remote`), or None."""
+        if not self.server:
+            return None
+        import os
+
+        from ..errors import KanbanError
+        from ..services.base import retry_policy
+        from .remote import Remote
+
+        try:  # as long as a local command would retry its database
+            deadline = retry_policy(self.settings).deadline_seconds
+        except KanbanError:
+            deadline = 60.0
+        board = self.board_flag or os.environ.get("KANBAN_BOARD") or None
+        return Remote(self.server, board=board, token=self.token, deadline_seconds=deadline)
+
+    def task_ref(self, ref: str | None) -> str:
+        """The task a verb names; inside a worker it defaults to the worker's own task."""
+        if ref:
+            return ref
+        import os
+
+        own = os.environ.get("KANBAN_TASK_ID") if self.server else \
+            (self.settings.worker.task_id if self.settings.worker else None)
+        if not own:
+            path = click.get_current_context().command_path
+            raise click.UsageError(f"missing TASK_ID: give a task id, as in `{path} t_1a2b3c4d` "
+                                   "(inside a worker it defaults to $KANBAN_TASK_ID)")
+        return own
+
+    def read(self, verb: str, ref: str | None) -> dict[str, Any]:
+        """``show``/``context``: the document, from this database or from the server."""
+        task = self.task_ref(ref)
+        if self.remote is not None:
+            return self.remote.get(verb, task)  # type: ignore[no-any-return]
+        from ..services import verbs
+
+        return getattr(verbs, verb)(self.ctx, self.board, task, actor=self.actor)  # type: ignore[no-any-return]
+
+    def write(self, verb: str, **body: Any) -> dict[str, Any]:
+        """A worker verb with its fields (``task`` or ``tasks``, then the options): the
+        document, from this database or from the server (``web/routers/verbs.py``)."""
+        if self.remote is not None:
+            return self.remote.post(verb, body)  # type: ignore[no-any-return]
+        from ..services import verbs
+
+        args = [body.pop(k) for k in ("task", "tasks") if k in body]
+        return getattr(verbs, verb)(self.ctx, self.board, *args, actor=self.actor, **body)  # type: ignore[no-any-return]
+
+    def list_tasks(self, **query: Any) -> dict[str, Any]:
+        """``list``: ``{board, tasks}``, from this database or from the server."""
+        if self.remote is not None:
+            return self.remote.list_tasks(query)  # type: ignore[no-any-return]
+        from ..services import verbs
+
+        return verbs.list_tasks(self.ctx, self.board, actor=self.actor, **query)
 
     def task_id(self, ref: str | None) -> str:
         """Resolve a task reference; inside a worker it defaults to the worker's own task."""

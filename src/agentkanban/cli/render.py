@@ -7,8 +7,7 @@ from typing import Any
 
 import click
 
-from ..domain.models import Task, TaskDetail
-from ..services.views import task_json
+from ..domain.models import Task
 
 
 def ago(ts: float | None, now: float | None = None) -> str:
@@ -29,14 +28,31 @@ def clock(ts: float) -> str:
     return when.strftime("%H:%M:%S" if when.date() == datetime.now().date() else "%Y-%m-%d %H:%M:%S")
 
 
-def detail_json(d: TaskDetail, now: float) -> dict[str, Any]:
-    return {
-        "task": task_json(d.task, now),
-        "comments": [c.to_dict() for c in d.comments],
-        "events": [e.to_dict() for e in d.events],
-        "links": {"parents": d.parents, "children": d.children},
-        "runs": [r.to_dict() for r in d.runs],
-    }
+def show_lines(doc: dict[str, Any], now: float) -> list[str]:
+    """``kanban show`` for people, from the ``show --json`` document (``services/verbs.py``)."""
+    from ..services.due import describe, is_overdue
+
+    task = doc["task"]
+    lines = [doc["context"]]
+    if task.get("labels") or task.get("due_at") is not None:
+        late = " (overdue)" if is_overdue(task, now) else ""
+        lines.append(f"Labels: {', '.join(task.get('labels') or []) or '-'}   "
+                     f"Due: {describe(task.get('due_at')) or '-'}{late}")
+    if task.get("why"):
+        lines.append(f"Not moving: {task['why']['text']}")
+    retry = doc.get("retry")
+    if retry:
+        at = retry["next_attempt_at"]
+        when = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(at))
+        lines.append(f"Next attempt: not before {when} (in {int(at - now) + 1}s; backing off "
+                     f"after {retry['failure_class']}, {retry['failures']} failure(s) counted)")
+    if doc["links"]["children"]:
+        lines.append("Children: " + ", ".join(doc["links"]["children"]))
+    if doc["events"]:
+        lines.append("\n## Recent events")
+        lines += [f"- #{e['id']} {clock(e['created_at'])} {event_text(e['kind'], e.get('payload'))}"
+                  for e in doc["events"][-10:]]
+    return lines
 
 
 def table(title: str | None, columns: list[str], rows: list[list[Any]],
@@ -81,7 +97,11 @@ def _due(task: dict[str, Any], now: float) -> str:
     return describe(task["due_at"]) + (" (overdue)" if is_overdue(task, now) else "")
 
 
-def task_line(t: Task) -> str:
+def task_line(t: Task | dict[str, Any]) -> str:
+    """``t_1a2b3c4d [ready] @coder Title``, from a task or its JSON shape."""
+    if isinstance(t, dict):
+        who = f" @{t['assignee']}" if t.get("assignee") else ""
+        return f"{t['id']} [{t['status']}]{who} {t['title']}"
     who = f" @{t.assignee}" if t.assignee else ""
     return f"{t.id} [{t.status.value}]{who} {t.title}"
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from ..services import comments, links, tasks, transitions
+from ..services import links, transitions
 from .app import App, emit_json, pass_app
 from .render import task_line
 from .texts import long_text, read_text
@@ -18,8 +18,7 @@ from .texts import long_text, read_text
 @pass_app
 def move(app: App, task_id: str, status: str) -> None:
     """Move a task directly to triage, todo or ready."""
-    click.echo(task_line(transitions.set_status(app.ctx, app.board, app.task_id(task_id), status,
-                                                actor=app.actor)))
+    click.echo(task_line(app.write("move", task=task_id, status=status)["task"]))
 
 
 @click.command("link")
@@ -59,9 +58,8 @@ def comment(app: App, task_id: str, text: tuple[str, ...], body_file: Path | Non
     if body is None:
         raise click.UsageError(f"missing TEXT: run `kanban comment {task_id} TEXT...`, or pass "
                                "`-` to read it from standard input, or --body-file PATH")
-    c = comments.add(app.ctx, app.board, app.task_id(task_id), body, actor=app.actor,
-                     author=author)
-    click.echo(f"comment #{c.id} by {c.author}")
+    c = app.write("comment", task=task_id, body=body, author=author)
+    click.echo(f"comment #{c['id']} by {c['author']}")
 
 
 @click.command("complete")
@@ -82,15 +80,13 @@ def complete(app: App, task_ids: tuple[str, ...], summary: str | None, metadata:
     if len(task_ids) > 1 and (summary or metadata or created_cards or artifacts):
         raise click.UsageError("--summary, --metadata, --created-card and --artifact describe one "
                                "task; complete one id at a time")
-    meta = transitions.parse_metadata(metadata)  # bad JSON fails before anything changes
-    ids = [app.task_id(t) for t in task_ids] or [app.task_id(None)]
-    done = [transitions.complete(app.ctx, app.board, tid, actor=app.actor, summary=summary,
-                                 metadata=meta, result=result, created_cards=list(created_cards),
-                                 artifacts=list(artifacts)) for tid in ids]
+    done = app.write("complete", tasks=list(task_ids) or [app.task_ref(None)], summary=summary,
+                     metadata=metadata, result=result, created_cards=list(created_cards),
+                     artifacts=list(artifacts))
     if as_json:
-        emit_json({"completed": [t.id for t in done]})
+        emit_json({"completed": done["completed"]})
     else:
-        for t in done:
+        for t in done["tasks"]:
             click.echo(task_line(t))
 
 
@@ -102,8 +98,7 @@ def complete(app: App, task_ids: tuple[str, ...], summary: str | None, metadata:
 def block(app: App, task_id: str | None, reason: tuple[str, ...], reason_opt: str | None) -> None:
     """Block a task with a reason (defaults to $KANBAN_TASK_ID inside a worker)."""
     text = reason_opt or " ".join(reason) or None
-    click.echo(task_line(transitions.block(app.ctx, app.board, app.task_id(task_id),
-                                           actor=app.actor, reason=text)))
+    click.echo(task_line(app.write("block", task=app.task_ref(task_id), reason=text)["task"]))
 
 
 @click.command("unblock")
@@ -112,7 +107,7 @@ def block(app: App, task_id: str | None, reason: tuple[str, ...], reason_opt: st
 def unblock(app: App, task_ids: tuple[str, ...]) -> None:
     """Unblock tasks: back to ready, or todo while a parent is not done."""
     for tid in task_ids:
-        click.echo(task_line(transitions.unblock(app.ctx, app.board, app.task_id(tid), actor=app.actor)))
+        click.echo(task_line(app.write("unblock", task=tid)["task"]))
 
 
 @click.command("archive")
@@ -121,13 +116,12 @@ def unblock(app: App, task_ids: tuple[str, ...]) -> None:
 @pass_app
 def archive(app: App, task_ids: tuple[str, ...], hard: bool) -> None:
     """Archive tasks (or, with --rm, delete archived ones)."""
-    ids = [app.task_id(t) for t in task_ids]
     if hard:
-        for tid in tasks.delete_archived(app.ctx, app.board, ids):
+        for tid in app.write("archive", tasks=list(task_ids), hard=True)["deleted"]:
             click.echo(f"deleted {tid}")
         return
-    for tid in ids:
-        click.echo(task_line(transitions.archive(app.ctx, app.board, tid, actor=app.actor)))
+    for tid in task_ids:
+        click.echo(task_line(app.write("archive", tasks=[tid])["task"]))
 
 
 @click.command("promote")

@@ -10,11 +10,10 @@ import time
 
 import click
 
-from ..config import parse_duration
 from ..services import boards as boards_svc
 from ..services import tasks, views
 from .app import App, emit_json, pass_app
-from .render import clock, counts, detail_json, event_text, graph_lines, pairs, table, task_line, task_rows
+from .render import counts, graph_lines, pairs, show_lines, table, task_line, task_rows
 from .texts import long_text
 
 
@@ -58,36 +57,20 @@ def create(app: App, title: str, body: str | None, assignee: str | None, parents
            review_by: str | None, review_max_rounds: int | None, requires_approval: bool,
            labels: tuple[str, ...], due: str | None, as_json: bool) -> None:
     """Create a task."""
-    from ..services import health, subs
-
-    homes = [subs.home_channel(app.ctx, p.strip().lower()) for p in notify]
-    created = tasks.create(
-        app.ctx, app.board, title=title, actor=app.actor, body=body, assignee=assignee,
-        parents=list(parents), tenant=tenant, priority=priority, triage=triage,
-        idempotency_key=idempotency_key,
-        max_runtime_seconds=parse_duration(max_runtime) if max_runtime else None,
-        max_retries=max_retries, skills=list(skills), workspace=workspace,
-        max_cost_usd=max_cost_usd, review_by=review_by, review_max_rounds=review_max_rounds,
-        requires_approval=requires_approval, labels=list(labels), due_at=due)
-    task = created.task
-    for h in homes:
-        subs.subscribe(app.ctx, app.board, task.id, platform=h["platform"], chat_id=h["chat_id"],
-                       thread_id=h["thread_id"])
-    warning = None
-    if task.status.value == "ready" and task.assignee:
-        status = health.dispatcher_status(app.ctx)
-        if status is None or not status["alive"]:
-            warning = "no dispatcher is running: start `kanban serve` or `kanban daemon` to run it"
+    out = app.write("create", title=title, body=body, assignee=assignee, parents=list(parents),
+                    tenant=tenant, priority=priority, triage=triage,
+                    idempotency_key=idempotency_key, max_runtime=max_runtime,
+                    max_retries=max_retries, skills=list(skills), workspace=workspace,
+                    notify=list(notify), max_cost_usd=max_cost_usd, review_by=review_by,
+                    review_max_rounds=review_max_rounds, requires_approval=requires_approval,
+                    labels=list(labels), due=due)
     if as_json:
-        out = {"task": views.task_json(task, app.ctx.now()), "created": created.created}
-        if warning:
-            out["warning"] = warning
         emit_json(out)
         return
-    verb = "Created" if created.created else "Exists"
-    click.echo(f"{verb} {task.id} ({task.status.value})")
-    if warning:
-        click.echo(f"warning: {warning}", err=True)
+    task = out["task"]
+    click.echo(f"{'Created' if out['created'] else 'Exists'} {task['id']} ({task['status']})")
+    if out.get("warning"):
+        click.echo(f"warning: {out['warning']}", err=True)
 
 
 @click.command("list")
@@ -109,18 +92,13 @@ def list_cmd(app: App, statuses: tuple[str, ...], assignee: str | None, mine: bo
              tenant: str | None, archived: bool, sort: str, limit: int | None,
              labels: tuple[str, ...], due: str | None, attention: bool, as_json: bool) -> None:
     """List tasks on the board."""
-    from ..domain.statuses import parse_status
-
-    if mine:
-        assignee = app.actor.name
-    query = {"statuses": [parse_status(s).value for s in statuses] or None,
-             "include_archived": archived, "assignee": assignee, "tenant": tenant, "sort": sort,
-             "limit": limit, "label": list(labels), "due": due, "attention": attention}
-    rows = tasks.list_json(app.ctx, app.board, explain=True, **query)
+    doc = app.list_tasks(mine=mine, statuses=list(statuses), assignee=assignee, tenant=tenant,
+                         include_archived=archived, sort=sort, limit=limit, label=list(labels),
+                         due=due, attention=attention)
     if as_json:
-        emit_json({"board": app.board, "tasks": rows})
+        emit_json(doc)
     else:
-        task_rows(rows)
+        task_rows(doc["tasks"])
 
 
 @click.command("show")
@@ -129,42 +107,11 @@ def list_cmd(app: App, statuses: tuple[str, ...], assignee: str | None, mine: bo
 @pass_app
 def show(app: App, task_id: str | None, as_json: bool) -> None:
     """Show a task, its runs, comments, events and worker context (defaults to $KANBAN_TASK_ID)."""
-    from ..services import backoff, why
-    from ..services import context as context_svc
-
-    tid = app.task_id(task_id)
-    detail = tasks.show(app.ctx, app.board, tid)
-    context = context_svc.build(app.ctx, app.board, tid)
-    retry = backoff.waiting(app.ctx, [tid]).get(tid)
-    reason = why.explain_task(app.ctx, detail.task)
+    doc = app.read("show", task_id)
     if as_json:
-        from ..services import usage
-
-        out = detail_json(detail, app.ctx.now())
-        out["task"]["why"] = reason
-        emit_json({**out, "context": context,
-                   "usage": usage.for_task(app.ctx, app.board, tid),
-                   "retry": retry.to_dict() if retry else None})
-        return
-    click.echo(context)
-    if detail.task.labels or detail.task.due_at is not None:
-        from ..services.due import describe, is_overdue
-
-        late = " (overdue)" if is_overdue(detail.task, app.ctx.now()) else ""
-        click.echo(f"Labels: {', '.join(detail.task.labels) or '-'}   "
-                   f"Due: {describe(detail.task.due_at) or '-'}{late}")
-    if reason:
-        click.echo(f"Not moving: {reason['text']}")
-    if retry:
-        when = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(retry.at))
-        click.echo(f"Next attempt: not before {when} (in {int(retry.at - app.ctx.now()) + 1}s; "
-                   f"backing off after {retry.failure_class}, {retry.failures} failure(s) counted)")
-    if detail.children:
-        click.echo("Children: " + ", ".join(detail.children))
-    if detail.events:
-        click.echo("\n## Recent events")
-        for e in detail.events[-10:]:
-            click.echo(f"- #{e.id} {clock(e.created_at)} {event_text(e.kind, e.payload)}")
+        emit_json(doc)
+    else:
+        click.echo("\n".join(show_lines(doc, time.time())))
 
 
 @click.command("graph")
@@ -190,14 +137,11 @@ def graph_cmd(app: App, task_id: str | None, depth: int, limit: int, as_json: bo
 @pass_app
 def context_cmd(app: App, task_id: str | None, as_json: bool) -> None:
     """Print the worker context document of a task."""
-    from ..services import context as context_svc
-
-    tid = app.task_id(task_id)
-    text = context_svc.build(app.ctx, app.board, tid)
+    doc = app.read("context", task_id)
     if as_json:
-        emit_json({"task_id": tid, "context": text})
+        emit_json(doc)
     else:
-        click.echo(text, nl=False)
+        click.echo(doc["context"], nl=False)
 
 
 @click.command("assign")
@@ -206,9 +150,7 @@ def context_cmd(app: App, task_id: str | None, as_json: bool) -> None:
 @pass_app
 def assign(app: App, task_id: str, profile: str) -> None:
     """Assign a task to a profile ('none' to unassign)."""
-    who = None if profile.lower() in {"none", "-", ""} else profile
-    task = tasks.assign(app.ctx, app.board, app.task_id(task_id), who)
-    click.echo(task_line(task))
+    click.echo(task_line(app.write("assign", task=task_id, profile=profile)["task"]))
 
 
 @click.command("edit")

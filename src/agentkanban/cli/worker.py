@@ -129,11 +129,9 @@ def heartbeat(app: App, task_id: str | None, note: str | None, data: str | None,
 
     A --note or --data is also the attempt's checkpoint: a retry's context shows the latest;
     the card shows the last note, its age and the --progress bar."""
-    from ..services import runs
-
-    task = runs.heartbeat(app.ctx, app.board, app.task_id(task_id), actor=app.actor, note=note,
-                          data=data, progress=progress)
-    click.echo(f"{task.id}: lease extended until {_clock(task.claim_expires)}")
+    beat = app.write("heartbeat", task=app.task_ref(task_id), note=note, data=data,
+                     progress=progress)
+    click.echo(f"{beat['task_id']}: lease extended until {_clock(beat['claim_expires'])}")
 
 
 def _clock(ts: float | None) -> str:

@@ -88,16 +88,18 @@ def transition(tx: Tx, task: Task, to: Status, now: float, values: dict[str, Any
         raise Conflict(f"task {task.id} changed while this update was being made; reload and retry")
 
 
+def stale_attempt(task_id: str) -> Forbidden:
+    return Forbidden(f"this attempt is no longer current for {task_id} (it was reclaimed, "
+                     "retried or ended); stop working on it")
+
+
 def check_worker(conn: Connection, task: Task, actor: Actor, verb: str) -> None:
     """A worker may only act on its own task, and only during its own attempt (fencing)."""
     if not actor.is_worker:
         return
     if actor.worker_task != task.id:
         raise Forbidden(f"a worker may only {verb} its own task ({actor.worker_task}), not {task.id}")
-    stale = Forbidden(
-        f"this attempt is no longer current for {task.id} (it was reclaimed, retried or ended); "
-        "stop working on it"
-    )
+    stale = stale_attempt(task.id)
     if task.current_run_id is None or actor.run_id != task.current_run_id or not actor.run_token:
         raise stale
     if store_runs.token_hash(conn, task.current_run_id) != hash_token(actor.run_token):

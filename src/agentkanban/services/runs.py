@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import hmac
 from dataclasses import dataclass
 from typing import Any
 
 from ..domain import events as ev
 from ..domain.models import Run, Task
 from ..domain.statuses import Status
-from ..errors import InvalidTransition, ValidationError
+from ..errors import InvalidTransition, Unauthorized, ValidationError
 from ..ids import new_run_token
 from ..store import Tx
 from ..store import events as store_events
@@ -161,6 +162,28 @@ def reclaim(ctx: Ctx, board: str, task_id: str, *, actor: Actor,
             task, error=f"manual reclaim by {actor.name}: {reason or 'no reason given'}",
             payload={"reason": reason, "by": actor.name}), now)
         return load(tx.conn, board, task.id), task.worker_pid
+
+
+def worker_actor(ctx: Ctx, run_id: str | int, token: str) -> tuple[Actor, str]:
+    """The worker a run token proves, and its task's board: the run exists and ``token`` hashes
+    to its stored hash (compared in constant time), else :class:`Unauthorized`. Whether the
+    attempt is still current is the fencing's to say (:func:`.common.check_worker`), as for a
+    local worker: a repeated ``complete`` of an ended attempt stays a no-op, anything else is
+    refused as no longer current."""
+    refused = Unauthorized("the run id and run token do not prove an attempt")
+    try:
+        rid = int(run_id)
+    except (TypeError, ValueError):
+        raise refused from None
+    with ctx.store.read() as conn:
+        run = store_runs.get(conn, rid)
+        stored = store_runs.token_hash(conn, rid) if run is not None else None
+        task = store_tasks.get(conn, run.task_id) if run is not None else None
+    if run is None or task is None or not stored or \
+            not hmac.compare_digest(stored.encode(), hash_token(token or "").encode()):
+        raise refused
+    actor = Actor(name=run.profile or "worker", worker_task=task.id, run_id=rid, run_token=token)
+    return actor, task.board
 
 
 def list_runs(ctx: Ctx, board: str, task_id: str) -> list[Run]:

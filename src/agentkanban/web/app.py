@@ -31,6 +31,7 @@ from ..errors import (
     KanbanError,
     NotFound,
     StorageError,
+    Unauthorized,
     ValidationError,
 )
 from ..mcp.asgi import http_app
@@ -42,7 +43,7 @@ from .auth import COOKIE_NAME, HostGuard, TokenSource, load_token, token_matches
 from .deps import JSON
 from .guard import Guard
 from .limits import HeavyReads, LoginLimiter
-from .routers import attachments, boards, meta, orchestration, review, tasks, usage
+from .routers import attachments, boards, meta, orchestration, review, tasks, usage, verbs
 from .routers import ops as ops_routes
 from .routers import settings as settings_routes
 from .shield import Shield
@@ -60,6 +61,7 @@ ERROR_STATUS: tuple[tuple[type[KanbanError], int], ...] = (
     (InvalidText, 422),  # a ValidationError, answered as the schema's own text errors are
     (ValidationError, 400),
     (NotFound, 404),
+    (Unauthorized, 401),
     (Forbidden, 403),
     (Conflict, 409),  # InvalidTransition is a Conflict
     (StorageError, 503),
@@ -129,7 +131,7 @@ def create_app(settings: Settings, *, ctx: Ctx | None = None, token: TokenSource
     for prefix in API_PREFIXES:
         for r in (tasks.router, meta.router, boards.router, attachments.router,
                   orchestration.router, ops_routes.router, usage.router, review.router,
-                  settings_routes.router):
+                  settings_routes.router, verbs.router):
             app.include_router(r, prefix=prefix, responses=ERROR_RESPONSES,
                                include_in_schema=prefix == "/api")
         app.add_api_websocket_route(prefix + "/events", _events_endpoint)
@@ -233,7 +235,9 @@ def _add_error_handlers(app: FastAPI) -> None:
     async def kanban_error(_request: Request, err: KanbanError) -> Any:
         # A database outage is usually a restart: tell clients when to try again.
         headers = {"retry-after": "1"} if isinstance(err, StorageError) else None
-        return JSON({"detail": err.message}, status_code=status_for(err), headers=headers)
+        # ``error`` names the class, so a remote ``kanban`` raises the same error as a local one.
+        return JSON({"detail": err.message, "error": type(err).__name__},
+                    status_code=status_for(err), headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_request: Request, err: RequestValidationError) -> Any:

@@ -18,6 +18,10 @@ Scope = dict[str, Any]
 PROTECTED_PREFIX = "/api/"
 OPEN_PATHS = frozenset({"/api/auth/login", "/api/auth/logout"})
 WS_POLICY_VIOLATION = 1008
+# A worker's run id; with its run token as the bearer it opens the verbs routes only.
+RUN_ID_HEADER = "x-kanban-run-id"
+VERBS_PATHS = ("/api/verbs/", "/api/plugins/kanban/verbs/")
+RUN_SCOPE_KEY = "kanban.run"  # (run id, run token), checked by services.runs.worker_actor
 # The header the reference (Hermes) dashboard's plugin SDK sends its token in, lower-cased as ASGI has it.
 SESSION_HEADER = "x-hermes-session-token"
 
@@ -69,7 +73,13 @@ class Guard:
             return
         path: str = scope.get("path", "")
         protected = path.startswith(PROTECTED_PREFIX) and path not in OPEN_PATHS
-        if protected and not token_matches(self.token, request_token(scope, headers)):
+        offered = request_token(scope, headers)
+        if protected and not token_matches(self.token, offered):
+            run_id = headers.get(RUN_ID_HEADER, "").strip()
+            if kind == "http" and run_id and offered and path.startswith(VERBS_PATHS):
+                # A run principal: the route proves the token against the run, or refuses.
+                await self._timed({**scope, RUN_SCOPE_KEY: (run_id, offered)}, receive, send)
+                return
             if kind == "http":
                 await _reply(send, 401, "missing or wrong token: send `Authorization: Bearer "
                                         "<token>` or log in at /login",
@@ -83,9 +93,13 @@ class Guard:
                     await send({"type": "websocket.close", "code": WS_POLICY_VIOLATION,
                                 "reason": "missing or wrong token"})
             return
+        scope.pop(RUN_SCOPE_KEY, None)
         if kind == "websocket":
             await self.app(scope, receive, send)
             return
+        await self._timed(scope, receive, send)
+
+    async def _timed(self, scope: Scope, receive: Any, send: Any) -> None:
         started = time.perf_counter()
 
         async def timed_send(message: Any) -> None:

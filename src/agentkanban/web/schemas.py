@@ -94,6 +94,8 @@ class ErrorOut(BaseModel):
     """Every error has this one shape."""
 
     detail: str = Field(description="What went wrong, in words a person can act on.")
+    error: str | None = Field(default=None, description="The error's class (`NotFound`, "
+                              "`Forbidden`, ...) when the board refused the request.")
 
 
 # -- tasks ----------------------------------------------------------------------------------------

@@ -1,0 +1,278 @@
+"""The worker's verbs answer the same through ``kanban serve`` (``KANBAN_URL``) as on the database:
+the same stdout, the same ``error:`` line, the same exit code, as a worker and as the operator,
+refusals included. A run token opens the verbs routes only, and only for its own open attempt.
+
+One ``kanban serve`` subprocess (SQLite, its own home) per module; every case makes fresh tasks
+for each mode, and the outputs are compared with task ids and numbers normalised.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from agentkanban.cli import main
+from agentkanban.config import load_settings
+from agentkanban.services import Actor, Ctx, open_ctx, runs, transitions
+from agentkanban.services import boards as board_svc
+from agentkanban.services import tasks as task_svc
+from agentkanban.store import engine as store_engine
+
+from ..ui.conftest import Server, start_server, stop_server
+
+TOKEN = "operator-token-for-the-remote-verbs-suite"
+USER = Actor("user")
+CLEAN_ENV = ("KANBAN_URL", "KANBAN_TOKEN", "KANBAN_BOARD", "KANBAN_TASK_ID", "KANBAN_RUN_ID",
+             "KANBAN_RUN_TOKEN", "KANBAN_PROFILE", "KANBAN_DATABASE_URL")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    home = tmp_path_factory.mktemp("remote-home")
+    (home / "config.yaml").write_text("database_retry_seconds: 1\n")
+    srv = start_server(home, token=TOKEN)
+    try:
+        yield srv
+    finally:
+        stop_server(srv)
+        store_engine.close_all()
+
+
+@pytest.fixture(scope="module")
+def ctx(server: Server) -> Ctx:
+    c = open_ctx(load_settings({"KANBAN_HOME": str(server.home)}))
+    if not board_svc.exists(c, "other"):
+        board_svc.create(c, "other")
+    return c
+
+
+@contextmanager
+def environ(values: dict[str, str]) -> Iterator[None]:
+    saved = {k: os.environ.get(k) for k in {*CLEAN_ENV, "KANBAN_HOME", *values}}
+    for k in CLEAN_ENV:
+        os.environ.pop(k, None)
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def kanban(capsys: Any, env: dict[str, str], *args: str) -> tuple[int, str, str]:
+    capsys.readouterr()
+    with environ(env):
+        try:
+            main(list(args))
+            code = 0
+        except SystemExit as e:
+            code = int(e.code or 0)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def normal(text: str) -> str:
+    """Task ids by order of appearance, every number as 9 (run ids, clocks, ages)."""
+    seen: dict[str, str] = {}
+    text = re.sub(r"t_[0-9a-f]{8}", lambda m: seen.setdefault(m[0], f"T{chr(65 + len(seen))}"), text)
+    return re.sub(r"\d+", "9", text)
+
+
+class Board:
+    """Fresh tasks for one mode: ``parent`` (done) <- ``task`` (claimed by a worker); ``other``
+    claimed by another worker. Each has its own profile (``p<n>x``), so one mode's work is not
+    another's "recent work"."""
+
+    made = 0
+
+    def __init__(self, ctx: Ctx) -> None:
+        Board.made += 1
+        self.ctx = ctx
+        self.profile = f"p{Board.made}x"
+        self.parent = task_svc.create(ctx, "default", title="parent", actor=USER,
+                                      tenant=self.profile).task.id
+        transitions.complete(ctx, "default", self.parent, actor=USER, summary="parent done")
+        self.task = task_svc.create(ctx, "default", title="the task", actor=USER, assignee=self.profile,
+                                    parents=[self.parent], tenant=self.profile).task.id
+        self.other = task_svc.create(ctx, "default", title="other", actor=USER, assignee=self.profile,
+                                     tenant=self.profile).task.id
+        self.claim = self._claim(self.task)
+        self._claim(self.other)
+
+    def _claim(self, tid: str) -> runs.Claim:
+        claimed = runs.claim(self.ctx, "default", tid, profile=self.profile, lock="test", ttl=600)
+        assert claimed is not None
+        return claimed
+
+    def worker_env(self) -> dict[str, str]:
+        return {"KANBAN_TASK_ID": self.task, "KANBAN_RUN_ID": str(self.claim.run_id),
+                "KANBAN_RUN_TOKEN": self.claim.token, "KANBAN_PROFILE": self.profile}
+
+    def words(self, args: tuple[str, ...]) -> list[str]:
+        names = {"{task}": self.task, "{parent}": self.parent, "{other}": self.other,
+                 "{key}": f"key-{self.profile}",
+                 "{tenant}": self.profile}
+        return [names.get(a, a) for a in args]
+
+
+def env_for(mode: str, server: Server, extra: dict[str, str]) -> dict[str, str]:
+    env = {"KANBAN_HOME": str(server.home), **extra}
+    if mode == "http":
+        env["KANBAN_URL"] = server.url
+        env.setdefault("KANBAN_TOKEN", TOKEN)  # ignored by the client inside a worker
+    return env
+
+
+def both(capsys: Any, ctx: Ctx, server: Server, steps: list[tuple[str, ...]], *,
+         worker: bool, reclaim_before: int | None = None) -> list[tuple[int, str, str]]:
+    """Run ``steps`` in each mode on fresh tasks; assert the two modes answer the same."""
+    results: dict[str, list[tuple[int, str, str]]] = {}
+    for mode in ("local", "http"):
+        board = Board(ctx)
+        extra = board.worker_env() if worker else {}
+        results[mode] = []
+        for i, step in enumerate(steps):
+            if i == reclaim_before:
+                runs.reclaim(ctx, "default", board.task, actor=USER, reason="test")
+            code, out, err = kanban(capsys, env_for(mode, server, extra), *board.words(step))
+            results[mode].append((code, normal(out), normal(err)))
+    for step, local, remote in zip(steps, results["local"], results["http"], strict=True):
+        assert local == remote, f"{step}: local {local!r} != http {remote!r}"
+    return results["local"]
+
+
+WORKER_STEPS: list[tuple[str, ...]] = [
+    ("show",), ("show", "--json"), ("context",), ("context", "--json"), ("show", "{parent}"),
+    ("show", "{other}"), ("show", "t_00000000"), ("context", "{other}"),
+    ("heartbeat", "--note", "half way", "--progress", "1/2", "--data", '{"step": 1}'),
+    ("heartbeat", "{other}"), ("heartbeat", "--progress", "7/2"),
+    ("comment", "{task}", "hello", "from", "the", "worker"), ("comment", "{other}", "hi"),  # as locally: a current attempt may comment anywhere
+    ("create", "a follow-up", "--parent", "{task}", "--label", "x", "--priority", "2"),
+    ("create", "elsewhere", "--parent", "{other}"), ("create", "orphan", "--json"),
+    ("complete", "--metadata", "{not json"), ("complete", "{other}", "--summary", "no"),
+    ("block", "{other}", "stuck"),
+    ("complete", "--summary", "done", "--artifact", "a.txt", "--metadata", '{"k": 1}', "--json"),
+    ("complete", "--summary", "again"), ("block", "--reason", "too late"), ("heartbeat",),
+]
+
+
+def test_worker_verbs_answer_the_same_both_ways(capsys, ctx, server):
+    got = both(capsys, ctx, server, WORKER_STEPS, worker=True)
+    codes = [code for code, _, _ in got]
+    assert codes == [0, 0, 0, 0, 0, 1, 1, 1, 0, 1, 2, 0, 0, 0, 1, 1, 2, 1, 1, 0, 0, 1, 1], got
+    assert "may only read its own task" in got[5][2]
+    assert "only create tasks under its own task" in got[14][2]
+    assert "no longer current" in got[21][2]
+
+
+def test_a_reclaimed_attempt_is_refused_both_ways(capsys, ctx, server):
+    got = both(capsys, ctx, server, [("heartbeat",), ("heartbeat",), ("comment", "{task}", "x"),
+                                     ("complete", "--summary", "late")],
+               worker=True, reclaim_before=1)
+    assert [c for c, _, _ in got] == [0, 1, 1, 1]
+    assert all("no longer current" in err for _, _, err in got[1:])
+
+
+OPERATOR_STEPS: list[tuple[str, ...]] = [
+    ("show", "{task}"), ("show", "{other}", "--json"), ("context", "{parent}"),
+    ("show", "t_00000000"), ("show",), ("heartbeat", "{task}", "--note", "operator"),
+    ("comment", "{task}", "a", "note"), ("comment", "{task}", "signed", "--author", "alice"),
+    ("create", "operator task", "--assignee", "coder", "--max-runtime", "5m", "--json"),
+    ("create", "child", "--parent", "{other}", "--triage", "--idempotency-key", "{key}"),
+    ("create", "bad", "--max-cost-usd", "-3"),
+    ("complete", "{task}", "--metadata", "[1"), ("block", "{other}", "--reason", "needs a person"),
+    ("complete", "{task}", "--summary", "by hand", "--created-card", "t_00000000"),
+    ("complete", "{task}", "--summary", "by hand"),
+]
+
+
+def test_operator_verbs_answer_the_same_both_ways(capsys, ctx, server):
+    got = both(capsys, ctx, server, OPERATOR_STEPS, worker=False)
+    assert [c for c, _, _ in got] == [0, 0, 0, 1, 2, 0, 0, 0, 0, 0, 2, 2, 0, 2, 0], got
+
+
+MORE_OPERATOR_STEPS: list[tuple[str, ...]] = [
+    ("list", "--tenant", "{tenant}"), ("ls", "--tenant", "{tenant}", "--status", "running", "--json"),
+    ("list", "--status", "nonsense"), ("move", "{parent}", "ready"), ("move", "t_00000000", "todo"),
+    ("block", "{other}", "--reason", "r"), ("unblock", "{other}"), ("unblock", "{other}"),
+    ("assign", "{other}", "none"), ("assign", "{task}", "someone"), ("move", "{other}", "triage"),
+    ("archive", "{other}", "--rm"), ("archive", "{other}"), ("archive", "{other}", "--rm"),
+    ("list", "--tenant", "{tenant}", "--archived", "--json"),
+]
+
+
+def test_more_operator_verbs_answer_the_same_both_ways(capsys, ctx, server):
+    got = both(capsys, ctx, server, MORE_OPERATOR_STEPS, worker=False)
+    assert [c for c, _, _ in got] == [0, 0, 2, 0, 1, 0, 0, 1, 0, 1, 0, 1, 0, 0, 0], got
+    assert "task(s)" in got[0][1] and got[13][1] == "deleted TA\n"
+
+
+def test_other_commands_refuse_to_run_remotely(capsys, server):
+    for args in (("dispatch",), ("edit", "t_00000000"), ("boards", "list"), ("reclaim", "t_00000000")):
+        code, out, err = kanban(capsys, env_for("http", server, {}), *args)
+        assert code == 2 and out == "", args
+        assert err.startswith("error: `kanban ") and "runs only where the board's database is" in err
+        assert len(err.strip().splitlines()) == 1
+
+
+def test_a_worker_cannot_reach_another_board(capsys, ctx, server):
+    board = Board(ctx)
+    env = env_for("http", server, board.worker_env())
+    code, _, err = kanban(capsys, {**env, "KANBAN_BOARD": "other"}, "show")
+    assert code == 1 and "own board ('default') only" in err
+    for args in (("list",), ("move", board.task, "todo"), ("archive", board.other)):
+        code, out, err = kanban(capsys, env, *args)
+        assert (code, out) == (1, "") and "run token reaches show, context" in err, args
+
+
+def test_a_run_token_opens_nothing_but_the_verbs(ctx, server):
+    board = Board(ctx)
+    worker = {"Authorization": f"Bearer {board.claim.token}",
+              "X-Kanban-Run-Id": str(board.claim.run_id)}
+    for method, path in (("GET", "/api/board"), ("POST", "/api/dispatch"),
+                         ("DELETE", "/api/boards/other"), ("POST", f"/api/tasks/{board.task}/reclaim"),
+                         ("GET", f"/api/tasks/{board.task}")):
+        r = httpx.request(method, server.url + path, headers=worker, json={}, timeout=10)
+        assert r.status_code == 401, (method, path, r.text)
+    task = task_svc.show(ctx, "default", board.task).task
+    assert task.status.value == "running" and task.current_run_id == board.claim.run_id
+    assert board_svc.exists(ctx, "other")
+    ok = httpx.get(f"{server.url}/api/verbs/context/{board.task}", headers=worker, timeout=10)
+    assert ok.status_code == 200 and ok.json()["task_id"] == board.task
+    wrong = {**worker, "Authorization": "Bearer not-the-token"}
+    r = httpx.get(f"{server.url}/api/verbs/context/{board.task}", headers=wrong, timeout=10)
+    assert r.status_code == 401 and r.json()["error"] == "Unauthorized"
+
+
+def test_a_run_token_is_not_an_operator_token(capsys, ctx, server):
+    board = Board(ctx)
+    env = env_for("http", server, {"KANBAN_TOKEN": board.claim.token})
+    code, out, err = kanban(capsys, env, "show", board.task)
+    assert (code, out) == (1, "") and "missing or wrong token" in err
+    assert board.claim.token not in err
+
+
+def test_an_unreachable_server_exits_69(capsys, tmp_path: Path):
+    (tmp_path / "config.yaml").write_text("database_retry_seconds: 1\n")
+    env = {"KANBAN_HOME": str(tmp_path), "KANBAN_URL": "http://127.0.0.1:9", "KANBAN_TOKEN": TOKEN}
+    code, out, err = kanban(capsys, env, "show", "t_00000000")
+    assert (code, out) == (69, "") and "unreachable" in err and TOKEN not in err
+
+
+def test_inside_a_worker_the_api_token_is_never_sent(capsys, ctx, server):
+    board = Board(ctx)
+    env = env_for("http", server, {"KANBAN_TASK_ID": board.task})  # no run id or run token
+    assert env["KANBAN_TOKEN"] == TOKEN
+    code, out, err = kanban(capsys, env, "comment", board.task, "who am I")
+    assert (code, out) == (1, "") and "missing or wrong token" in err
+    assert task_svc.show(ctx, "default", board.task).comments == []
