@@ -342,6 +342,19 @@ def yaml_error(path: Path, err: Exception) -> ValidationError:
     return ValidationError(f"{path}: not valid YAML{where}: {detail}; fix the file and run again")
 
 
+def _read_config(path: Path, env: Mapping[str, str]) -> str | None:
+    """config.yaml's text; None when there is none, or for a worker started with ``run_as``, which
+    may not read its owner's file (docs/security.md)."""
+    try:
+        return path.read_text()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except PermissionError:
+        if env.get("KANBAN_TASK_ID"):
+            return None
+        raise ValidationError(f"{path}: cannot read it (permission denied)") from None
+
+
 def load_settings(env: Mapping[str, str] | None = None, *, text: str | None = None) -> Settings:
     """Read config.yaml under ``$KANBAN_HOME`` and overlay the environment. With ``text``, that is
     read as the file's content instead (a change is checked exactly as it would load, before it
@@ -350,11 +363,14 @@ def load_settings(env: Mapping[str, str] | None = None, *, text: str | None = No
     home = default_home(env)
     raw: dict[str, Any] = {}
     cfg_path = home / "config.yaml"
-    if text is not None or cfg_path.exists():
+    if text is None:
+        text = _read_config(cfg_path, env)
+    found = text is not None
+    if text is not None:
         import yaml
 
         try:
-            loaded = yaml.safe_load(cfg_path.read_text() if text is None else text) or {}
+            loaded = yaml.safe_load(text) or {}
         except yaml.YAMLError as err:
             raise yaml_error(cfg_path, err) from None
         if not isinstance(loaded, dict):
@@ -383,7 +399,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, text: str | None = No
         check_reviews(settings.profiles)
         check_profile_env(settings.profiles)
     except ValidationError as err:
-        if text is None and not cfg_path.exists():
+        if not found:
             raise
         raise ValidationError(f"{err.message} (in {cfg_path})") from None
     return settings
