@@ -184,3 +184,36 @@ def test_config_does_not_import_pydantic() -> None:
     code = "import sys, agentkanban.config; print(sorted(m for m in sys.modules if 'pydantic' in m))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("cfg,message", [
+    ({"dispatch": {"env_passthrough": "AWS_*"}},
+     "config: dispatch.env_passthrough: expected a list of environment variable names"),
+    ({"dispatch": {"env_passthrough": ["AWS-KEY"]}},
+     "config: dispatch.env_passthrough: 'AWS-KEY' is not an environment variable name"),
+    ({"dispatch": {"env_passthrough": ["KANBAN_TOKEN"]}},
+     "config: dispatch.env_passthrough: KANBAN_TOKEN never reaches a worker"),
+    ({"profiles": {"c": {"command": ["x"], "env_passthrough": ["OK", "*_BOT_TOKEN"]}}},
+     "config: profiles.c.env_passthrough: '*_BOT_TOKEN' would pass TELEGRAM_BOT_TOKEN, which never "
+     "reaches a worker"),
+    ({"profiles": {"c": {"command": ["x"], "env_passthrough": ["KANBAN_*"]}}},
+     "config: profiles.c.env_passthrough: 'KANBAN_*' would pass KANBAN_TOKEN"),
+    ({"profiles": {"c": {"command": ["x"], "env_passthrough": ["KANBAN_RUN_TOKEN"]}}},
+     "config: profiles.c.env_passthrough: KANBAN_RUN_TOKEN is set by the dispatcher for each worker"),
+    ({"profiles": {"c": {"command": ["x"], "env": {"SLACK_BOT_TOKEN": "x"}}}},
+     "config: profiles.c.env.SLACK_BOT_TOKEN: SLACK_BOT_TOKEN never reaches a worker"),
+    ({"profiles": {"c": {"command": ["x"], "run_as": "no-such-user-kanban"}}},
+     "config: profiles.c.run_as: no user 'no-such-user-kanban' on this machine"),
+])
+def test_worker_environment_and_run_as_are_checked(home: Path, cfg: dict[str, object], message: str) -> None:
+    with pytest.raises(ValidationError, match="^" + re.escape(message)) as err:
+        _load(home, cfg)
+    assert "config.yaml" in str(err.value)
+
+
+def test_env_passthrough_and_run_as_load(home: Path) -> None:
+    s = _load(home, {"dispatch": {"env_passthrough": ["ANTHROPIC_API_KEY"]},
+                     "profiles": {"c": {"command": ["x"], "env_passthrough": ["AWS_*", "GH_TOKEN"],
+                                        "run_as": "root"}}})
+    assert s.dispatch.env_passthrough == ["ANTHROPIC_API_KEY"]
+    assert s.profiles["c"].env_passthrough == ["AWS_*", "GH_TOKEN"] and s.profiles["c"].run_as == "root"

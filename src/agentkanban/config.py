@@ -9,6 +9,7 @@ models cost ~0.1 s of each command's start-up.
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import re
 from collections.abc import Mapping
@@ -64,6 +65,60 @@ def _sqlite_synchronous(value: Any) -> str:
     raise ValidationError(f"must be OFF, NORMAL, FULL or EXTRA, got {value!r}")
 
 
+PLATFORM_ENV = ("telegram", "discord", "slack")
+# The server's own secrets: never in a worker's environment, even when a profile names them (a
+# worker proves itself with its attempt's run token; see docs/security.md).
+SECRET_ENV = ("KANBAN_TOKEN", *(f"{p.upper()}_BOT_TOKEN" for p in PLATFORM_ENV))
+# Set by the dispatcher for each worker; never taken from the dispatcher's own environment.
+WORKER_ENV = ("KANBAN_TASK_ID", "KANBAN_RUN_ID", "KANBAN_RUN_TOKEN", "KANBAN_PROFILE",
+              "KANBAN_WORKSPACE", "KANBAN_BOARD")
+_ENV_PATTERN_RE = re.compile(r"[A-Za-z_*?][A-Za-z0-9_*?]*")
+
+
+def env_refusal(pattern: str) -> str | None:
+    """Why the environment variable name (or glob) ``pattern`` may not reach a worker, or None."""
+    for name in (*SECRET_ENV, *WORKER_ENV):
+        if fnmatch.fnmatchcase(name, pattern):
+            what = name if pattern == name else f"{pattern!r} would pass {name}, which"
+            if name in SECRET_ENV:
+                return (f"{what} never reaches a worker (the API token and the notifier's bot tokens "
+                        "are never passed, even when named)")
+            return f"{what} is set by the dispatcher for each worker"
+    return None
+
+
+def env_patterns(value: Any) -> list[str]:
+    """``env_passthrough``: environment variable names, ``*`` and ``?`` as wildcards (``AWS_*``)."""
+    if value is None:
+        return []
+    if not isinstance(value, (list, tuple)):
+        raise ValidationError("expected a list of environment variable names, e.g. [ANTHROPIC_API_KEY, AWS_*]")
+    for item in value:
+        if not isinstance(item, str) or not _ENV_PATTERN_RE.fullmatch(item):
+            raise ValidationError(f"{item!r} is not an environment variable name (letters, digits and _, "
+                                  "with * and ? as wildcards)")
+        refusal = env_refusal(item)
+        if refusal:
+            raise ValidationError(refusal)
+    return list(value)
+
+
+def unix_user(value: Any) -> str | None:
+    """``run_as``: a user of this machine's user database."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationError(f"expected a user name, got {value!r}")
+    import pwd
+
+    try:
+        pwd.getpwnam(value)
+    except KeyError:
+        raise ValidationError(f"no user {value!r} on this machine (run_as names the unix user "
+                              "this profile's workers run as)") from None
+    return value
+
+
 @dataclass(frozen=True, slots=True)
 class Profile:
     """A named worker command. ``{task_id}``, ``{board}``, ``{workspace}``, ``{run_id}`` are filled in
@@ -71,6 +126,9 @@ class Profile:
 
     command: list[str] = field(metadata=checks(min_length=1))
     env: dict[str, str] = field(default_factory=dict)
+    # Variables of the dispatcher's environment this profile's workers also get (docs/security.md).
+    env_passthrough: list[str] = field(default_factory=list, metadata=checks(parse=env_patterns))
+    run_as: str | None = field(default=None, metadata=checks(parse=unix_user))  # a unix user
     max_concurrency: int = field(default=1, metadata=checks(ge=1))
     max_runtime: int | None = field(default=None, metadata=checks(parse=_optional_duration))
     # Used instead of ``command`` when an earlier attempt of the task under this profile left a
@@ -119,6 +177,8 @@ class DispatchSettings:
     kill_grace_seconds: float = field(default=5.0, metadata=checks(ge=0))
     log_rotate_bytes: int = field(default=2 * 1024 * 1024, metadata=checks(ge=1024))
     log_backup_count: int = field(default=1, metadata=checks(ge=0))
+    # Variables of the dispatcher's environment every worker gets, besides the process basics.
+    env_passthrough: list[str] = field(default_factory=list, metadata=checks(parse=env_patterns))
     retry_backoff: RetryBackoff = field(default_factory=RetryBackoff)
 
 
@@ -222,7 +282,20 @@ class Settings:
     worker: WorkerEnv | None = None
 
 
-PLATFORM_ENV = ("telegram", "discord", "slack")
+def secret_values(settings: Settings) -> list[str]:
+    """The configured secrets' values (API token, platform tokens, webhook secrets): a variable
+    holding one never reaches a worker, whatever its name."""
+    found = [settings.token, *(s for p in settings.notify.platforms.values() for s in (p.token, p.secret))]
+    return [s.get_secret_value() for s in found if s is not None and s.get_secret_value()]
+
+
+def check_profile_env(profiles: Mapping[str, Profile]) -> None:
+    """At load: a profile's own ``env`` never sets the server's secrets or a worker's identity."""
+    for name, p in profiles.items():
+        for key in p.env:
+            refusal = env_refusal(key)
+            if refusal:
+                raise ValidationError(f"config: profiles.{name}.env.{key}: {refusal}")
 
 
 def _section(parent: dict[str, Any] | None, key: str) -> dict[str, Any] | None:
@@ -269,6 +342,19 @@ def yaml_error(path: Path, err: Exception) -> ValidationError:
     return ValidationError(f"{path}: not valid YAML{where}: {detail}; fix the file and run again")
 
 
+def _read_config(path: Path, env: Mapping[str, str]) -> str | None:
+    """config.yaml's text; None when there is none, or for a worker started with ``run_as``, which
+    may not read its owner's file (docs/security.md)."""
+    try:
+        return path.read_text()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except PermissionError:
+        if env.get("KANBAN_TASK_ID"):
+            return None
+        raise ValidationError(f"{path}: cannot read it (permission denied)") from None
+
+
 def load_settings(env: Mapping[str, str] | None = None, *, text: str | None = None) -> Settings:
     """Read config.yaml under ``$KANBAN_HOME`` and overlay the environment. With ``text``, that is
     read as the file's content instead (a change is checked exactly as it would load, before it
@@ -277,11 +363,14 @@ def load_settings(env: Mapping[str, str] | None = None, *, text: str | None = No
     home = default_home(env)
     raw: dict[str, Any] = {}
     cfg_path = home / "config.yaml"
-    if text is not None or cfg_path.exists():
+    if text is None:
+        text = _read_config(cfg_path, env)
+    found = text is not None
+    if text is not None:
         import yaml
 
         try:
-            loaded = yaml.safe_load(cfg_path.read_text() if text is None else text) or {}
+            loaded = yaml.safe_load(text) or {}
         except yaml.YAMLError as err:
             raise yaml_error(cfg_path, err) from None
         if not isinstance(loaded, dict):
@@ -308,8 +397,9 @@ def load_settings(env: Mapping[str, str] | None = None, *, text: str | None = No
         settings = validate(Settings, raw)
         check_providers(settings.providers)
         check_reviews(settings.profiles)
+        check_profile_env(settings.profiles)
     except ValidationError as err:
-        if text is None and not cfg_path.exists():
+        if not found:
             raise
         raise ValidationError(f"{err.message} (in {cfg_path})") from None
     return settings

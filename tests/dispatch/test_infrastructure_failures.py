@@ -59,10 +59,12 @@ def test_worker_logs_and_their_folder_are_private(tmp_path):
     assert stat.S_IMODE(log.parent.stat().st_mode) == 0o700
 
 
-def test_workers_never_inherit_the_servers_secrets(monkeypatch):
-    monkeypatch.setenv("KANBAN_TOKEN", "the-api-token")
-    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123:abc")
-    monkeypatch.setenv("SOME_AGENT_KEY", "kept")  # the agent CLI's own credentials pass through
-    env = spawner.base_env()
-    assert "KANBAN_TOKEN" not in env and "TELEGRAM_BOT_TOKEN" not in env
-    assert env["SOME_AGENT_KEY"] == "kept"
+def test_workers_never_inherit_the_servers_secrets():
+    base = {"KANBAN_TOKEN": "the-api-token", "TELEGRAM_BOT_TOKEN": "123:abc", "PATH": "/bin",
+            "SOME_AGENT_KEY": "kept", "OTHER_SECRET": "dropped", "KANBAN_RUN_TOKEN": "a parent's",
+            "MY_TG": "123:abc", "LC_ALL": "C.UTF-8"}
+    env = spawner.worker_env(base, ["SOME_AGENT_*", "MY_TG"], {"KANBAN_TOKEN": "x", "A": "b"},
+                             hidden=["123:abc", ""])
+    # Only the basics and what is named; a secret neither by name nor by value (MY_TG holds the
+    # configured bot token under another name).
+    assert env == {"PATH": "/bin", "LC_ALL": "C.UTF-8", "SOME_AGENT_KEY": "kept", "A": "b"}

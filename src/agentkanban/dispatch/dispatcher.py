@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..config import Profile
+from ..config import Profile, secret_values
 from ..domain.models import OUTCOME_SPAWN_FAILED, RUN_ACCEPTANCE, RUN_REVIEW, RUN_WORK, Event
 from ..domain.statuses import Status
 from ..errors import KanbanError
@@ -327,7 +327,10 @@ class Dispatcher:
         path = logs.log_path(self.ctx, board, task.id)
         try:
             launch = costs.plan_launch(self.ctx, board, task, name, profile)
+            user = spawner.run_as(profile.run_as) if profile.run_as else None
             ws = workspaces.resolve(self.ctx, board, task)
+            if user is not None:
+                workspaces.give_to(self.ctx, board, ws, user)
             values = {"task_id": task.id, "board": board, "workspace": str(ws),
                       "run_id": str(claim.run_id), "session_id": launch.session_id or "",
                       **goals.placeholders(task)}
@@ -337,13 +340,16 @@ class Dispatcher:
                 argv, checks = reviewing.acceptance_launch(profile)
             sessions.note_launch(self.ctx, board, task.id, claim.run_id, workspace=str(ws),
                                  launch=launch, usage_from=profile.usage_from)
-            env = {**spawner.base_env(),
-                   **{k: substitute(v, values) for k, v in profile.env.items()},
-                   "KANBAN_TASK_ID": task.id, "KANBAN_RUN_ID": str(claim.run_id),
-                   "KANBAN_RUN_TOKEN": claim.token, "KANBAN_BOARD": board,
-                   "KANBAN_HOME": str(settings.home), "KANBAN_DATABASE_URL": settings.database_url,
-                   "KANBAN_PROFILE": name, "KANBAN_WORKSPACE": str(ws), **goals.worker_env(task),
-                   **checks}
+            env = spawner.worker_env(
+                os.environ, [*settings.dispatch.env_passthrough, *profile.env_passthrough],
+                {**(user.env() if user else {}),
+                 **{k: substitute(v, values) for k, v in profile.env.items()},
+                 "KANBAN_TASK_ID": task.id, "KANBAN_RUN_ID": str(claim.run_id),
+                 "KANBAN_RUN_TOKEN": claim.token, "KANBAN_BOARD": board,
+                 "KANBAN_HOME": str(settings.home), "KANBAN_DATABASE_URL": settings.database_url,
+                 "KANBAN_PROFILE": name, "KANBAN_WORKSPACE": str(ws), **goals.worker_env(task),
+                 **checks},
+                hidden=secret_values(settings))
             logs.rotate_before_spawn(path, settings.dispatch.log_rotate_bytes,
                                      settings.dispatch.log_backup_count)
             self._log_header(path, f"{'attempt' if kind == RUN_WORK else kind + ' attempt'} "
@@ -354,7 +360,7 @@ class Dispatcher:
                 self._log_header(path, f"resuming session {launch.session_id}" if launch.resume
                                  else str(launch.note))
             pid = self.spawner.spawn(argv, env=env, cwd=ws, log_path=path, run_id=claim.run_id,
-                                task_id=task.id, board=board)
+                                     task_id=task.id, board=board, user=user)
         except (KanbanError, OSError) as err:
             # Short of descriptors, processes or disk on our side: retried, never held against
             # the task (the message says so, which is how the retry rule tells).

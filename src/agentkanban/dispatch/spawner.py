@@ -12,20 +12,26 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 from pathlib import Path
+from typing import Any
 
+from ..config import SECRET_ENV, WORKER_ENV
 from ..errors import SpawnError
 from ..services.backoff import INFRASTRUCTURE, infrastructure_errno
 from .logs import private_opener
 
 # Variables describing *this* process as a worker must never leak into a child's environment.
-WORKER_VARS = ("KANBAN_TASK_ID", "KANBAN_RUN_ID", "KANBAN_RUN_TOKEN", "KANBAN_PROFILE",
-               "KANBAN_WORKSPACE", "KANBAN_BOARD")
+WORKER_VARS = WORKER_ENV
 # The server's own secrets: a worker proves itself with its attempt's run token, never with the
 # API token (which would let it act as the dashboard on any task) or the notifier's bot tokens.
-SECRET_VARS = ("KANBAN_TOKEN", "TELEGRAM_BOT_TOKEN", "DISCORD_BOT_TOKEN", "SLACK_BOT_TOKEN")
+SECRET_VARS = SECRET_ENV
+# The process basics every worker gets from the dispatcher's environment; anything else only when
+# named in ``env_passthrough`` (docs/security.md).
+BASE_ENV = ("PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LANGUAGE", "LC_*", "TZ", "TERM",
+            "TMPDIR", "SSL_CERT_FILE", "SSL_CERT_DIR")
 EXIT_TTL_SECONDS = 600.0
 
 
@@ -39,14 +45,52 @@ class Child:
     proc: subprocess.Popen[bytes]
 
 
-def base_env() -> dict[str, str]:
-    """A worker inherits the dispatcher's environment (PATH, HOME, credentials of the agent CLIs),
-    as any process launcher does, minus the variables that would make it look like another worker
-    and the server's own secrets."""
-    env = dict(os.environ)
-    for k in (*WORKER_VARS, *SECRET_VARS):
-        env.pop(k, None)
-    return env
+def worker_env(base: Mapping[str, str], passthrough: Iterable[str], extra: Mapping[str, str], *,
+               hidden: Iterable[str] = ()) -> dict[str, str]:
+    """A worker's whole environment: of ``base`` (the dispatcher's environment) only the process
+    basics (:data:`BASE_ENV`) and the names matching a ``passthrough`` pattern, then ``extra`` (the
+    profile's ``env`` and the protocol variables) over them. The server's secrets never: not by
+    name, nor any variable whose value is one of ``hidden`` (the configured secrets' values)."""
+    patterns = (*BASE_ENV, *passthrough)
+    secret = {v for v in hidden if v}
+    env = {k: v for k, v in base.items()
+           if k not in WORKER_VARS and any(fnmatchcase(k, p) for p in patterns)}
+    env.update(extra)
+    return {k: v for k, v in env.items() if k not in SECRET_VARS and v not in secret}
+
+
+@dataclass(frozen=True)
+class RunAs:
+    """The unix user a profile's workers run as (``run_as``), from the user database."""
+
+    name: str
+    uid: int
+    gid: int
+    groups: tuple[int, ...]
+    home: str
+
+    def env(self) -> dict[str, str]:
+        return {"HOME": self.home, "USER": self.name, "LOGNAME": self.name}
+
+    def popen_args(self) -> dict[str, Any]:
+        if os.geteuid() == self.uid:  # the dispatcher is that user already
+            return {}
+        return {"user": self.uid, "group": self.gid, "extra_groups": list(self.groups)}
+
+
+def run_as(name: str) -> RunAs:
+    """Look ``name`` up; refused unless this process may start processes as that user."""
+    import pwd
+
+    try:
+        pw = pwd.getpwnam(name)
+    except KeyError:
+        raise SpawnError(f"run_as: no user {name!r} on this machine") from None
+    me = os.geteuid()
+    if me not in (0, pw.pw_uid):
+        raise SpawnError(f"run_as {name!r} needs the dispatcher to run as root (or as {name}); "
+                         f"it runs as uid {me}")
+    return RunAs(name, pw.pw_uid, pw.pw_gid, tuple(os.getgrouplist(name, pw.pw_gid)), pw.pw_dir)
 
 
 class Spawner:
@@ -58,20 +102,23 @@ class Spawner:
         self._exits: dict[int, tuple[int, Child, float]] = {}
 
     def spawn(self, argv: list[str], *, env: Mapping[str, str], cwd: Path, log_path: Path,
-              run_id: int, task_id: str, board: str) -> int:
-        """Start ``argv`` in its own session (so the whole group can be signalled), output to the log."""
+              run_id: int, task_id: str, board: str, user: RunAs | None = None) -> int:
+        """Start ``argv`` in its own session (so the whole group can be signalled), output to the
+        log (opened here, so it stays the dispatcher's file even when ``user`` runs the worker)."""
         log_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         try:
             with open(log_path, "ab", opener=private_opener) as log:
                 proc = subprocess.Popen(  # noqa: S603 - argv comes from the operator's own config
                     argv, cwd=str(cwd), env=dict(env), stdin=subprocess.DEVNULL, stdout=log,
-                    stderr=subprocess.STDOUT, start_new_session=True, close_fds=True)
+                    stderr=subprocess.STDOUT, start_new_session=True, close_fds=True,
+                    **(user.popen_args() if user else {}))
         except FileNotFoundError as err:
             if err.filename == str(cwd):
                 raise SpawnError(f"workspace {cwd} does not exist") from None
             raise SpawnError(f"command not found: {argv[0]!r} (is it installed and on PATH?)") from None
         except PermissionError:
-            raise SpawnError(f"command is not executable: {argv[0]!r}") from None
+            by = f" by user {user.name}" if user else ""
+            raise SpawnError(f"command is not executable{by}: {argv[0]!r}") from None
         except OSError as err:
             prefix = INFRASTRUCTURE if infrastructure_errno(err.errno) else ""
             raise SpawnError(f"{prefix}could not start {argv[0]!r}: {err.strerror or err}") from None

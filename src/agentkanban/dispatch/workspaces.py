@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 from pathlib import Path
 
 from ..domain.models import Task
@@ -44,6 +45,39 @@ def resolve(ctx: Ctx, board: str, task: Task) -> Path:
     if kind == "worktree":
         return _worktree(_absolute(task.workspace_path, kind), task.id)
     raise SpawnError(f"unknown workspace kind {kind!r}")
+
+
+SEARCH = 0o011  # group and others may pass through a folder (never list it)
+
+
+def give_to(ctx: Ctx, board: str, path: Path, user: spawner.RunAs) -> None:
+    """Ready ``path`` for a worker running as ``user`` (``run_as``). A scratch workspace is chowned
+    to it, and the folders from ``$KANBAN_HOME`` down to it become searchable (0711, never listable)
+    while every file directly in ``$KANBAN_HOME`` (database, token, config.yaml) is made private to
+    its owner. Any workspace: refused unless the user can reach it."""
+    root = boards_svc.workspaces_dir(ctx, board)
+    if path.parent == root:
+        me = os.geteuid()
+        chain = [ctx.home]
+        for part in root.relative_to(ctx.home).parts:
+            chain.append(chain[-1] / part)
+        for folder in chain:
+            st = folder.stat()
+            if st.st_uid == me and stat.S_IMODE(st.st_mode) & SEARCH != SEARCH:
+                folder.chmod(stat.S_IMODE(st.st_mode) | SEARCH)
+        for entry in os.scandir(ctx.home):
+            st = entry.stat(follow_symlinks=False)
+            if stat.S_ISREG(st.st_mode) and st.st_uid == me and st.st_mode & 0o077:
+                os.chmod(entry.path, stat.S_IMODE(st.st_mode) & 0o700)
+        if path.stat().st_uid != user.uid:
+            os.chown(path, user.uid, user.gid)
+    for folder in (path, *path.parents) if user.uid != 0 else ():
+        st = folder.stat()
+        bits = 0o100 if st.st_uid == user.uid else 0o010 if st.st_gid in user.groups else 0o001
+        if not st.st_mode & bits:
+            raise SpawnError(f"run_as user {user.name!r} cannot reach the workspace {path}: {folder} "
+                             f"(mode {stat.S_IMODE(st.st_mode):o}) is not searchable by it; put "
+                             "KANBAN_HOME (or the task's workspace dir) where that user can reach it")
 
 
 def _worktree(repo: Path, task_id: str) -> Path:

@@ -174,7 +174,14 @@ def _create_private(path: Path) -> None:
     try:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     except FileExistsError:
-        pass
+        # An older file readable by others (made by another tool, or copied) is tightened.
+        for name in (str(path), f"{path}-wal", f"{path}-shm"):
+            try:
+                st = os.stat(name)
+                if st.st_uid == os.geteuid() and st.st_mode & 0o077:
+                    os.chmod(name, st.st_mode & 0o700)
+            except OSError:
+                pass
 
 
 _STORES: dict[str, Store] = {}

@@ -46,10 +46,21 @@ def load_token(settings: Settings) -> TokenSource:
     except OSError:
         saved = ""
     if saved:
+        _tighten(path)
         return TokenSource(saved, "file")
     token = secrets.token_urlsafe(32)
     _write_private(path, token + "\n")
     return TokenSource(token, "generated")
+
+
+def _tighten(path: Path) -> None:
+    """A token file readable by others (copied, or made by hand) is made private to its owner."""
+    try:
+        st = path.stat()
+        if st.st_uid == os.geteuid() and st.st_mode & 0o077:
+            path.chmod(st.st_mode & 0o700)
+    except OSError:
+        pass
 
 
 def _write_private(path: Path, text: str) -> None:

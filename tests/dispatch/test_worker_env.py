@@ -1,0 +1,100 @@
+"""A worker holds its own attempt's credential and nothing more: real dispatcher passes, real
+worker processes (docs/security.md)."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from agentkanban.dispatch import Dispatcher
+from agentkanban.services import tasks
+from agentkanban.store import engine as store_engine
+from agentkanban.web.auth import load_token
+
+from ..conftest import IN_CI
+from .conftest import Home, kill_workers_of, wait_for
+
+DUMP = "import json, os, sys; open(sys.argv[1], 'w').write(json.dumps(dict(os.environ)))"
+RUN_AS_WORKER = Path(__file__).parent / "workers" / "run_as.sh"
+
+
+def test_a_worker_gets_the_allow_list_only(khome: Home, user, monkeypatch, tmp_path):
+    for name, value in {"KANBAN_TOKEN": "the-api-token", "TELEGRAM_BOT_TOKEN": "1:tg",
+                        "DISCORD_BOT_TOKEN": "dc", "SLACK_BOT_TOKEN": "xoxb-1", "MY_SECRET": "s3cret",
+                        "AGENT_API_KEY": "passed", "AWS_REGION": "eu-west-1", "AWS_PROFILE": "dev",
+                        "LC_CTYPE": "C.UTF-8"}.items():
+        monkeypatch.setenv(name, value)
+    out = tmp_path / "env.json"
+    khome.configure({"dumper": {"command": [sys.executable, "-c", DUMP, str(out)],
+                                "env": {"PROFILE_VAR": "task {task_id}"},
+                                "env_passthrough": ["AWS_*"]}},
+                    env_passthrough=["AGENT_API_KEY"])
+    task = tasks.create(khome.ctx, "default", title="dump", actor=user, assignee="dumper").task
+    assert Dispatcher(khome.ctx).tick().spawned
+    env = json.loads(wait_for(lambda: out.exists() and out.read_text(), what="the dump"))
+    for secret in ("KANBAN_TOKEN", "TELEGRAM_BOT_TOKEN", "DISCORD_BOT_TOKEN", "SLACK_BOT_TOKEN", "MY_SECRET"):
+        assert secret not in env, secret
+    assert env["AGENT_API_KEY"] == "passed"  # dispatch.env_passthrough
+    assert (env["AWS_REGION"], env["AWS_PROFILE"]) == ("eu-west-1", "dev")  # the profile's glob
+    assert env["LC_CTYPE"] == "C.UTF-8" and env["PATH"] == os.environ["PATH"]  # basics
+    assert env["PROFILE_VAR"] == f"task {task.id}"
+    assert env["KANBAN_TASK_ID"] == task.id and env["KANBAN_PROFILE"] == "dumper"
+    assert env["KANBAN_RUN_TOKEN"] and env["KANBAN_RUN_ID"] and env["KANBAN_BOARD"] == "default"
+    assert env["KANBAN_HOME"] == str(khome.path) and env["KANBAN_DATABASE_URL"] == khome.db_url
+    assert env["KANBAN_WORKSPACE"]
+
+
+@pytest.fixture
+def unix_user():
+    if os.geteuid() != 0:
+        if IN_CI:
+            pytest.fail("run_as tests need root (to add a user) when CI=true", pytrace=False)
+        pytest.skip("run_as tests need root")
+    name = f"kanban-wtest-{secrets.token_hex(3)}"
+    subprocess.run(["useradd", "--system", "--no-create-home", name], check=True)
+    try:
+        yield name
+    finally:
+        subprocess.run(["userdel", name], check=False)
+
+
+def test_run_as_starts_the_worker_as_that_user_without_the_owners_files(unix_user, user):
+    import pwd
+
+    # A home the other user could reach were the dispatcher to open it (pytest's folders are 0700).
+    path = Path(tempfile.mkdtemp(prefix="kanban-run-as-"))
+    home = Home(path, f"sqlite:///{path / 'kanban.db'}")
+    dispatcher: Dispatcher | None = None
+    try:
+        home.configure({"sandboxed": {
+            "command": ["/bin/sh", str(RUN_AS_WORKER), str(path / "kanban.db"), str(path / "token"),
+                        str(path / "config.yaml")],
+            "run_as": unix_user}})
+        load_token(home.settings)  # the token file, as `kanban serve` writes it
+        task = tasks.create(home.ctx, "default", title="sandboxed", actor=user, assignee="sandboxed").task
+        dispatcher = Dispatcher(home.ctx)
+        result = dispatcher.tick()
+        assert result.spawned, result
+        ws = Path(result.spawned[0]["workspace"])
+        done = wait_for(lambda: (ws / "done").exists(), what="the worker")
+        assert done
+        assert int((ws / "uid").read_text()) == pwd.getpwnam(unix_user).pw_uid
+        assert (ws / "home").read_text().strip() == pwd.getpwnam(unix_user).pw_dir
+        denied = (ws / "denied").read_text()
+        for name in ("kanban.db", "token", "config.yaml"):
+            assert f"{path / name}: Permission denied" in denied, denied
+        assert not (ws / "readable").exists(), (ws / "readable").read_text()
+        assert task.id in ws.name
+    finally:
+        kill_workers_of(home)
+        if dispatcher is not None:
+            dispatcher.spawner.close()
+        store_engine.close_all()
+        subprocess.run(["rm", "-rf", str(path)], check=False)
