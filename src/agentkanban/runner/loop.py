@@ -391,7 +391,15 @@ class Job(threading.Thread):
         while worker.wait(self.proc, 0.2) is None:
             self._escalate(time.monotonic())
         worker.kill_leftovers(self.proc)
+        self._discard_log()
         log.info("%s: worker stopped; the attempt is the server's to retry", self.label)
+
+    def _discard_log(self) -> None:
+        if self.log_path is not None:
+            try:
+                self.log_path.unlink()
+            except OSError:
+                pass
 
     def _extend(self, client: Client) -> None:
         client.extend(self.run_id)
@@ -441,11 +449,7 @@ class Job(threading.Thread):
         self.runner.outage.ok()
         log.info("%s: exit reported: outcome %s%s", self.label, res.get("outcome") or "none",
                  "" if res.get("settled", True) else " (not settled yet)")
-        if self.log_path is not None and self.offset:
-            try:
-                self.log_path.unlink()  # all of it is on the server now
-            except OSError:
-                pass
+        self._discard_log()  # all of it is on the server now
 
     def _deliver(self, client: Client, what: str, call: Callable[[], None]) -> bool:
         """Call until the server answers. False when it was refused or dropped."""

@@ -38,7 +38,8 @@ def workspace(root: Path, board: str, task_id: str) -> Path:
     path = root / _part(board, "board") / _part(task_id, "task id")
     try:
         root.mkdir(mode=0o700, parents=True, exist_ok=True)
-        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, exist_ok=True)
+        path.mkdir(mode=0o700, exist_ok=True)
         os.chmod(path, 0o700)
     except OSError as err:
         raise SpawnError(f"cannot make the workspace {path}: {err.strerror}") from None
