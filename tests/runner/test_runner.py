@@ -38,6 +38,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     home = tmp_path_factory.mktemp("server-home")
     (home / "config.yaml").write_text(yaml.safe_dump(SERVER_CONFIG))
     srv = start_server(home, dispatch=True)
+    if srv.client.post("/api/runners/register", json={}).status_code == 404:
+        stop_server(srv)
+        pytest.skip("this server has no runner routes")
     try:
         yield srv
     finally:
