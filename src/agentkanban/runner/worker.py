@@ -5,6 +5,7 @@ The only module of the runner that imports ``subprocess`` (an import-linter cont
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import signal
@@ -24,6 +25,10 @@ ALLOWED_PREFIXES = ("LC_",)
 # Never handed to a worker, whatever asks for them: the runner's token, the board's API token,
 # and what would point a worker's `kanban` at a local database instead of the server.
 NEVER_ENV = frozenset({"KANBAN_RUNNER_TOKEN", "KANBAN_TOKEN", "KANBAN_DATABASE_URL", "KANBAN_HOME"})
+# Out of descriptors, processes, memory or disk on this machine: the runner's fault, not the
+# task's. Told as the dispatcher tells it (the "infrastructure: " prefix), so it is not counted.
+INFRASTRUCTURE = "infrastructure: "
+_INFRA_ERRNOS = frozenset({errno.EMFILE, errno.ENFILE, errno.EAGAIN, errno.ENOMEM, errno.ENOSPC, errno.EIO})
 _SAFE_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 
 
@@ -42,7 +47,8 @@ def workspace(root: Path, board: str, task_id: str) -> Path:
         path.mkdir(mode=0o700, exist_ok=True)
         os.chmod(path, 0o700)
     except OSError as err:
-        raise SpawnError(f"cannot make the workspace {path}: {err.strerror}") from None
+        prefix = INFRASTRUCTURE if err.errno in _INFRA_ERRNOS else ""
+        raise SpawnError(f"{prefix}cannot make the workspace {path}: {err.strerror}") from None
     return path
 
 
@@ -108,7 +114,8 @@ def start(args: list[str], *, env: Mapping[str, str], cwd: Path, log_path: Path)
     except PermissionError:
         raise SpawnError(f"command is not executable: {args[0]!r}") from None
     except OSError as err:
-        raise SpawnError(f"could not start {args[0]!r}: {err.strerror or err}") from None
+        prefix = INFRASTRUCTURE if err.errno in _INFRA_ERRNOS else ""
+        raise SpawnError(f"{prefix}could not start {args[0]!r}: {err.strerror or err}") from None
 
 
 def signal_group(proc: subprocess.Popen[bytes], sig: int) -> None:
