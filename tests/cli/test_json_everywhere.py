@@ -32,7 +32,7 @@ WRITES = {
     "schedule resume", "schedule rm",
 }
 # Commands that run until stopped.
-LOOPS = {"serve", "daemon", "notifier", "mcp"}
+LOOPS = {"serve", "daemon", "notifier", "mcp", "runner"}
 # Streaming reads: `watch` and `tail` print one JSON object per line with --json.
 STREAMS = {"watch", "tail"}
 

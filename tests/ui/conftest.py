@@ -8,18 +8,16 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
+
+from ..serving import TOKEN, Server, start_server, stop_server
+from ..serving import free_port as _free_port  # noqa: F401 - the hermes tests import it from here
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 CHROMIUM = os.environ.get("KANBAN_CHROMIUM", "/usr/bin/chromium")
@@ -27,7 +25,6 @@ CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
-TOKEN = "ui-test-token-0123456789"
 
 
 
@@ -54,92 +51,6 @@ def require_playwright() -> Any:
             pytest.fail("Playwright is required when CI=true (pip install -e '.[test]')", pytrace=False)
         pytest.skip("Playwright not installed (pip install -e '.[test]')", allow_module_level=True)
     return expect
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@dataclass
-class Server:
-    url: str
-    home: Path
-    env: dict[str, str]
-    proc: subprocess.Popen[bytes]
-    log: Path
-    token: str = TOKEN
-    client: httpx.Client = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.client = httpx.Client(base_url=self.url, cookies={"kanban_token": self.token}, timeout=30)
-
-    def api(self, method: str, path: str, *, board: str | None = None, **kw: Any) -> Any:
-        params = dict(kw.pop("params", {}) or {})
-        if board:
-            params["board"] = board
-        r = self.client.request(method, path, params=params, **kw)
-        assert r.status_code < 400, f"{method} {path} -> {r.status_code}: {r.text}"
-        return r.json()
-
-    def create(self, title: str, *, board: str = "default", **fields: Any) -> dict[str, Any]:
-        return self.api("POST", "/api/tasks", board=board, json={"title": title, **fields})["task"]  # type: ignore[no-any-return]
-
-    def task(self, task_id: str, board: str = "default") -> dict[str, Any]:
-        return self.api("GET", f"/api/tasks/{task_id}", board=board)  # type: ignore[no-any-return]
-
-    def new_board(self, slug: str) -> str:
-        self.api("POST", "/api/boards", json={"slug": slug, "name": slug.replace("-", " ").title()})
-        return slug
-
-
-def start_server(home: Path, port: int | None = None, token: str = TOKEN, *,
-                 dispatch: bool = False) -> Server:
-    """Start ``kanban serve`` on ``home`` and wait until /healthz answers (with its dispatcher
-    when ``dispatch``)."""
-    port = port or _free_port()
-    env = {
-        **os.environ,
-        "KANBAN_HOME": str(home),
-        "KANBAN_TOKEN": token,
-        # A home channel for the notification pills; --no-notify means nothing is ever sent.
-        "TELEGRAM_BOT_TOKEN": "x",
-        "TELEGRAM_HOME_CHANNEL": "123",
-    }
-    log = home / f"server-{port}.log"
-    with log.open("ab") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "agentkanban", "serve", "--host", "127.0.0.1", "--port", str(port),
-             *([] if dispatch else ["--no-dispatch"]), "--no-notify"],
-            env=env, stdout=out, stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        if proc.poll() is not None:
-            pytest.fail(f"kanban serve exited with {proc.returncode}:\n{log.read_text()}", pytrace=False)
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline:
-            proc.kill()
-            proc.wait(timeout=10)
-            pytest.fail(f"kanban serve did not answer /healthz:\n{log.read_text()}", pytrace=False)
-        time.sleep(0.1)
-    return Server(url=url, home=home, env=env, proc=proc, log=log, token=token)
-
-
-def stop_server(srv: Server) -> None:
-    srv.client.close()
-    srv.proc.terminate()
-    try:
-        srv.proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        srv.proc.kill()
-        srv.proc.wait(timeout=10)
 
 
 @pytest.fixture(scope="session")

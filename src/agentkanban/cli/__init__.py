@@ -62,6 +62,7 @@ COMMANDS: dict[str, str] = {
     "heartbeat": "agentkanban.cli.worker:heartbeat",
     "reclaim": "agentkanban.cli.worker:reclaim",
     "reassign": "agentkanban.cli.worker:reassign",
+    "runner": "agentkanban.cli.runner:runner",
     "log": "agentkanban.cli.worker:log_cmd",
     "session": "agentkanban.cli.costs:session_cmd",
     "usage": "agentkanban.cli.costs:usage",
@@ -244,7 +245,7 @@ def _sentence(text: str) -> str:
 # dispatcher retries such an attempt later without counting it against the task.
 UNAVAILABLE_EXIT = 69
 # Commands that run until stopped handle database outages inside their own loops.
-LONG_RUNNING = frozenset({"serve", "daemon", "watch", "tail", "notifier", "mcp"})
+LONG_RUNNING = frozenset({"serve", "daemon", "watch", "tail", "notifier", "mcp", "runner"})
 
 
 def _transient(err: BaseException) -> bool:

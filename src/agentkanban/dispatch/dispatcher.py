@@ -40,6 +40,7 @@ from ..services import boards as boards_svc
 from ..services import events as events_svc
 from ..services.runs import Claim
 from . import costs, logs, procs, reaper, reviewing, spawner, workspaces
+from .placeholders import substitute
 
 log = logging.getLogger("agentkanban.dispatch")
 
@@ -71,13 +72,6 @@ class DispatchResult:
     dry_run: bool = False
     boards: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
-
-
-def substitute(arg: str, values: dict[str, str]) -> str:
-    """Fill ``{task_id}``-style placeholders; other braces (JSON in a prompt) are left alone."""
-    for key, val in values.items():
-        arg = arg.replace("{" + key + "}", val)
-    return arg
 
 
 class Dispatcher:
