@@ -119,6 +119,30 @@ def unix_user(value: Any) -> str | None:
     return value
 
 
+RUNNER_LABEL_RE = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
+
+
+def runner_labels(value: Any) -> list[str]:
+    """Labels a runner announces and a task or profile requires (``runs_on``): short lower-case
+    names such as ``macos``, ``gpu``, ``x86_64``. Sorted, without repeats."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, (list, tuple)):
+        raise ValidationError("expected a list of labels, e.g. [macos, xcode]")
+    out = set()
+    for item in value:
+        label = str(item).strip().lower() if isinstance(item, (str, int)) else None
+        if not label or not RUNNER_LABEL_RE.fullmatch(label):
+            raise ValidationError(f"{item!r} is not a runner label (lower-case letters, digits and "
+                                  "._-, at most 64 characters)")
+        out.add(label)
+    if len(out) > 32:
+        raise ValidationError("at most 32 runner labels")
+    return sorted(out)
+
+
 @dataclass(frozen=True, slots=True)
 class Profile:
     """A named worker command. ``{task_id}``, ``{board}``, ``{workspace}``, ``{run_id}`` are filled in
@@ -142,6 +166,9 @@ class Profile:
     acceptance_timeout: int = field(default=600, metadata=checks(parse=parse_duration))
     require_summary: bool = False
     requires_approval: bool = False  # a person approves each task before it is started
+    # Only runners carrying all these labels run this profile's tasks; the local dispatcher
+    # leaves them to the runners (docs/runners.md).
+    runs_on: list[str] = field(default_factory=list, metadata=checks(parse=runner_labels))
 
 
 @dataclass(frozen=True, slots=True)

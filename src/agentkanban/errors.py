@@ -29,6 +29,12 @@ class UnknownCards(ValidationError):
     def __init__(self, message: str, missing: list[str]) -> None:
         super().__init__(message)
         self.missing = missing
+
+
+class TooLarge(ValidationError):
+    """A body over a size limit (a runner's log chunk)."""
+
+
 class InvalidText(ValidationError):
     """Text that is not valid Unicode (an unpaired surrogate, undecodable bytes) or holds a NUL."""
 

@@ -63,6 +63,7 @@ COMMANDS: dict[str, str] = {
     "reclaim": "agentkanban.cli.worker:reclaim",
     "reassign": "agentkanban.cli.worker:reassign",
     "runner": "agentkanban.cli.runner:runner",
+    "runners": "agentkanban.cli.runners:runners",
     "log": "agentkanban.cli.worker:log_cmd",
     "session": "agentkanban.cli.costs:session_cmd",
     "usage": "agentkanban.cli.costs:usage",

@@ -67,6 +67,7 @@ class DispatchResult:
     spawn_failed: list[str] = field(default_factory=list)
     auto_blocked: list[str] = field(default_factory=list)
     awaiting_approval: list[str] = field(default_factory=list)  # ready, held for a person's approval
+    for_runners: list[str] = field(default_factory=list)  # ready, only a remote runner may take them
     terminated: list[str] = field(default_factory=list)
     skipped_locked: bool = False
     dry_run: bool = False
@@ -226,6 +227,11 @@ class Dispatcher:
             reviewing.ask_approval(self, board, snap.unapproved, result)
         if snap.ready:
             ready = [r for r in snap.ready if r[0] not in snap.unapproved]
+            if snap.runs_on:
+                for tid, *_rest in ready:
+                    if tid in snap.runs_on:
+                        self._report(result.for_runners, tid)
+                ready = [r for r in ready if r[0] not in snap.runs_on]
             self._spawn_ready(board, ready, result, dry_run, budget)
         if snap.checks:
             reviewing.start_checks(self, board, snap.checks, result, dry_run)

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ValidationError
-from ..ids import TASK_ID_RE
 from ..services import Ctx
 from ..services import boards as boards_svc
 
@@ -19,9 +18,7 @@ def private_opener(path: str, flags: int) -> int:
 
 
 def log_path(ctx: Ctx, board: str, task_id: str) -> Path:
-    if not TASK_ID_RE.match(task_id):  # the id becomes a file name: nothing that could escape
-        raise ValidationError(f"not a task id: {task_id!r}")
-    return boards_svc.logs_dir(ctx, board) / f"{task_id}.log"
+    return boards_svc.log_file(ctx, board, task_id)
 
 
 def _shift(path: Path, backups: int) -> None:

@@ -234,6 +234,9 @@ class Runner:
                     self.draining.wait(backoff.next())
                     continue
                 except RunnerError as err:
+                    if what == "register":  # what it offers is refused: the same again would be too
+                        self.set_fatal(f"the server refused the registration ({err})")
+                        return
                     log.error("the server refused to %s: %s; trying again later", what, err)
                     self.draining.wait(backoff.next())
                     continue

@@ -10,6 +10,7 @@ from typing import Any
 
 from ..domain.models import Board
 from ..errors import NotFound, ValidationError
+from ..ids import TASK_ID_RE
 from ..store import boards as store_boards
 from ..store import tasks as store_tasks
 from .base import Ctx
@@ -39,6 +40,13 @@ def workspaces_dir(ctx: Ctx, slug: str) -> Path:
 
 def logs_dir(ctx: Ctx, slug: str) -> Path:
     return ctx.board_dir(normalize_slug(slug)) / "logs"
+
+
+def log_file(ctx: Ctx, slug: str, task_id: str) -> Path:
+    """A task's worker log (every attempt's output, local or from a runner, in one file)."""
+    if not TASK_ID_RE.match(task_id):  # the id becomes a file name: nothing that could escape
+        raise ValidationError(f"not a task id: {task_id!r}")
+    return logs_dir(ctx, slug) / f"{task_id}.log"
 
 
 def get(ctx: Ctx, slug: str, *, include_archived: bool = True) -> Board:

@@ -15,6 +15,7 @@ from ..errors import Conflict
 from ..store import boards as store_boards
 from ..store import dialect
 from ..store import events as store_events
+from ..store import runners as store_runners
 from ..store import runs as store_runs
 from ..store import tasks as store_tasks
 from . import attempts, review
@@ -32,6 +33,9 @@ class BoardSnapshot:
     ready: list[tuple[str, str | None, bool]]  # (task id, assignee, has a failure) in dispatch order
     checks: list[Task] = field(default_factory=list)  # in review, waiting for a check's attempt
     unapproved: dict[str, str | None] = field(default_factory=dict)  # ready, waiting for approval
+    # Ready tasks only a runner may take: the labels each requires (its own ``runs_on`` and its
+    # profile's); the local dispatcher leaves them alone.
+    runs_on: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def active_boards(ctx: Ctx) -> list[str]:
@@ -42,12 +46,32 @@ def active_boards(ctx: Ctx) -> list[str]:
 def snapshot(ctx: Ctx, board: str) -> BoardSnapshot:
     gated = [n.strip().lower() for n, p in ctx.settings.profiles.items() if p.requires_approval]
     with ctx.store.read() as conn:
+        ready = store_tasks.ready_queue(conn, board)
         return BoardSnapshot(
             open_runs=store_runs.open_for_board(conn, board),
-            ready=store_tasks.ready_queue(conn, board),
+            ready=ready,
             checks=store_tasks.awaiting_checks(conn, board),
             unapproved=store_tasks.unapproved_ready(conn, board, gated),
+            runs_on=_runs_on(ctx, ready, store_runners.runs_on_ready(conn, board)),
         )
+
+
+def profile_runs_on(ctx: Ctx) -> dict[str, tuple[str, ...]]:
+    """The labels each runner-only profile requires (profiles with ``runs_on``)."""
+    return {n.strip().lower(): tuple(p.runs_on) for n, p in ctx.settings.profiles.items() if p.runs_on}
+
+
+def _runs_on(ctx: Ctx, ready: list[tuple[str, str | None, bool]],
+             own: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+    bound = profile_runs_on(ctx)
+    if not bound:
+        return own
+    out = dict(own)
+    for tid, assignee, _failed in ready:
+        need = bound.get(assignee or "")
+        if need:
+            out[tid] = tuple(sorted({*need, *own.get(tid, ())}))
+    return out
 
 
 def open_runs(ctx: Ctx, board: str) -> list[Run]:

@@ -21,10 +21,13 @@ from typing import Any
 
 from ..config import Profile
 from ..domain import events as ev
+from ..domain.models import Runner
+from ..store import runners as store_runners
 from ..store import runs as store_runs
 from ..store import why as store_why
-from . import backoff, budgets, health
+from . import backoff, budgets, dispatching, health
 from .base import Ctx
+from .runners import ONLINE_SECONDS
 
 MAX_ERROR = 160  # characters of a last error quoted in a phrase
 
@@ -57,6 +60,16 @@ class Facts:
     parents: dict[str, list[tuple[str, str, str]]] = field(default_factory=dict)
     blocks: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)
     dispatcher: dict[str, Any] | None = None  # health.dispatcher_status, None when never seen
+    runners: list[Runner] = field(default_factory=list)  # registered, not revoked
+    runs_on: dict[str, tuple[str, ...]] = field(default_factory=dict)  # ready task -> labels it needs
+
+    def online(self, runner: Runner) -> bool:
+        seen = runner.last_seen_at
+        return seen is not None and self.now - seen < ONLINE_SECONDS
+
+    def local(self, card: dict[str, Any]) -> bool:
+        """Whether the local dispatcher may start it (a profile here, no runner labels needed)."""
+        return _key(card) in self.profiles and card["id"] not in self.runs_on
 
 
 Explain = Callable[[dict[str, Any], Facts], str | None]
@@ -114,9 +127,24 @@ def _unassigned(card: dict[str, Any], f: Facts) -> str | None:
 
 def _no_profile(card: dict[str, Any], f: Facts) -> str | None:
     name = card["assignee"]
-    if name.strip().lower() in f.profiles:
+    if _key(card) in f.profiles or any(_key(card) in r.profiles for r in f.runners):
         return None
     return f"no profile named {name} ({_profile_list(f)})"
+
+
+def _no_runner(card: dict[str, Any], f: Facts) -> str | None:
+    if f.local(card):
+        return None
+    need = set(f.runs_on.get(card["id"], ()))
+    able = [r for r in f.runners if _key(card) in r.profiles and need <= set(r.labels)]
+    if any(f.online(r) for r in able):
+        return None
+    labels = f" with labels {', '.join(sorted(need))}" if need else ""
+    if able:
+        last = max(able, key=lambda r: r.last_seen_at or 0)
+        seen = f"last seen {clock(last.last_seen_at, f.now)}" if last.last_seen_at else "never connected"
+        return f"no connected runner runs {card['assignee']}{labels} (runner {last.name} {seen})"
+    return f"no runner runs {card['assignee']}{labels}: see `kanban runners list`"
 
 
 def _profile_list(f: Facts) -> str:
@@ -124,6 +152,8 @@ def _profile_list(f: Facts) -> str:
 
 
 def _no_dispatcher(card: dict[str, Any], f: Facts) -> str | None:
+    if not f.local(card):
+        return None  # a runner's to take
     d = f.dispatcher
     if d is None:
         return "no dispatcher running"
@@ -172,7 +202,10 @@ def _board_cap(card: dict[str, Any], f: Facts) -> str | None:
 
 def _profile_cap(card: dict[str, Any], f: Facts) -> str | None:
     key = _key(card)
-    cap = f.profiles[key].max_concurrency
+    profile = f.profiles.get(key)  # a profile only runners run may have none here
+    if profile is None:
+        return None
+    cap = profile.max_concurrency
     return f"{card['assignee']} at its limit of {cap}" if f.open_by_profile.get(key, 0) >= cap else None
 
 
@@ -227,6 +260,7 @@ CAUSES: list[Cause] = [
     # Ready: in the order the dispatcher refuses a task (dispatch.dispatcher._spawn_ready).
     Cause("unassigned", _READY, _unassigned),
     Cause("no_profile", _READY, _no_profile),
+    Cause("no_runner", _READY, _no_runner),
     Cause("awaiting_approval", _READY, _awaiting_approval),
     Cause("no_dispatcher", _READY, _no_dispatcher),
     Cause("budget", _READY, _budget),
@@ -283,6 +317,14 @@ def facts(ctx: Ctx, board: str, cards: Iterable[dict[str, Any]]) -> Facts:
         if ready:
             by_profile, by_board = store_runs.open_counts(conn)
             f.open_by_profile, f.open_on_board = by_profile, by_board.get(board, 0)
+            f.runners = [r for r in store_runners.all_runners(conn)
+                         if r.revoked_at is None and r.registered_at is not None]
+            f.runs_on = store_runners.runs_on_ready(conn, board)
+    bound = dispatching.profile_runs_on(ctx)
+    for c in ready:
+        need = bound.get(_key(c)) if c.get("assignee") else None
+        if need:
+            f.runs_on[c["id"]] = tuple(sorted({*need, *f.runs_on.get(c["id"], ())}))
     for c in failed:
         retry = backoff.retry_for(c["id"], "ready", c["last_failure_error"],
                                   c.get("consecutive_failures") or 0, last.get(c["id"]), s)

@@ -7,9 +7,9 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, update
 
-from ..domain.models import Runner
-from .rows import dumps, json_list
-from .schema import runners, task_runs_on
+from ..domain.models import RUNNER_LOCK_PREFIX, Run, Runner
+from .rows import dumps, json_list, to_run
+from .schema import runners, runs, task_runs_on, tasks
 
 
 def _to_runner(r: Any) -> Runner:
@@ -58,9 +58,25 @@ def set_runs_on(conn: Connection, task_id: str, labels: list[str]) -> None:
         conn.execute(insert(task_runs_on).values(task_id=task_id, labels=dumps(labels)))
 
 
-def runs_on(conn: Connection, task_ids: list[str]) -> dict[str, tuple[str, ...]]:
-    """The labels each of ``task_ids`` requires (tasks requiring none are absent)."""
-    if not task_ids:
-        return {}
-    q = select(task_runs_on).where(task_runs_on.c.task_id.in_(task_ids))
-    return {r.task_id: tuple(json_list(r.labels)) for r in conn.execute(q)}
+def runs_on(conn: Connection, task_id: str) -> tuple[str, ...]:
+    """The labels ``task_id`` requires of its runner (empty: none)."""
+    row = conn.execute(select(task_runs_on.c.labels).where(task_runs_on.c.task_id == task_id)).first()
+    return tuple(json_list(row[0])) if row else ()
+
+
+def runs_on_ready(conn: Connection, board: str) -> dict[str, tuple[str, ...]]:
+    """The labels each ready task of ``board`` requires (tasks requiring none are absent; the
+    table holds only tasks that require some, so this is cheap on any board)."""
+    q = (select(task_runs_on.c.task_id, task_runs_on.c.labels)
+         .join(tasks, tasks.c.id == task_runs_on.c.task_id)
+         .where(tasks.c.board == board, tasks.c.status == "ready"))
+    return {r[0]: tuple(json_list(r[1])) for r in conn.execute(q)}
+
+
+def open_runs(conn: Connection, name: str | None = None) -> list[tuple[Run, str]]:
+    """Open attempts held by runners (by the runner ``name`` only, when given) with their board,
+    oldest first."""
+    prefix = f"{RUNNER_LOCK_PREFIX}{name}:" if name else RUNNER_LOCK_PREFIX
+    q = (select(runs).where(runs.c.ended_at.is_(None), runs.c.claim_lock.like(f"{prefix}%"))
+         .order_by(runs.c.id))
+    return [(to_run(r), r.board) for r in conn.execute(q)]

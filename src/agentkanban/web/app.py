@@ -31,6 +31,7 @@ from ..errors import (
     KanbanError,
     NotFound,
     StorageError,
+    TooLarge,
     Unauthorized,
     ValidationError,
 )
@@ -43,7 +44,7 @@ from .auth import COOKIE_NAME, HostGuard, TokenSource, load_token, token_matches
 from .deps import JSON
 from .guard import Guard
 from .limits import HeavyReads, LoginLimiter
-from .routers import attachments, boards, meta, orchestration, review, tasks, usage, verbs
+from .routers import attachments, boards, meta, orchestration, review, runners, tasks, usage, verbs
 from .routers import ops as ops_routes
 from .routers import settings as settings_routes
 from .shield import Shield
@@ -59,6 +60,7 @@ COOKIE_MAX_AGE = 30 * 24 * 3600
 # The one mapping from the product's errors to HTTP status codes.
 ERROR_STATUS: tuple[tuple[type[KanbanError], int], ...] = (
     (InvalidText, 422),  # a ValidationError, answered as the schema's own text errors are
+    (TooLarge, 413),  # a ValidationError too
     (ValidationError, 400),
     (NotFound, 404),
     (Unauthorized, 401),
@@ -131,7 +133,7 @@ def create_app(settings: Settings, *, ctx: Ctx | None = None, token: TokenSource
     for prefix in API_PREFIXES:
         for r in (tasks.router, meta.router, boards.router, attachments.router,
                   orchestration.router, ops_routes.router, usage.router, review.router,
-                  settings_routes.router, verbs.router):
+                  settings_routes.router, verbs.router, runners.router):
             app.include_router(r, prefix=prefix, responses=ERROR_RESPONSES,
                                include_in_schema=prefix == "/api")
         app.add_api_websocket_route(prefix + "/events", _events_endpoint)

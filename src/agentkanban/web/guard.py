@@ -22,6 +22,12 @@ WS_POLICY_VIOLATION = 1008
 RUN_ID_HEADER = "x-kanban-run-id"
 VERBS_PATHS = ("/api/verbs/", "/api/plugins/kanban/verbs/")
 RUN_SCOPE_KEY = "kanban.run"  # (run id, run token), checked by services.runs.worker_actor
+# A runner token (``kbr_...``) opens the runner's own routes only: register, claim, and its
+# attempts' lease, log and exit. Never the operator's runner routes, nor any other.
+RUNNER_TOKEN_PREFIX = "kbr_"
+RUNNER_PATHS = tuple(f"{p}/runners/{r}" for p in ("/api", "/api/plugins/kanban")
+                     for r in ("register", "claim", "runs/"))
+RUNNER_SCOPE_KEY = "kanban.runner"  # the runner token, checked by services.runners.authenticate
 # The header the reference (Hermes) dashboard's plugin SDK sends its token in, lower-cased as ASGI has it.
 SESSION_HEADER = "x-hermes-session-token"
 
@@ -80,6 +86,11 @@ class Guard:
                 # A run principal: the route proves the token against the run, or refuses.
                 await self._timed({**scope, RUN_SCOPE_KEY: (run_id, offered)}, receive, send)
                 return
+            if kind == "http" and offered and offered.startswith(RUNNER_TOKEN_PREFIX) \
+                    and path.startswith(RUNNER_PATHS):
+                # A runner: the route proves the token against the stored hash, or refuses.
+                await self._timed({**scope, RUNNER_SCOPE_KEY: offered}, receive, send)
+                return
             if kind == "http":
                 await _reply(send, 401, "missing or wrong token: send `Authorization: Bearer "
                                         "<token>` or log in at /login",
@@ -94,6 +105,7 @@ class Guard:
                                 "reason": "missing or wrong token"})
             return
         scope.pop(RUN_SCOPE_KEY, None)
+        scope.pop(RUNNER_SCOPE_KEY, None)
         if kind == "websocket":
             await self.app(scope, receive, send)
             return

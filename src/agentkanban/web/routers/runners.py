@@ -1,0 +1,150 @@
+"""Remote runners: the runner's own routes (register, claim, lease, log, exit), which take a runner
+token only, and the operator's (list, make a token, revoke), which take the API token only.
+
+The Guard lets a runner token (``kbr_...``) through to the runner's routes and nowhere else (see
+``web/guard.py``); each of them proves it again against the stored hash through the service.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Request
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
+
+from ...errors import Unauthorized
+from ...services import runner_work
+from ...services import runners as svc
+from ..deps import API_ACTOR, JSON, RetryingRoute, ctx_of
+from ..guard import RUNNER_SCOPE_KEY
+
+router = APIRouter(route_class=RetryingRoute, tags=["runners"])
+
+RunId = Annotated[int, Path(description="The attempt's run id", ge=1)]
+RECHECK_SECONDS = 2.0  # a waiting claim looks again this often even without a write (a retry's backoff ending)
+
+
+def runner_token(request: Request) -> str:
+    token = request.scope.get(RUNNER_SCOPE_KEY)
+    if not token:
+        raise Unauthorized("these routes take a runner token (kbr_...): `kanban runners token "
+                           "create NAME` makes one")
+    return str(token)
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class RegisterIn(_In):
+    labels: list[str] = Field(default=[], max_length=32)
+    profiles: list[str] = Field(default=[], max_length=svc.MAX_PROFILES)
+    capacity: int = Field(default=1, ge=1, le=svc.MAX_CAPACITY)
+    version: str | None = Field(default=None, max_length=64)
+    host: str | None = Field(default=None, max_length=255)
+
+
+class ClaimIn(_In):
+    slots: int = Field(default=1, ge=1, le=svc.MAX_CAPACITY)
+    wait: float = Field(default=svc.POLL_SECONDS, ge=0, le=svc.MAX_POLL_SECONDS,
+                        description="Seconds to wait for work when there is none now")
+
+
+class ExitIn(_In):
+    exit_code: int | None = Field(default=None, ge=-255, le=255)
+    timed_out: bool = False
+    spawn_error: str | None = Field(default=None, max_length=4000)
+
+
+class TokenIn(_In):
+    name: str = Field(max_length=64)
+    profiles: list[str] = Field(default=[], max_length=svc.MAX_PROFILES)
+    labels: list[str] = Field(default=[], max_length=32)
+
+
+class Doc(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+# -- the runner's ---------------------------------------------------------------------------------
+@router.post("/runners/register", response_model=Doc, summary="A runner says what it runs")
+def register(request: Request, payload: RegisterIn) -> Any:
+    return JSON(svc.register(ctx_of(request), runner_token(request), labels=payload.labels,
+                             profiles=payload.profiles, capacity=payload.capacity,
+                             version=payload.version, host=payload.host))
+
+
+@router.post("/runners/claim", response_model=Doc,
+             summary="Claim ready work for a runner, waiting up to `wait` seconds for some")
+async def claim(request: Request, payload: ClaimIn) -> Any:
+    ctx, token = ctx_of(request), runner_token(request)
+    work = await _long_poll(request, lambda: runner_work.claim(ctx, token, payload.slots), payload.wait)
+    return JSON({"work": work})
+
+
+async def _long_poll(request: Request, fetch: Callable[[], list[Any]], wait: float) -> list[Any]:
+    """``fetch()`` now, then again after each write to the board (the event hub's signal) or every
+    RECHECK_SECONDS, until it finds something, ``wait`` runs out or the client leaves."""
+    hub = request.app.state.hub
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + wait
+    hub.subscribers += 1  # keeps the hub watching for writes while nobody else listens
+    hub.wake()
+    try:
+        while True:
+            changed = hub.changed()
+            got = await run_in_threadpool(fetch)
+            left = deadline - loop.time()
+            if got or left <= 0 or await request.is_disconnected():
+                return got
+            try:
+                await asyncio.wait_for(changed.wait(), min(left, RECHECK_SECONDS))
+            except TimeoutError:
+                pass
+    finally:
+        hub.subscribers -= 1
+
+
+@router.post("/runners/runs/{run_id}/lease", response_model=Doc,
+             summary="Extend a runner's attempt's lease (409: the attempt was ended)")
+def lease(request: Request, run_id: RunId) -> Any:
+    return JSON(runner_work.extend(ctx_of(request), runner_token(request), run_id))
+
+
+@router.post("/runners/runs/{run_id}/log", response_model=Doc,
+             summary="Append a chunk of the worker's output (application/octet-stream)")
+async def log_chunk(request: Request, run_id: RunId) -> Any:
+    token = runner_token(request)
+    chunk = await request.body()
+    return JSON(await run_in_threadpool(runner_work.append_log, ctx_of(request), token, run_id, chunk))
+
+
+@router.post("/runners/runs/{run_id}/exit", response_model=Doc,
+             summary="Report how the worker ended; the attempt is settled as a local one would be")
+def exit_report(request: Request, run_id: RunId, payload: ExitIn) -> Any:
+    return JSON(runner_work.report_exit(ctx_of(request), runner_token(request), run_id,
+                                        exit_code=payload.exit_code, timed_out=payload.timed_out,
+                                        spawn_error=payload.spawn_error))
+
+
+# -- the operator's -------------------------------------------------------------------------------
+@router.get("/runners", response_model=Doc, summary="Every runner: labels, profiles, online, running")
+def list_runners(request: Request) -> Any:
+    return JSON({"runners": svc.list_runners(ctx_of(request))})
+
+
+@router.post("/runners/tokens", response_model=Doc,
+             summary="Make a runner token (shown once; only its hash is kept)")
+def create_token(request: Request, payload: TokenIn) -> Any:
+    runner, token = svc.create_token(ctx_of(request), payload.name, profiles=payload.profiles or None,
+                                     labels=payload.labels or None)
+    return JSON({"runner": runner, "token": token})
+
+
+@router.delete("/runners/{name}", response_model=Doc,
+               summary="Revoke a runner's token; the attempts it holds are ended")
+def revoke(request: Request, name: Annotated[str, Path(max_length=64)]) -> Any:
+    return JSON(svc.revoke(ctx_of(request), name, actor=API_ACTOR))
