@@ -40,6 +40,8 @@ def show_lines(doc: dict[str, Any], now: float) -> list[str]:
                      f"Due: {describe(task.get('due_at')) or '-'}{late}")
     if task.get("why"):
         lines.append(f"Not moving: {task['why']['text']}")
+    if doc.get("runs_on"):
+        lines.append(f"Runs on: a runner with {', '.join(doc['runs_on'])}")
     retry = doc.get("retry")
     if retry:
         at = retry["next_attempt_at"]

@@ -48,6 +48,8 @@ def init_cmd(app: App) -> None:
 @click.option("--requires-approval", is_flag=True, help="A person approves it before it may start.")
 @click.option("--label", "labels", multiple=True, help="A label (repeat).")
 @click.option("--due", help="Due date: 2026-12-31 (end of day, UTC) or 2026-12-31T17:00.")
+@click.option("--runs-on", "runs_on", multiple=True, metavar="LABEL",
+              help="Only a remote runner with this label may run it (repeat; docs/runners.md).")
 @click.option("--json", "as_json", is_flag=True, help="Print the task as JSON.")
 @pass_app
 def create(app: App, title: str, body: str | None, assignee: str | None, parents: tuple[str, ...],
@@ -55,7 +57,7 @@ def create(app: App, title: str, body: str | None, assignee: str | None, parents
            max_runtime: str | None, max_retries: int | None, skills: tuple[str, ...],
            workspace: str | None, notify: tuple[str, ...], max_cost_usd: str | None,
            review_by: str | None, review_max_rounds: int | None, requires_approval: bool,
-           labels: tuple[str, ...], due: str | None, as_json: bool) -> None:
+           labels: tuple[str, ...], due: str | None, runs_on: tuple[str, ...], as_json: bool) -> None:
     """Create a task."""
     out = app.write("create", title=title, body=body, assignee=assignee, parents=list(parents),
                     tenant=tenant, priority=priority, triage=triage,
@@ -63,7 +65,7 @@ def create(app: App, title: str, body: str | None, assignee: str | None, parents
                     max_retries=max_retries, skills=list(skills), workspace=workspace,
                     notify=list(notify), max_cost_usd=max_cost_usd, review_by=review_by,
                     review_max_rounds=review_max_rounds, requires_approval=requires_approval,
-                    labels=list(labels), due=due)
+                    labels=list(labels), due=due, runs_on=list(runs_on))
     if as_json:
         emit_json(out)
         return

@@ -113,6 +113,12 @@ def _claim_on(ctx: Ctx, runner: Runner, board: str, free: int) -> list[dict[str,
     return out
 
 
+def runs_on(ctx: Ctx, task_id: str) -> list[str]:
+    """The labels a task requires of the runner that takes it (its own ``runs_on``)."""
+    with ctx.store.read() as conn:
+        return list(store_runners.runs_on(conn, task_id))
+
+
 def _held(conn: Any, runner: Runner, run_id: int) -> tuple[Run, Task]:
     """The run and its task, when the run was claimed by this runner (else NotFound/Forbidden)."""
     run = store_runs.get(conn, run_id)

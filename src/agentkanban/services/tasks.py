@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import gcpause
+from ..config import runner_labels
 from ..domain import events as ev
 from ..domain.models import WORKSPACE_KINDS, Task, TaskDetail
 from ..domain.statuses import PARENT_SATISFIED, Status
@@ -16,6 +17,7 @@ from ..store import comments as store_comments
 from ..store import dialect
 from ..store import events as store_events
 from ..store import links as store_links
+from ..store import runners as store_runners
 from ..store import runs as store_runs
 from ..store import subs as store_subs
 from ..store import tasks as store_tasks
@@ -102,6 +104,7 @@ def create(
     requires_approval: bool = False,
     labels: list[str] | None = None,
     due_at: Any = None,
+    runs_on: list[str] | None = None,
 ) -> Created:
     from .board_defaults import workspace_for
     from .goals import clean_goal
@@ -125,6 +128,7 @@ def create(
     from .labels import clean_labels
 
     label_list = clean_labels(labels)
+    need = runner_labels(runs_on)
     due = parse_due(due_at)
     key = (idempotency_key or "").strip() or None
     priority = limits.priority(priority)
@@ -170,6 +174,8 @@ def create(
         }
         task = store_tasks.insert_task(tx.conn, values)
         store_links.add_parents(tx.conn, parent_ids, task_id)
+        if need:
+            store_runners.set_runs_on(tx.conn, task_id, need)
         if cost_cap is not None:
             store_usage.set_limit(tx.conn, task_id, cost_cap)
         store_events.append(tx, board=board, task_id=task_id, kind=ev.CREATED, now=now, payload={
@@ -177,6 +183,7 @@ def create(
             "tenant": tenant, "skills": skill_list or None,
             **({"labels": label_list} if label_list else {}),
             **({"due_at": int(due)} if due is not None else {}),
+            **({"runs_on": need} if need else {}),
         })
     return Created(task, True)
 

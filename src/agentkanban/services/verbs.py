@@ -49,7 +49,7 @@ def task_doc(ctx: Ctx, task: Task) -> dict[str, Any]:
 
 def show(ctx: Ctx, board: str, ref: str | None, *, actor: Actor) -> dict[str, Any]:
     """``show --json``: the task, comments, events, links, runs, context, usage and retry."""
-    from . import backoff, usage, why
+    from . import backoff, runner_work, usage, why
     from . import context as context_svc
 
     tid = _readable(ctx, board, ref, actor)
@@ -64,6 +64,7 @@ def show(ctx: Ctx, board: str, ref: str | None, *, actor: Actor) -> dict[str, An
         "context": context_svc.build(ctx, board, tid),
         "usage": usage.for_task(ctx, board, tid),
         "retry": retry.to_dict() if retry else None,
+        "runs_on": runner_work.runs_on(ctx, tid),
     }
     return out
 

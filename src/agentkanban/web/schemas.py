@@ -419,6 +419,8 @@ class CreateTaskIn(_Body):
     requires_approval: Flag = Field(False, description="A person approves it before it may start.")
     labels: LabelsIn = None
     due_at: DueIn = None
+    runs_on: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]] | None = Field(
+        None, max_length=32, description="Labels a remote runner must carry to run it (docs/runners.md).")
 
 
 class CreateTaskOut(BaseModel):

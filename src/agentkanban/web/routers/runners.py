@@ -11,7 +11,7 @@ import asyncio
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
@@ -33,6 +33,10 @@ def runner_token(request: Request) -> str:
         raise Unauthorized("these routes take a runner token (kbr_...): `kanban runners token "
                            "create NAME` makes one")
     return str(token)
+
+
+# Resolved before the body is read: a request without a runner token is 401 whatever its body.
+RunnerToken = Annotated[str, Depends(runner_token)]
 
 
 class _In(BaseModel):
@@ -71,16 +75,16 @@ class Doc(BaseModel):
 
 # -- the runner's ---------------------------------------------------------------------------------
 @router.post("/runners/register", response_model=Doc, summary="A runner says what it runs")
-def register(request: Request, payload: RegisterIn) -> Any:
-    return JSON(svc.register(ctx_of(request), runner_token(request), labels=payload.labels,
+def register(request: Request, token: RunnerToken, payload: RegisterIn) -> Any:
+    return JSON(svc.register(ctx_of(request), token, labels=payload.labels,
                              profiles=payload.profiles, capacity=payload.capacity,
                              version=payload.version, host=payload.host))
 
 
 @router.post("/runners/claim", response_model=Doc,
              summary="Claim ready work for a runner, waiting up to `wait` seconds for some")
-async def claim(request: Request, payload: ClaimIn) -> Any:
-    ctx, token = ctx_of(request), runner_token(request)
+async def claim(request: Request, token: RunnerToken, payload: ClaimIn) -> Any:
+    ctx = ctx_of(request)
     work = await _long_poll(request, lambda: runner_work.claim(ctx, token, payload.slots), payload.wait)
     return JSON({"work": work})
 
@@ -110,22 +114,21 @@ async def _long_poll(request: Request, fetch: Callable[[], list[Any]], wait: flo
 
 @router.post("/runners/runs/{run_id}/lease", response_model=Doc,
              summary="Extend a runner's attempt's lease (409: the attempt was ended)")
-def lease(request: Request, run_id: RunId) -> Any:
-    return JSON(runner_work.extend(ctx_of(request), runner_token(request), run_id))
+def lease(request: Request, token: RunnerToken, run_id: RunId) -> Any:
+    return JSON(runner_work.extend(ctx_of(request), token, run_id))
 
 
 @router.post("/runners/runs/{run_id}/log", response_model=Doc,
              summary="Append a chunk of the worker's output (application/octet-stream)")
-async def log_chunk(request: Request, run_id: RunId) -> Any:
-    token = runner_token(request)
+async def log_chunk(request: Request, token: RunnerToken, run_id: RunId) -> Any:
     chunk = await request.body()
     return JSON(await run_in_threadpool(runner_work.append_log, ctx_of(request), token, run_id, chunk))
 
 
 @router.post("/runners/runs/{run_id}/exit", response_model=Doc,
              summary="Report how the worker ended; the attempt is settled as a local one would be")
-def exit_report(request: Request, run_id: RunId, payload: ExitIn) -> Any:
-    return JSON(runner_work.report_exit(ctx_of(request), runner_token(request), run_id,
+def exit_report(request: Request, token: RunnerToken, run_id: RunId, payload: ExitIn) -> Any:
+    return JSON(runner_work.report_exit(ctx_of(request), token, run_id,
                                         exit_code=payload.exit_code, timed_out=payload.timed_out,
                                         spawn_error=payload.spawn_error))
 

@@ -150,7 +150,7 @@ def create_task(request: Request, payload: s.CreateTaskIn, board: BoardQ = None)
         goal_mode=payload.goal_mode, goal_max_turns=payload.goal_max_turns,
         scheduled_at=payload.scheduled_at, review_by=payload.review_by,
         review_max_rounds=payload.review_max_rounds, requires_approval=payload.requires_approval,
-        labels=payload.labels, due_at=payload.due_at,
+        labels=payload.labels, due_at=payload.due_at, runs_on=payload.runs_on,
     ).task
     out: dict[str, Any] = {"task": views.task_json(task, ctx.now())}
     if task.status.value == "ready" and task.assignee:

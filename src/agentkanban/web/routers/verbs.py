@@ -88,6 +88,7 @@ class CreateIn(_In):
     requires_approval: bool = False
     labels: list[str] = []
     due: str | None = None
+    runs_on: list[str] = []
 
 
 class CompleteIn(_In):
