@@ -24,7 +24,7 @@ def test_create_list_show_json(kanban) -> None:
     assert listed["board"] == "default"
     assert [(t["id"], t["status"]) for t in listed["tasks"]] == [(parent, "ready"), (child, "todo")]
     shown = kanban("show", child[:6], "--json").json()
-    assert set(shown) == {"task", "comments", "events", "links", "runs", "context", "usage", "retry"}
+    assert set(shown) == {"task", "comments", "events", "links", "runs", "context", "usage", "retry", "runs_on"}
     assert shown["usage"]["total"]["reports"] == 0 and shown["usage"]["max_cost_usd"] is None
     assert shown["retry"] is None  # no failed attempt to wait out
     assert shown["links"] == {"parents": [parent], "children": []}

@@ -17,7 +17,7 @@ READS: dict[str, list[str]] = {
     "tail": ["{tid}", "--count", "2"], "boards list": [], "boards show": [], "db current": [],
     "db check": [], "status": [], "doctor": [], "schedule list": [], "usage report": [],
     "instructions": [], "dispatch": ["--dry-run"], "labels": [], "activity": [],
-    "graph": ["{tid}"],
+    "graph": ["{tid}"], "runners list": [],
 }
 # Reads whose output is JSON always (one record per line).
 JSON_LINES = {"export"}
@@ -29,7 +29,7 @@ WRITES = {
     "notify-retry", "heartbeat", "reclaim", "reassign", "session", "usage", "attach", "delete",
     "defer", "specify", "decompose", "backup", "restore", "import", "boards create",
     "boards rename", "boards switch", "boards rm", "db upgrade", "schedule add", "schedule pause",
-    "schedule resume", "schedule rm",
+    "schedule resume", "schedule rm", "runners token create", "runners revoke",
 }
 # Commands that run until stopped.
 LOOPS = {"serve", "daemon", "notifier", "mcp", "runner"}

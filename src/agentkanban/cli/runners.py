@@ -34,9 +34,11 @@ def create(app: App, name: str, profiles: tuple[str, ...], labels: tuple[str, ..
     if as_json:
         emit_json({"runner": runner, "token": secret})
         return
-    click.echo(f"runner {runner['name']}: token (shown once, keep it in a file readable by the runner only):")
+    # The token alone on stdout (`... > gpu-1.token`); the advice on stderr.
     click.echo(secret)
-    click.echo(f"start it with: kanban runner --server URL --token-file FILE --name {runner['name']}")
+    click.echo(f"runner {runner['name']}: the token above is shown once; keep it in a file only the "
+               f"runner can read and start it with: kanban runner --server URL --token-file FILE "
+               f"--name {runner['name']}", err=True)
 
 
 @runners.command("list")

@@ -127,8 +127,8 @@ def _unassigned(card: dict[str, Any], f: Facts) -> str | None:
 
 def _no_profile(card: dict[str, Any], f: Facts) -> str | None:
     name = card["assignee"]
-    if _key(card) in f.profiles or any(_key(card) in r.profiles for r in f.runners):
-        return None
+    if _key(card) in f.profiles or card["id"] in f.runs_on or any(_key(card) in r.profiles for r in f.runners):
+        return None  # a task that needs runner labels is a runner's: _no_runner says which
     return f"no profile named {name} ({_profile_list(f)})"
 
 
