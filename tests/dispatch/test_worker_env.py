@@ -12,6 +12,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+import yaml
 
 from agentkanban.dispatch import Dispatcher
 from agentkanban.services import tasks
@@ -23,6 +24,7 @@ from .conftest import Home, kill_workers_of, wait_for
 
 DUMP = "import json, os, sys; open(sys.argv[1], 'w').write(json.dumps(dict(os.environ)))"
 RUN_AS_WORKER = Path(__file__).parent / "workers" / "run_as.sh"
+RUN_AS_SERVED = Path(__file__).parent / "workers" / "run_as_served.sh"
 
 
 def test_a_worker_gets_the_allow_list_only(khome: Home, user, monkeypatch, tmp_path):
@@ -97,4 +99,46 @@ def test_run_as_starts_the_worker_as_that_user_without_the_owners_files(unix_use
         if dispatcher is not None:
             dispatcher.spawner.close()
         store_engine.close_all()
+        subprocess.run(["rm", "-rf", str(path)], check=False)
+
+
+def test_a_served_run_as_worker_reaches_the_board_over_http_only(unix_user):
+    """Served by `kanban serve`, a worker running as another user gets the server's URL instead of
+    the database: it completes its own task through it with its run token, which does nothing
+    to another task, and holds no token that acts as the operator."""
+    from ..serving import start_server, stop_server
+
+    path = Path(tempfile.mkdtemp(prefix="kanban-served-as-"))
+    path.chmod(0o755)
+    (path / "config.yaml").write_text(yaml.safe_dump({
+        "dispatch": {"interval_seconds": 0.2},
+        "profiles": {"sandboxed": {"command": ["/bin/sh", str(RUN_AS_SERVED), "{other}"],
+                                   "run_as": unix_user}}}))
+    srv = start_server(path, dispatch=False)
+    try:
+        other = srv.create("someone else's")["id"]
+        (path / "config.yaml").write_text((path / "config.yaml").read_text().replace("{other}", other))
+    finally:
+        stop_server(srv)
+    srv = start_server(path, dispatch=True)
+    try:
+        task = srv.create("sandboxed", assignee="sandboxed")
+        ws = path / "boards" / "default" / "workspaces" / task["id"]
+        if not wait_for(lambda: (ws / "done").exists() or srv.task(task["id"])["runs"][-1:] and
+                        srv.task(task["id"])["runs"][-1].get("outcome"), what="the worker", timeout=60) \
+                or not (ws / "done").exists():
+            pytest.fail(f"the worker did not finish: {srv.task(task['id'])['runs']}\n"
+                        f"{srv.api('GET', '/api/tasks/' + task['id'] + '/log')['content']}\n"
+                        f"{srv.log.read_text()[-3000:]}")
+        env = dict(line.split("=", 1) for line in (ws / "env.txt").read_text().splitlines() if "=" in line)
+        assert env["KANBAN_URL"] == srv.url
+        for name in ("KANBAN_DATABASE_URL", "KANBAN_HOME", "KANBAN_TOKEN", "TELEGRAM_BOT_TOKEN"):
+            assert name not in env, name
+        assert (ws / "attack.status").read_text() == "401"  # no token: the server refuses
+        assert (ws / "other.status").read_text() == "403"  # its run token: its own task only
+        assert (ws / "complete.status").read_text() == "200"
+        assert wait_for(lambda: srv.task(task["id"])["task"]["status"] == "done", what="done")
+        assert srv.task(other)["task"]["status"] == "ready"
+    finally:
+        stop_server(srv)
         subprocess.run(["rm", "-rf", str(path)], check=False)

@@ -16,10 +16,7 @@ from .render import table
 @pass_app
 def session_cmd(app: App, session_id: str, task_ref: str | None) -> None:
     """Record the agent's session id for this attempt, so a retry can resume it."""
-    from ..services import sessions
-
-    out = sessions.report_session(app.ctx, app.board, app.task_id(task_ref), actor=app.actor,
-                                  session_id=session_id)
+    out = app.write("session", task=app.task_ref(task_ref), session_id=session_id)
     click.echo(f"{out['task_id']}: attempt {out['run_id']} session {out['session_id']}")
 
 
@@ -43,13 +40,10 @@ def usage(cctx: click.Context, input_tokens: str | None, output_tokens: str | No
     """Add to the current attempt's usage; `kanban usage report` sums it up."""
     if cctx.invoked_subcommand is not None:
         return
-    from ..services import usage as usage_svc
-
     app: App = cctx.obj
-    out = usage_svc.record(app.ctx, app.board, app.task_id(task_ref), actor=app.actor, source="cli",
-                           input_tokens=input_tokens, output_tokens=output_tokens,
-                           cache_read_tokens=cache_read_tokens, cache_write_tokens=cache_write_tokens,
-                           cost_usd=cost_usd, model=model)
+    out = app.write("usage", task=app.task_ref(task_ref), input_tokens=input_tokens,
+                    output_tokens=output_tokens, cache_read_tokens=cache_read_tokens,
+                    cache_write_tokens=cache_write_tokens, cost_usd=cost_usd, model=model)
     if as_json:
         emit_json(out)
         return
@@ -69,6 +63,10 @@ def report(app: App, by: str | None, since: str | None, until: str | None, all_b
            as_json: bool) -> None:
     """Usage and cost summed per profile, board or day (and in total)."""
     from ..services import usage as usage_svc
+
+    if app.server:
+        raise click.UsageError("`kanban usage report` runs only where the board's database is, not "
+                               "through --server/$KANBAN_URL")
 
     data = usage_svc.report(app.ctx, by, board=None if all_boards else app.board, since=since, until=until)
     if as_json:

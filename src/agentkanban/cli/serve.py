@@ -182,6 +182,8 @@ def serve(app: App, host: str | None, port: int | None, no_dispatch: bool, no_no
     web.state.config_watch = watch  # its state is on /healthz
     sock = bind(host, port)
     actual = sock.getsockname()[1]
+    if dispatcher is not None:
+        dispatcher.serve_url = f"http://{url_host(host)}:{actual}"
     config = uvicorn.Config(web, log_level="warning", access_log=False, lifespan="on",
                             timeout_graceful_shutdown=5, timeout_keep_alive=5,
                             http=with_header_timeout(settings.serve.header_timeout_seconds))

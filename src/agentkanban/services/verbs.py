@@ -22,7 +22,7 @@ from .base import Actor, Ctx
 from .common import check_worker, load, resolve_id
 
 # The verbs that a remote client may call (and a run token may reach).
-NAMES = ("show", "context", "heartbeat", "comment", "create", "complete", "block")
+NAMES = ("show", "context", "heartbeat", "comment", "create", "complete", "block", "session", "usage")
 
 
 def _fenced(ctx: Ctx, board: str, actor: Actor, verb: str) -> list[str]:
@@ -139,6 +139,22 @@ def block(ctx: Ctx, board: str, ref: str | None, *, actor: Actor,
     task = transitions.block(ctx, board, resolve_id(ctx, board, ref or ""), actor=actor,
                              reason=reason)
     return {"task": task_doc(ctx, task)}
+
+
+def session(ctx: Ctx, board: str, ref: str | None, *, actor: Actor, session_id: str) -> dict[str, Any]:
+    """Record the agent's session id on the attempt: ``{task_id, run_id, session_id}``."""
+    from .sessions import report_session
+
+    return report_session(ctx, board, resolve_id(ctx, board, ref or actor.worker_task or ""),
+                          actor=actor, session_id=session_id)
+
+
+def usage(ctx: Ctx, board: str, ref: str | None, *, actor: Actor, **values: Any) -> dict[str, Any]:
+    """Add to the attempt's usage: ``{task_id, run_id, recorded, task_total}``."""
+    from .usage import record
+
+    return record(ctx, board, resolve_id(ctx, board, ref or actor.worker_task or ""), actor=actor,
+                  source="cli", **values)
 
 
 # The operator's verbs a remote client may also call (a run token never reaches them).

@@ -100,6 +100,21 @@ class CompleteIn(_In):
     artifacts: list[str] = []
 
 
+class SessionIn(_In):
+    task: str = Field(max_length=64)
+    session_id: str
+
+
+class UsageIn(_In):
+    task: str = Field(max_length=64)
+    input_tokens: int | str | None = None
+    output_tokens: int | str | None = None
+    cache_read_tokens: int | str | None = None
+    cache_write_tokens: int | str | None = None
+    cost_usd: float | str | None = None
+    model: str | None = None
+
+
 class BlockIn(_In):
     task: str = Field(max_length=64)
     reason: str | None = None
@@ -169,6 +184,20 @@ class UnblockIn(_In):
 class ArchiveIn(_In):
     tasks: list[str] = Field(min_length=1)
     hard: bool = False
+
+
+@router.post("/verbs/session", response_model=Doc, summary="Record the agent's session id on the attempt")
+def session(request: Request, payload: SessionIn, board: BoardQ = None) -> Any:
+    actor, slug = principal(request, board)
+    return JSON(verbs_svc.session(ctx_of(request), slug, payload.task, actor=actor,
+                                  session_id=payload.session_id))
+
+
+@router.post("/verbs/usage", response_model=Doc, summary="Add to the attempt's usage (tokens, cost)")
+def usage(request: Request, payload: UsageIn, board: BoardQ = None) -> Any:
+    actor, slug = principal(request, board)
+    values = payload.model_dump(exclude={"task"})
+    return JSON(verbs_svc.usage(ctx_of(request), slug, payload.task, actor=actor, **values))
 
 
 @router.get("/verbs/list", response_model=Doc, summary="Tasks as `kanban list --json` (operator)")
