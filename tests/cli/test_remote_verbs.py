@@ -98,7 +98,7 @@ class Board:
     def __init__(self, ctx: Ctx) -> None:
         Board.made += 1
         self.ctx = ctx
-        self.profile = f"p{Board.made}x"
+        self.profile = f"p{Board.made:03d}x"  # one width: tables line up alike in both modes
         self.parent = task_svc.create(ctx, "default", title="parent", actor=USER,
                                       tenant=self.profile).task.id
         transitions.complete(ctx, "default", self.parent, actor=USER, summary="parent done")
@@ -175,6 +175,20 @@ def test_worker_verbs_answer_the_same_both_ways(capsys, ctx, server):
     assert "no longer current" in got[21][2]
 
 
+REPORT_STEPS: list[tuple[str, ...]] = [
+    ("session", "sess-123"), ("usage", "--input-tokens", "10", "--output-tokens", "5", "--cost-usd",
+                              "0.01", "--model", "m1", "--json"),
+    ("usage", "--input-tokens", "-3"), ("session", "s2", "--task", "{other}"),
+    ("usage", "--task", "{other}", "--input-tokens", "1"), ("usage", "--output-tokens", "2"),
+]
+
+
+def test_worker_reports_answer_the_same_both_ways(capsys, ctx, server):
+    got = both(capsys, ctx, server, REPORT_STEPS, worker=True)
+    assert [c for c, _, _ in got] == [0, 0, 2, 1, 1, 0], got
+    assert "session sess-9" in got[0][1] and '"input_tokens": 9' in got[1][1]
+
+
 def test_a_reclaimed_attempt_is_refused_both_ways(capsys, ctx, server):
     got = both(capsys, ctx, server, [("heartbeat",), ("heartbeat",), ("comment", "{task}", "x"),
                                      ("complete", "--summary", "late")],
@@ -218,7 +232,8 @@ def test_more_operator_verbs_answer_the_same_both_ways(capsys, ctx, server):
 
 
 def test_other_commands_refuse_to_run_remotely(capsys, server):
-    for args in (("dispatch",), ("edit", "t_00000000"), ("boards", "list"), ("reclaim", "t_00000000")):
+    for args in (("dispatch",), ("edit", "t_00000000"), ("boards", "list"), ("reclaim", "t_00000000"),
+                 ("usage", "report")):
         code, out, err = kanban(capsys, env_for("http", server, {}), *args)
         assert code == 2 and out == "", args
         assert err.startswith("error: `kanban ") and "runs only where the board's database is" in err
