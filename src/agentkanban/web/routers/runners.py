@@ -24,6 +24,8 @@ from ..guard import RUNNER_SCOPE_KEY
 router = APIRouter(route_class=RetryingRoute, tags=["runners"])
 
 RunId = Annotated[int, Path(description="The attempt's run id", ge=1)]
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"  # folded to lower case by the service
+Label = Annotated[str, Field(pattern=NAME_PATTERN)]
 RECHECK_SECONDS = 2.0  # a waiting claim looks again this often even without a write (a retry's backoff ending)
 
 
@@ -44,7 +46,7 @@ class _In(BaseModel):
 
 
 class RegisterIn(_In):
-    labels: list[str] = Field(default=[], max_length=32)
+    labels: list[Label] = Field(default=[], max_length=32)
     profiles: list[str] = Field(default=[], max_length=svc.MAX_PROFILES)
     capacity: int = Field(default=1, ge=1, le=svc.MAX_CAPACITY)
     version: str | None = Field(default=None, max_length=64)
@@ -64,9 +66,9 @@ class ExitIn(_In):
 
 
 class TokenIn(_In):
-    name: str = Field(max_length=64)
+    name: str = Field(pattern=NAME_PATTERN)
     profiles: list[str] = Field(default=[], max_length=svc.MAX_PROFILES)
-    labels: list[str] = Field(default=[], max_length=32)
+    labels: list[Label] = Field(default=[], max_length=32)
 
 
 class Doc(BaseModel):
@@ -149,5 +151,5 @@ def create_token(request: Request, payload: TokenIn) -> Any:
 
 @router.delete("/runners/{name}", response_model=Doc,
                summary="Revoke a runner's token; the attempts it holds are ended")
-def revoke(request: Request, name: Annotated[str, Path(max_length=64)]) -> Any:
+def revoke(request: Request, name: Annotated[str, Path(pattern=NAME_PATTERN)]) -> Any:
     return JSON(svc.revoke(ctx_of(request), name, actor=API_ACTOR))
