@@ -35,6 +35,20 @@ def test_a_running_card_shows_the_last_note_its_age_and_progress(ctx, clock):
     assert next(x for x in cols["ready"] if x["id"] == other.id)["activity"] is None
 
 
+
+def test_a_running_card_names_the_runner_that_holds_it(ctx):
+    local = make(ctx, Status.READY, "local")
+    claim(ctx, local.id)  # the local dispatcher's lock: no runner
+    remote = make(ctx, Status.READY, "remote")
+    assert runs.claim(ctx, BOARD, remote.id, profile="coder", lock="runner/gpu-1:0:ab12cd34",
+                      ttl=900) is not None
+    waiting = make(ctx, Status.READY, "waiting")
+    assert running_card(ctx, local.id)["runner"] is None
+    assert running_card(ctx, remote.id)["runner"] == "gpu-1"
+    cols = {c["name"]: c["tasks"] for c in board_page.page(ctx, BOARD)["columns"]}
+    assert next(x for x in cols["ready"] if x["id"] == waiting.id)["runner"] is None
+
+
 @pytest.mark.parametrize("bad", ["13/12", "3/0", "-1/4", "half", "3/12/1", {"done": 1}, [True, 2]])
 def test_bad_progress_is_refused_and_changes_nothing(ctx, bad):
     t = make(ctx, Status.READY)

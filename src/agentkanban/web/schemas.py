@@ -214,11 +214,14 @@ class ActivityOut(BaseModel):
 
 
 ACTIVITY = Field(None, description="Running tasks: what the worker last said; null otherwise.")
+RUNNER = Field(None, description="Running tasks held by a remote runner: the runner's name (from "
+                                 "the claim lock); null otherwise.")
 
 
 class WhyTaskOut(DetailTaskOut):
     why: WhyOut | None = WHY
     activity: ActivityOut | None = ACTIVITY
+    runner: str | None = RUNNER
 
 
 class BoardTaskOut(DetailTaskOut):
@@ -254,6 +257,7 @@ class BoardOut(BaseModel):
 class PageTaskOut(BoardTaskOut):
     why: WhyOut | None = WHY
     activity: ActivityOut | None = ACTIVITY
+    runner: str | None = RUNNER
 
 
 class PageColumnOut(ColumnOut):

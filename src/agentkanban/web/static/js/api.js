@@ -108,6 +108,7 @@ export const api = {
   addSchedule: (body) => request("POST", "/api/schedules", { body }),
   pauseSchedule: (id, pause) => request("POST", `/api/schedules/${encodeURIComponent(id)}/${pause ? "pause" : "resume"}`),
   removeSchedule: (id) => request("DELETE", `/api/schedules/${encodeURIComponent(id)}`),
+  runners: () => request("GET", "/api/runners", { boardScoped: false }),
   orchestration: () => request("GET", "/api/orchestration", { boardScoped: false }),
   setOrchestration: (body) => request("PUT", "/api/orchestration", { body, boardScoped: false }),
   profiles: () => request("GET", "/api/profiles", { boardScoped: false }),

@@ -44,7 +44,7 @@ function signature(task, column, now) {
 function runningSig(task) {
   const a = task.activity || {};
   const p = a.progress;
-  return [task.started_at, task.last_heartbeat_at, a.note, a.note_at, p ? `${p.done}/${p.total}` : ""].join("|");
+  return [task.started_at, task.last_heartbeat_at, a.note, a.note_at, p ? `${p.done}/${p.total}` : "", task.runner].join("|");
 }
 
 // A span whose text follows the clock (see tickRunning): elapsed time or an age.
@@ -157,6 +157,8 @@ function build(task, column, now) {
       `The last attempt failed; the next one starts at ${at.toLocaleTimeString()}`));
   }
   badges.append(...reviewBadges(task));
+  // A remote runner holds the attempt: which one (its name is checked by the server; text anyway).
+  if (column === "running" && task.runner) badges.append(badge("badge runner", `on ${task.runner}`, `Running on the remote runner ${task.runner}`));
   if (column === "ready" && !task.assignee) badges.append(badge("badge warn", "needs assignee", "Ready, but no worker profile is assigned"));
   node.querySelector(".card-title").textContent = task.title;
   if (task.why) {

@@ -13,6 +13,7 @@ import { LiveFeed } from "./live.js";
 import { setMarkdownEnabled } from "./markdown.js";
 import { moveTasks, reportBulk } from "./moves.js";
 import { installOps } from "./ops.js";
+import { installRunners } from "./runners.js";
 import { installActivity } from "./activity.js";
 import { installSettings } from "./settings.js";
 import { installGraph } from "./graph.js";
@@ -552,9 +553,10 @@ async function start() {
   installSelection({ open: openDrawer, updateBulkBar });
   installDnd($("board"), (ids, to) => moveTasks(ids, to));
   installOps();
+  installRunners();
   installActivity();
   installSettings();
-  // The Settings view links to running tasks, on any board.
+  // The Settings and Runners views link to running tasks, on any board.
   on("open-task", async (board, id) => {
     if (board !== getBoard()) await switchBoard(board);
     openDrawer(id);

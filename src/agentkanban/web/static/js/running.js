@@ -1,5 +1,6 @@
-// The drawer's view of a running attempt: how long it has run, the progress the worker reported,
-// its last heartbeat, and the checkpoint notes it left on this attempt (newest first).
+// The drawer's view of a running attempt: how long it has run, the remote runner holding it (if
+// one does), the progress the worker reported, its last heartbeat, and the checkpoint notes it
+// left on this attempt (newest first).
 import { el, nowSeconds, relAge } from "./state.js";
 import { tickRunning } from "./card.js";
 
@@ -23,6 +24,7 @@ export function runningSection(data) {
   const now = nowSeconds();
   const rows = el("dl", { class: "meta running-meta" });
   if (t.started_at) rows.append(el("dt", null, "Running for"), el("dd", { class: "run-elapsed" }, ticking(t.started_at, "elapsed")));
+  if (t.runner) rows.append(el("dt", null, "Runner"), el("dd", { class: "run-runner" }, t.runner));
   rows.append(el("dt", null, "Last heartbeat"), el("dd", { class: "run-heartbeat" },
     t.last_heartbeat_at ? ticking(t.last_heartbeat_at, "ago") : "none yet"));
   if (a.progress && a.progress.total) {
