@@ -3,34 +3,19 @@ with its own KANBAN_HOME and no database in its environment, its workers real sh
 
 from __future__ import annotations
 
-import os
-import re
 import signal
-import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
-from typing import Any
+from collections.abc import Iterator
 
 import pytest
 import yaml
 
 from ..serving import Server, start_server, stop_server
+from .conftest import LEASE, ended, server_config, sh, wait_for
 
 pytestmark = pytest.mark.slow
 
-LEASE = 3  # the server's claim_ttl_seconds: a lost runner's attempt is reclaimed this fast
-SERVER_CONFIG = {
-    "dispatch": {
-        "interval_seconds": 0.2,
-        "claim_ttl_seconds": LEASE,
-        "failure_limit": 5,
-        "kill_grace_seconds": 1,
-        "retry_backoff": {k: {"base_seconds": 0.5, "max_seconds": 1, "jitter": 0}
-                          for k in ("spawn_failed", "crashed", "timed_out", "lost_runner")},
-    },
-}
+SERVER_CONFIG = server_config()
 
 
 @pytest.fixture(scope="module")
@@ -45,99 +30,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         yield srv
     finally:
         stop_server(srv)
-
-
-def _kanban(srv: Server, *args: str) -> str:
-    res = subprocess.run([sys.executable, "-m", "agentkanban", *args], env=srv.env, capture_output=True,
-                         text=True, timeout=60)
-    assert res.returncode == 0, res.stderr
-    return res.stdout
-
-
-def make_token(srv: Server, name: str) -> str:
-    out = _kanban(srv, "runners", "token", "create", name)
-    m = re.search(r"kbr_[A-Za-z0-9_\-]+", out)
-    assert m, out
-    return m.group(0)
-
-
-class Runner:
-    def __init__(self, proc: subprocess.Popen[bytes], home: Path, log: Path) -> None:
-        self.proc, self.home, self.log = proc, home, log
-
-    def text(self) -> str:
-        return self.log.read_text(errors="replace")
-
-    def wait(self, timeout: float = 20) -> int:
-        try:
-            return self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            raise AssertionError(f"the runner did not exit:\n{self.text()}") from None
-
-
-@pytest.fixture
-def start_runner(server: Server, tmp_path: Path) -> Iterator[Callable[..., Runner]]:
-    started: list[Runner] = []
-
-    def start(name: str, profiles: dict[str, Any], *, token: str | None = None, capacity: int = 1,
-              extra: dict[str, Any] | None = None) -> Runner:
-        home = tmp_path / f"runner-{name}"
-        home.mkdir()
-        token = token or make_token(server, name)
-        token_file = home / "token"
-        token_file.write_text(token + "\n")
-        token_file.chmod(0o600)
-        (home / "runner.yaml").write_text(yaml.safe_dump(
-            {"capacity": capacity, "kill_grace_seconds": 1, "claim_wait_seconds": 2,
-             "profiles": profiles, **(extra or {})}))
-        # What a second machine would have: no database, none of the server's variables.
-        env = {"PATH": os.environ["PATH"], "HOME": str(home), "KANBAN_HOME": str(home),
-               "SECRET_OF_THE_RUNNER": "do-not-leak"}
-        log = home / "runner.log"
-        with log.open("ab") as out:
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "agentkanban", "runner", "--server", server.url,
-                 "--token-file", str(token_file)], env=env, stdout=out, stderr=subprocess.STDOUT)
-        runner = Runner(proc, home, log)
-        started.append(runner)
-        return runner
-
-    yield start
-    for r in started:
-        if r.proc.poll() is None:
-            r.proc.send_signal(signal.SIGTERM)
-            r.proc.send_signal(signal.SIGTERM)  # a second one: stop the workers too
-            try:
-                r.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                r.proc.kill()
-                r.proc.wait(5)
-        assert not (r.home / "kanban.db").exists(), "the runner opened a database"
-
-
-def wait_for(predicate: Callable[[], Any], timeout: float = 20, what: str = "condition",
-             runner: Runner | None = None) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            extra = f"\nrunner log:\n{runner.text()}" if runner else ""
-            raise AssertionError(f"{what}: not met in {timeout}s{extra}")
-        time.sleep(0.1)
-
-
-def runs(srv: Server, task_id: str) -> list[dict[str, Any]]:
-    return srv.task(task_id)["runs"]  # type: ignore[no-any-return]
-
-
-def ended(srv: Server, task_id: str) -> list[dict[str, Any]]:
-    return [r for r in runs(srv, task_id) if r.get("outcome")]
-
-
-def sh(script: str) -> dict[str, Any]:
-    return {"command": ["sh", "-c", script]}
 
 
 def test_a_crashed_worker_is_reported_and_retried(server: Server, start_runner) -> None:

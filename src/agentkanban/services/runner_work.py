@@ -19,6 +19,7 @@ from typing import Any
 from ..domain.models import (
     OUTCOME_BLOCKED,
     OUTCOME_COMPLETED,
+    OUTCOME_RECLAIMED,
     OUTCOME_SPAWN_FAILED,
     RUN_WORK,
     RUNNER_LOCK_PREFIX,
@@ -40,6 +41,9 @@ from .runs import end_attempt
 # Ended by the worker itself (``kanban complete``/``block``): its output and exit still count.
 SETTLED_BY_WORKER = frozenset({OUTCOME_COMPLETED, OUTCOME_BLOCKED})
 SEEN_EVERY = 5.0  # last_seen_at is written at most this often per runner
+# A worker that completed or blocked its task itself may take this long to exit (as the local
+# dispatcher's EXIT_GRACE_SECONDS) before its lease extension is refused and the runner stops it.
+EXIT_GRACE_SECONDS = 30.0
 
 
 def _lock(runner: Runner) -> str:
@@ -119,6 +123,16 @@ def runs_on(ctx: Ctx, task_id: str) -> list[str]:
         return list(store_runners.runs_on(conn, task_id))
 
 
+def release(ctx: Ctx, work: list[dict[str, Any]]) -> None:
+    """Hand back attempts just claimed for a runner that is no longer there to be told (its long
+    poll was closed before the answer): the tasks are ready again at once, nothing is counted."""
+    for item in work:
+        ctx.retry.run(functools.partial(
+            end_attempt, ctx, item["board"], item["task_id"], item["run_id"], outcome=OUTCOME_RECLAIMED,
+            error="the runner left before its claim was answered", count_failure=False,
+            failure_limit=ctx.settings.dispatch.failure_limit, payload={"reason": "claim_unanswered"}))
+
+
 def _held(conn: Any, runner: Runner, run_id: int) -> tuple[Run, Task]:
     """The run and its task, when the run was claimed by this runner (else NotFound/Forbidden)."""
     run = store_runs.get(conn, run_id)
@@ -142,13 +156,18 @@ def _current(run: Run, task: Task) -> bool:
 
 
 def extend(ctx: Ctx, token: str | None, run_id: int) -> dict[str, Any]:
-    """Push the lease of a live attempt forward; 409 when the attempt is no longer this runner's."""
+    """Push the lease of a live attempt forward; 409 when the attempt is no longer this runner's.
+    An attempt its worker completed or blocked itself has no lease left to extend, but its worker
+    is let be for EXIT_GRACE_SECONDS to exit, ship its output and be reported."""
     runner = authenticate(ctx, token)
     now = ctx.now()
     expires = now + ctx.settings.dispatch.claim_ttl_seconds
     with ctx.store.write() as tx:
         run, task = _held(tx.conn, runner, run_id)
         if not _current(run, task):
+            if run.outcome in SETTLED_BY_WORKER and run.ended_at is not None \
+                    and now - run.ended_at < EXIT_GRACE_SECONDS:
+                return {"lease_expires": None, "settled": run.outcome}
             raise _gone(run)
         store_tasks.set_fields(tx.conn, task.id, {"claim_expires": expires})
         store_runs.set_fields(tx.conn, run.id, {"claim_expires": expires})

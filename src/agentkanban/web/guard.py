@@ -23,10 +23,13 @@ RUN_ID_HEADER = "x-kanban-run-id"
 VERBS_PATHS = ("/api/verbs/", "/api/plugins/kanban/verbs/")
 RUN_SCOPE_KEY = "kanban.run"  # (run id, run token), checked by services.runs.worker_actor
 # A runner token (``kbr_...``) opens the runner's own routes only: register, claim, and its
-# attempts' lease, log and exit. Never the operator's runner routes, nor any other.
+# attempts' lease, log and exit. Never the operator's runner routes, nor any other. Register and
+# claim are matched whole: as prefixes they would also open ``DELETE /api/runners/claim-box-1``,
+# the operator's revocation of a runner whose name starts with one of them.
 RUNNER_TOKEN_PREFIX = "kbr_"
-RUNNER_PATHS = tuple(f"{p}/runners/{r}" for p in ("/api", "/api/plugins/kanban")
-                     for r in ("register", "claim", "runs/"))
+_RUNNER_BASES = tuple(f"{p}/runners/" for p in ("/api", "/api/plugins/kanban"))
+RUNNER_EXACT_PATHS = frozenset(f"{b}{r}" for b in _RUNNER_BASES for r in ("register", "claim"))
+RUNNER_PATH_PREFIXES = tuple(f"{b}runs/" for b in _RUNNER_BASES)
 RUNNER_SCOPE_KEY = "kanban.runner"  # the runner token, checked by services.runners.authenticate
 # The header the reference (Hermes) dashboard's plugin SDK sends its token in, lower-cased as ASGI has it.
 SESSION_HEADER = "x-hermes-session-token"
@@ -87,7 +90,7 @@ class Guard:
                 await self._timed({**scope, RUN_SCOPE_KEY: (run_id, offered)}, receive, send)
                 return
             if kind == "http" and offered and offered.startswith(RUNNER_TOKEN_PREFIX) \
-                    and path.startswith(RUNNER_PATHS):
+                    and (path in RUNNER_EXACT_PATHS or path.startswith(RUNNER_PATH_PREFIXES)):
                 # A runner: the route proves the token against the stored hash, or refuses.
                 await self._timed({**scope, RUNNER_SCOPE_KEY: offered}, receive, send)
                 return

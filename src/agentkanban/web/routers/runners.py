@@ -41,6 +41,13 @@ def runner_token(request: Request) -> str:
 RunnerToken = Annotated[str, Depends(runner_token)]
 
 
+def operator_only(request: Request) -> None:
+    """The operator's routes never take a runner token (the Guard keeps it out; this is the
+    second lock)."""
+    if request.scope.get(RUNNER_SCOPE_KEY):
+        raise Unauthorized("a runner token cannot list, make or revoke runners: use the API token")
+
+
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -87,13 +94,18 @@ def register(request: Request, token: RunnerToken, payload: RegisterIn) -> Any:
              summary="Claim ready work for a runner, waiting up to `wait` seconds for some")
 async def claim(request: Request, token: RunnerToken, payload: ClaimIn) -> Any:
     ctx = ctx_of(request)
-    work = await _long_poll(request, lambda: runner_work.claim(ctx, token, payload.slots), payload.wait)
+    work = await _long_poll(request, lambda: runner_work.claim(ctx, token, payload.slots), payload.wait,
+                            lambda got: runner_work.release(ctx, got))
     return JSON({"work": work})
 
 
-async def _long_poll(request: Request, fetch: Callable[[], list[Any]], wait: float) -> list[Any]:
+async def _long_poll(request: Request, fetch: Callable[[], list[Any]], wait: float,
+                     release: Callable[[list[Any]], None]) -> list[Any]:
     """``fetch()`` now, then again after each write to the board (the event hub's signal) or every
-    RECHECK_SECONDS, until it finds something, ``wait`` runs out or the client leaves."""
+    RECHECK_SECONDS, until it finds something, ``wait`` runs out or the client leaves. Nothing is
+    fetched for a client that has left, and what was fetched just as it left is ``release``d: a
+    runner stopped in the middle of its long poll must not leave a task claimed for nobody until
+    the lease runs out (and counted as a lost runner)."""
     hub = request.app.state.hub
     loop = asyncio.get_running_loop()
     deadline = loop.time() + wait
@@ -102,9 +114,14 @@ async def _long_poll(request: Request, fetch: Callable[[], list[Any]], wait: flo
     try:
         while True:
             changed = hub.changed()
+            if await request.is_disconnected():
+                return []
             got = await run_in_threadpool(fetch)
+            if got and await request.is_disconnected():
+                await run_in_threadpool(release, got)
+                return []
             left = deadline - loop.time()
-            if got or left <= 0 or await request.is_disconnected():
+            if got or left <= 0:
                 return got
             try:
                 await asyncio.wait_for(changed.wait(), min(left, RECHECK_SECONDS))
@@ -138,12 +155,14 @@ def exit_report(request: Request, token: RunnerToken, run_id: RunId, payload: Ex
 # -- the operator's -------------------------------------------------------------------------------
 @router.get("/runners", response_model=Doc, summary="Every runner: labels, profiles, online, running")
 def list_runners(request: Request) -> Any:
+    operator_only(request)
     return JSON({"runners": svc.list_runners(ctx_of(request))})
 
 
 @router.post("/runners/tokens", response_model=Doc,
              summary="Make a runner token (shown once; only its hash is kept)")
 def create_token(request: Request, payload: TokenIn) -> Any:
+    operator_only(request)
     runner, token = svc.create_token(ctx_of(request), payload.name, profiles=payload.profiles or None,
                                      labels=payload.labels or None)
     return JSON({"runner": runner, "token": token})
@@ -152,4 +171,5 @@ def create_token(request: Request, payload: TokenIn) -> Any:
 @router.delete("/runners/{name}", response_model=Doc,
                summary="Revoke a runner's token; the attempts it holds are ended")
 def revoke(request: Request, name: Annotated[str, Path(pattern=NAME_PATTERN)]) -> Any:
+    operator_only(request)
     return JSON(svc.revoke(ctx_of(request), name, actor=API_ACTOR))
