@@ -25,6 +25,10 @@ router = APIRouter(route_class=RetryingRoute, tags=["runners"])
 
 RunId = Annotated[int, Path(description="The attempt's run id", ge=1)]
 RECHECK_SECONDS = 2.0  # a waiting claim looks again this often even without a write (a retry's backoff ending)
+# A waiting claim looks again at most this often, however fast the board is written: every write
+# wakes every waiting claim, and each look reads the ready queue (the dispatcher's passes woken by
+# writes are spaced the same way).
+RESCAN_SECONDS = 0.1
 
 
 def runner_token(request: Request) -> str:
@@ -87,7 +91,9 @@ async def claim(request: Request, payload: ClaimIn) -> Any:
 
 async def _long_poll(request: Request, fetch: Callable[[], list[Any]], wait: float) -> list[Any]:
     """``fetch()`` now, then again after each write to the board (the event hub's signal) or every
-    RECHECK_SECONDS, until it finds something, ``wait`` runs out or the client leaves."""
+    RECHECK_SECONDS, until it finds something, ``wait`` runs out or the client leaves. Looks start
+    at least RESCAN_SECONDS apart: a stream of writes costs each waiting runner ten looks a second
+    at most, not one per write."""
     hub = request.app.state.hub
     loop = asyncio.get_running_loop()
     deadline = loop.time() + wait
@@ -95,7 +101,8 @@ async def _long_poll(request: Request, fetch: Callable[[], list[Any]], wait: flo
     hub.wake()
     try:
         while True:
-            changed = hub.changed()
+            changed = hub.changed()  # taken before the look: a write during it wakes the next one
+            looked = loop.time()
             got = await run_in_threadpool(fetch)
             left = deadline - loop.time()
             if got or left <= 0 or await request.is_disconnected():
@@ -104,6 +111,9 @@ async def _long_poll(request: Request, fetch: Callable[[], list[Any]], wait: flo
                 await asyncio.wait_for(changed.wait(), min(left, RECHECK_SECONDS))
             except TimeoutError:
                 pass
+            pause = min(looked + RESCAN_SECONDS, deadline) - loop.time()
+            if pause > 0:
+                await asyncio.sleep(pause)
     finally:
         hub.subscribers -= 1
 
