@@ -76,12 +76,26 @@ def claim(ctx: Ctx, token: str | None, slots: int) -> list[dict[str, Any]]:
     return work
 
 
+def _ready_for(ctx: Ctx, runner: Runner, board: str) -> list[tuple[str, str, bool]]:
+    """``(id, assignee, has_failure)`` of the board's unclaimed ready tasks this runner may run, in
+    dispatch order: the part of the dispatcher's snapshot a claim uses. A waiting claim looks again
+    after writes, so when none of the ready queue is for this runner's profiles nothing more is read."""
+    mine, labels = set(runner.profiles), set(runner.labels)
+    with ctx.store.read() as conn:
+        ready = [(tid, a, failed) for tid, a, failed in store_tasks.ready_queue(conn, board)
+                 if a is not None and a in mine]
+        if not ready:
+            return []
+        gated = [n.strip().lower() for n, p in ctx.settings.profiles.items() if p.requires_approval]
+        unapproved = store_tasks.unapproved_ready(conn, board, gated)
+        own = store_runners.runs_on_ready(conn, board)
+    bound = dispatching.profile_runs_on(ctx)  # labels a profile's tasks require, besides their own
+    return [(tid, a, failed) for tid, a, failed in ready
+            if tid not in unapproved and {*own.get(tid, ()), *bound.get(a, ())} <= labels]
+
+
 def _claim_on(ctx: Ctx, runner: Runner, board: str, free: int) -> list[dict[str, Any]]:
-    snap = dispatching.snapshot(ctx, board)
-    mine = set(runner.profiles)
-    labels = set(runner.labels)
-    ready = [(tid, a, failed) for tid, a, failed in snap.ready
-             if a in mine and tid not in snap.unapproved and set(snap.runs_on.get(tid, ())) <= labels]
+    ready = _ready_for(ctx, runner, board)
     if not ready:
         return []
     settings = ctx.settings

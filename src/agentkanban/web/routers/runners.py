@@ -27,6 +27,10 @@ RunId = Annotated[int, Path(description="The attempt's run id", ge=1)]
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"  # folded to lower case by the service
 Label = Annotated[str, Field(pattern=NAME_PATTERN)]
 RECHECK_SECONDS = 2.0  # a waiting claim looks again this often even without a write (a retry's backoff ending)
+# A waiting claim looks again at most this often, however fast the board is written: every write
+# wakes every waiting claim, and each look reads the ready queue (the dispatcher's passes woken by
+# writes are spaced the same way).
+RESCAN_SECONDS = 0.1
 
 
 def runner_token(request: Request) -> str:
@@ -102,10 +106,11 @@ async def claim(request: Request, token: RunnerToken, payload: ClaimIn) -> Any:
 async def _long_poll(request: Request, fetch: Callable[[], list[Any]], wait: float,
                      release: Callable[[list[Any]], None]) -> list[Any]:
     """``fetch()`` now, then again after each write to the board (the event hub's signal) or every
-    RECHECK_SECONDS, until it finds something, ``wait`` runs out or the client leaves. Nothing is
-    fetched for a client that has left, and what was fetched just as it left is ``release``d: a
-    runner stopped in the middle of its long poll must not leave a task claimed for nobody until
-    the lease runs out (and counted as a lost runner)."""
+    RECHECK_SECONDS, until it finds something, ``wait`` runs out or the client leaves. Looks start
+    at least RESCAN_SECONDS apart: a stream of writes costs each waiting runner ten looks a second
+    at most, not one per write. Nothing is fetched for a client that has left, and what was
+    fetched just as it left is ``release``d: a runner stopped in the middle of its long poll must
+    not leave a task claimed for nobody until the lease runs out (and counted as a lost runner)."""
     hub = request.app.state.hub
     loop = asyncio.get_running_loop()
     deadline = loop.time() + wait
@@ -113,7 +118,8 @@ async def _long_poll(request: Request, fetch: Callable[[], list[Any]], wait: flo
     hub.wake()
     try:
         while True:
-            changed = hub.changed()
+            changed = hub.changed()  # taken before the look: a write during it wakes the next one
+            looked = loop.time()
             if await request.is_disconnected():
                 return []
             got = await run_in_threadpool(fetch)
@@ -127,6 +133,9 @@ async def _long_poll(request: Request, fetch: Callable[[], list[Any]], wait: flo
                 await asyncio.wait_for(changed.wait(), min(left, RECHECK_SECONDS))
             except TimeoutError:
                 pass
+            pause = min(looked + RESCAN_SECONDS, deadline) - loop.time()
+            if pause > 0:
+                await asyncio.sleep(pause)
     finally:
         hub.subscribers -= 1
 
