@@ -51,6 +51,7 @@ from typing import Any
 
 import httpx
 import yaml
+from api_bench import pct  # the same percentile as the API benchmark (bench/ is on sys.path)
 
 PROFILE = "noop"
 CLK = os.sysconf("SC_CLK_TCK")
@@ -80,16 +81,6 @@ def worker_command(kind: str) -> list[str]:
     if kind == "curl":
         return ["sh", "-c", CURL_WORKER]
     raise SystemExit(f"unknown worker kind {kind!r} (cli, python, curl)")
-
-
-def pct(values: list[float], q: float) -> float:
-    v = sorted(values)
-    if not v:
-        return float("nan")
-    k = (len(v) - 1) * q / 100
-    f = int(k)
-    c = min(f + 1, len(v) - 1)
-    return v[f] + (v[c] - v[f]) * (k - f)
 
 
 def free_port() -> int:

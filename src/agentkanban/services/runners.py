@@ -118,6 +118,12 @@ def revoke(ctx: Ctx, name: str, *, actor: Actor) -> dict[str, Any]:
     return {"runner": describe(runner, [], now), "ended": ended}
 
 
+def is_online(runner: Runner, now: float) -> bool:
+    """Heard from within ONLINE_SECONDS and not revoked."""
+    seen = runner.last_seen_at
+    return runner.revoked_at is None and seen is not None and now - seen < ONLINE_SECONDS
+
+
 def describe(runner: Runner, held: list[tuple[Run, str]], now: float) -> dict[str, Any]:
     seen = runner.last_seen_at
     return {
@@ -127,7 +133,7 @@ def describe(runner: Runner, held: list[tuple[Run, str]], now: float) -> dict[st
         "capacity": runner.capacity, "version": runner.version, "host": runner.host,
         "created_at": runner.created_at, "registered_at": runner.registered_at, "last_seen_at": seen,
         "revoked": runner.revoked_at is not None, "revoked_at": runner.revoked_at,
-        "online": runner.revoked_at is None and seen is not None and now - seen < ONLINE_SECONDS,
+        "online": is_online(runner, now),
         "running": [{"task_id": r.task_id, "board": board, "run_id": r.id, "profile": r.profile}
                     for r, board in held],
     }

@@ -27,7 +27,7 @@ from ..store import runs as store_runs
 from ..store import why as store_why
 from . import backoff, budgets, dispatching, health
 from .base import Ctx
-from .runners import ONLINE_SECONDS
+from .runners import is_online
 
 MAX_ERROR = 160  # characters of a last error quoted in a phrase
 
@@ -64,8 +64,7 @@ class Facts:
     runs_on: dict[str, tuple[str, ...]] = field(default_factory=dict)  # ready task -> labels it needs
 
     def online(self, runner: Runner) -> bool:
-        seen = runner.last_seen_at
-        return seen is not None and self.now - seen < ONLINE_SECONDS
+        return is_online(runner, self.now)
 
     def local(self, card: dict[str, Any]) -> bool:
         """Whether the local dispatcher may start it (a profile here, no runner labels needed)."""
