@@ -44,16 +44,20 @@ def active_boards(ctx: Ctx) -> list[str]:
 
 
 def snapshot(ctx: Ctx, board: str) -> BoardSnapshot:
-    gated = [n.strip().lower() for n, p in ctx.settings.profiles.items() if p.requires_approval]
     with ctx.store.read() as conn:
         ready = store_tasks.ready_queue(conn, board)
         return BoardSnapshot(
             open_runs=store_runs.open_for_board(conn, board),
             ready=ready,
             checks=store_tasks.awaiting_checks(conn, board),
-            unapproved=store_tasks.unapproved_ready(conn, board, gated),
-            runs_on=_runs_on(ctx, ready, store_runners.runs_on_ready(conn, board)),
+            unapproved=store_tasks.unapproved_ready(conn, board, approval_gated(ctx)),
+            runs_on=required_labels(ctx, ready, store_runners.runs_on_ready(conn, board)),
         )
+
+
+def approval_gated(ctx: Ctx) -> list[str]:
+    """Profiles whose tasks wait for a person's approval before they start."""
+    return [n.strip().lower() for n, p in ctx.settings.profiles.items() if p.requires_approval]
 
 
 def profile_runs_on(ctx: Ctx) -> dict[str, tuple[str, ...]]:
@@ -61,8 +65,9 @@ def profile_runs_on(ctx: Ctx) -> dict[str, tuple[str, ...]]:
     return {n.strip().lower(): tuple(p.runs_on) for n, p in ctx.settings.profiles.items() if p.runs_on}
 
 
-def _runs_on(ctx: Ctx, ready: list[tuple[str, str | None, bool]],
-             own: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+def required_labels(ctx: Ctx, ready: list[tuple[str, str | None, bool]],
+                    own: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+    """The runner labels each of ``ready`` requires: its own ``runs_on`` and its profile's."""
     bound = profile_runs_on(ctx)
     if not bound:
         return own

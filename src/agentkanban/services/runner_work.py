@@ -50,10 +50,8 @@ def _lock(runner: Runner) -> str:
     return f"{RUNNER_LOCK_PREFIX}{runner.name}:0:{secrets.token_hex(4)}"
 
 
-def _seen(ctx: Ctx, runner: Runner, now: float) -> None:
-    if runner.last_seen_at is None or now - runner.last_seen_at >= SEEN_EVERY:
-        with ctx.store.write() as tx:
-            store_runners.set_fields(tx.conn, runner.name, {"last_seen_at": now})
+def _seen_due(runner: Runner, now: float) -> bool:
+    return runner.last_seen_at is None or now - runner.last_seen_at >= SEEN_EVERY
 
 
 def claim(ctx: Ctx, token: str | None, slots: int) -> list[dict[str, Any]]:
@@ -63,7 +61,10 @@ def claim(ctx: Ctx, token: str | None, slots: int) -> list[dict[str, Any]]:
         raise Conflict(f"runner {runner.name} has not registered yet: register first")
     if isinstance(slots, bool) or not isinstance(slots, int) or slots < 1:
         raise ValidationError("slots must be a whole number of at least 1")
-    _seen(ctx, runner, ctx.now())
+    now = ctx.now()
+    if _seen_due(runner, now):  # a write, at most every SEEN_EVERY seconds
+        with ctx.store.write() as tx:
+            store_runners.set_fields(tx.conn, runner.name, {"last_seen_at": now})
     with ctx.store.read() as conn:
         free = min(slots, runner.capacity - len(store_runners.open_runs(conn, runner.name)))
     work: list[dict[str, Any]] = []
@@ -86,12 +87,11 @@ def _ready_for(ctx: Ctx, runner: Runner, board: str) -> list[tuple[str, str, boo
                  if a is not None and a in mine]
         if not ready:
             return []
-        gated = [n.strip().lower() for n, p in ctx.settings.profiles.items() if p.requires_approval]
-        unapproved = store_tasks.unapproved_ready(conn, board, gated)
+        unapproved = store_tasks.unapproved_ready(conn, board, dispatching.approval_gated(ctx))
         own = store_runners.runs_on_ready(conn, board)
-    bound = dispatching.profile_runs_on(ctx)  # labels a profile's tasks require, besides their own
+    need = dispatching.required_labels(ctx, list(ready), own)
     return [(tid, a, failed) for tid, a, failed in ready
-            if tid not in unapproved and {*own.get(tid, ()), *bound.get(a, ())} <= labels]
+            if tid not in unapproved and set(need.get(tid, ())) <= labels]
 
 
 def _claim_on(ctx: Ctx, runner: Runner, board: str, free: int) -> list[dict[str, Any]]:
@@ -185,7 +185,7 @@ def extend(ctx: Ctx, token: str | None, run_id: int) -> dict[str, Any]:
             raise _gone(run)
         store_tasks.set_fields(tx.conn, task.id, {"claim_expires": expires})
         store_runs.set_fields(tx.conn, run.id, {"claim_expires": expires})
-        if runner.last_seen_at is None or now - runner.last_seen_at >= SEEN_EVERY:
+        if _seen_due(runner, now):
             store_runners.set_fields(tx.conn, runner.name, {"last_seen_at": now})
     return {"lease_expires": expires}
 
