@@ -82,8 +82,12 @@ def test_follow_up_inherits_the_workers_directory_and_tenant(ctx: Ctx, settings:
                           parents=[tid])
         assert made["status"] == "todo" and made["task"]["created_by"] == "coder"
         assert made["task"]["tenant"] == "acme"
-        elsewhere = await call(client, "kanban_create", title="Unrelated", workspace="scratch", tenant="")
+        elsewhere = await call(client, "kanban_create", title="Its own place", workspace="scratch",
+                               tenant="", parents=[tid])
         assert elsewhere["task"]["tenant"] is None
+        orphan = await call(client, "kanban_create", title="Unrelated")
+        assert orphan["error"]["type"] == "Forbidden"
+        assert "only create tasks under its own task" in orphan["error"]["message"]
 
     _drive(_as_worker(settings, claim(ctx, tid)), ctx, body)
     follow = [t for t in tasks.list_tasks(ctx, "default") if t.title == "Add a regression test"][0]
@@ -164,9 +168,16 @@ def test_context_resources(ctx: Ctx, settings: Settings) -> None:
         try:
             await client.read_resource("kanban://task/t_0badcafe/context")
         except Exception as err:  # the SDK raises the server's error for a failed read
-            assert "not found" in str(err)
+            assert "may only read its own task" in str(err)
         else:
             raise AssertionError("reading a missing task's context should fail")
+        stranger = make_task(ctx, "Not mine")
+        try:
+            await client.read_resource(f"kanban://task/{stranger}/context")
+        except Exception as err:
+            assert f"may only read its own task ({tid}) and its parents, not {stranger}" in str(err)
+        else:
+            raise AssertionError("a worker read another task's context")
         own = await client.get_prompt("work_task", {})
         assert "# Kanban task" in own.messages[0].content.text  # type: ignore[union-attr]
         # A tool on another board is refused by the fencing rules, not hidden.

@@ -22,8 +22,12 @@ def mcp_cmd(app: App, http: bool, host: str, port: int, tools: str) -> None:
     """Run the MCP server with the kanban_* tools (stdio by default).
 
     Inside a worker (KANBAN_TASK_ID and friends set by the dispatcher) the tools act for that
-    worker and default to its task; anywhere else they are an orchestrator's toolset.
+    worker and default to its task; anywhere else they are an orchestrator's toolset. With
+    --server (or $KANBAN_URL) the stdio connection is relayed to that server's /mcp.
     """
+    if app.server:
+        _relay(app, http, tools)
+        return
     settings = app.settings
     if app.board_flag:
         settings = dataclasses.replace(settings, board=app.board_flag)
@@ -49,6 +53,22 @@ def mcp_cmd(app: App, http: bool, host: str, port: int, tools: str) -> None:
     finally:
         sock.close()
     click.echo(f"kanban mcp: stopped{f' ({server.stopped_by})' if server.stopped_by else ''}", err=True)
+
+
+def _relay(app: App, http: bool, tools: str) -> None:
+    import sys
+
+    from ..mcp.asgi import TOOLS_HEADER
+    from ..mcp.relay import Relay
+
+    if http:
+        raise click.UsageError("--http serves this machine's database; with --server (or "
+                               "$KANBAN_URL) `kanban mcp` relays stdio to the server's /mcp, "
+                               "which MCP clients can also reach directly")
+    remote = app.remote
+    headers = {**remote.headers, TOOLS_HEADER.decode(): tools}
+    Relay(remote.url, headers, deadline_seconds=remote.deadline_seconds).run(
+        sys.stdin.buffer, sys.stdout.buffer)
 
 
 @click.command("instructions")

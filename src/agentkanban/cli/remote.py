@@ -22,7 +22,7 @@ from .. import errors
 # The verbs that run remotely; every other command runs only where the database is.
 REMOTE_COMMANDS = frozenset({"show", "context", "heartbeat", "comment", "create", "complete",
                              "block", "session", "usage", "list", "ls", "move", "assign", "unblock",
-                             "archive"})
+                             "archive", "mcp"})
 TIMEOUT_SECONDS = 30.0
 UNAVAILABLE_EXIT = 69  # as cli/__init__.py's: the dispatcher retries such an attempt later
 

@@ -69,13 +69,17 @@ ORCHESTRATOR_CORE = ("kanban_show", "kanban_list", "kanban_create", "kanban_link
                      "kanban_comment", "kanban_complete", "kanban_block")
 
 
+# A worker acts on its own attempt only: "all" adds its reports, never the orchestrator's verbs.
+WORKER_ALL = (*WORKER_CORE, "kanban_session", "kanban_usage", *REVIEWER_VERBS)
+
+
 def tool_names(settings: Settings, tools: ToolChoice = "core") -> tuple[str, ...]:
-    if tools == "all":
-        return tuple(DESCRIPTIONS)
-    if tools != "core":
+    if tools not in ("core", "all"):
         raise ValueError(f"tools must be 'core' or 'all', not {tools!r}")
     if settings.worker is None:
-        return ORCHESTRATOR_CORE
+        return tuple(DESCRIPTIONS) if tools == "all" else ORCHESTRATOR_CORE
+    if tools == "all":
+        return WORKER_ALL
     me = (settings.worker.profile or "").strip().lower()
     reviews = any(p.review is not None and p.review.by == me for p in settings.profiles.values())
     return (*WORKER_CORE, *REVIEWER_VERBS) if reviews else WORKER_CORE
@@ -142,10 +146,12 @@ class KanbanMCP(MCPServer):
                         retryable=True)
 
 
-def build_server(settings: Settings, *, tools: ToolChoice = "core", ctx: Ctx | None = None) -> KanbanMCP:
-    """The MCP server for this caller. ``ctx`` lets an embedding app share its open store."""
+def build_server(settings: Settings, *, tools: ToolChoice = "core", ctx: Ctx | None = None,
+                 local_files: bool = True) -> KanbanMCP:
+    """The MCP server for this caller. ``ctx`` lets an embedding app share its open store;
+    ``local_files``: whether a tool may read a path the caller names (not over HTTP)."""
     ctx = ctx or open_ctx(settings)
-    toolset = Toolset(ctx, settings)
+    toolset = Toolset(ctx, settings, local_files=local_files)
     role = "worker" if settings.worker is not None else "orchestrator"
     # WARNING: the SDK configures root logging when nothing else has, and INFO would log every
     # rejected call on stderr (which an agent CLI may show, or a host app's log collects).

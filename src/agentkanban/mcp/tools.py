@@ -33,6 +33,7 @@ from ..services import (
     tasks,
     transitions,
     usage,
+    verbs,
 )
 from ..services import context as worker_context
 from ..services.common import resolve_id
@@ -80,9 +81,12 @@ def _compact(task: Task, edges: dict[str, list[str]] | None = None) -> dict[str,
 class Toolset:
     """The tools bound to one board store and one caller (a worker or an orchestrator)."""
 
-    def __init__(self, ctx: Ctx, settings: Settings) -> None:
+    def __init__(self, ctx: Ctx, settings: Settings, *, local_files: bool = True) -> None:
         self.ctx = ctx
         self.settings = settings
+        # Whether a path names a file of the caller's own machine: not over HTTP, where this
+        # process runs on the board's host and would read its files instead.
+        self.local_files = local_files
         self.actor = Actor.from_settings(settings, default="orchestrator")
 
     # -- argument helpers ------------------------------------------------------------------
@@ -107,7 +111,7 @@ class Toolset:
     @guarded
     def kanban_show(self, task_id: TaskRef = None, board: Board = None) -> CallToolResult:
         slug = self._board(board)
-        tid = self._task(slug, task_id)
+        tid = verbs.readable(self.ctx, slug, self._task(slug, task_id), self.actor)
         detail = tasks.show(self.ctx, slug, tid)
         return ok(
             board=slug,
@@ -292,9 +296,10 @@ class Toolset:
         tid = self._task(slug, task_id)
         if path is not None:
             # Reading a path is only for a worker's own machine: over the network it would read
-            # the server's files.
-            if self.settings.worker is None:
-                raise ValidationError("path is only accepted inside a worker; send content instead")
+            # the server's files (`kanban mcp --server` sends a worker's file as content_base64).
+            if self.settings.worker is None or not self.local_files:
+                raise ValidationError("path is only accepted by a worker's own `kanban mcp`; send "
+                                      "content or content_base64 instead")
             file = Path(path).expanduser()
             if not file.is_file():
                 raise ValidationError(f"no file at {path!r}")
@@ -356,7 +361,7 @@ class Toolset:
         slug = self._board(board)
         parent = self._required(slug, parent_id, "parent_id")
         child = self._required(slug, child_id, "child_id")
-        added = links.link(self.ctx, slug, parent, child)
+        added = links.link(self.ctx, slug, parent, child, actor=self.actor)
         return ok(parent_id=parent, child_id=child, linked=added,
                   child_status=tasks.get(self.ctx, slug, child).status.value)
 
@@ -465,4 +470,5 @@ class Toolset:
 
     def context_document(self, task_id: str, board: str | None = None) -> str:
         slug = self._board(board)
-        return worker_context.build(self.ctx, slug, self._task(slug, task_id))
+        tid = verbs.readable(self.ctx, slug, self._task(slug, task_id), self.actor)
+        return worker_context.build(self.ctx, slug, tid)

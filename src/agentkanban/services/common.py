@@ -106,6 +106,30 @@ def check_worker(conn: Connection, task: Task, actor: Actor, verb: str) -> None:
         raise stale
 
 
+def _own_current(conn: Connection, board: str, actor: Actor, verb: str) -> Task:
+    own = load(conn, board, actor.worker_task or "")
+    check_worker(conn, own, actor, verb)
+    return own
+
+
+def check_worker_creates(conn: Connection, board: str, actor: Actor, parent_ids: list[str]) -> None:
+    """A worker creates tasks only under its own task (as its children), during its attempt."""
+    own = _own_current(conn, board, actor, "create tasks under")
+    if own.id not in parent_ids:
+        raise Forbidden(f"a worker may only create tasks under its own task: give {own.id} as a "
+                        "parent (--parent)")
+
+
+def check_worker_links(conn: Connection, board: str, actor: Actor, ids: list[str]) -> None:
+    """A worker links only its own task and the tasks under it, during its attempt."""
+    own = _own_current(conn, board, actor, "link")
+    family = {own.id, *store_tasks.child_ids(conn, own.id)}
+    strangers = [i for i in ids if i not in family]
+    if strangers:
+        raise Forbidden(f"a worker may only link its own task ({own.id}) and the tasks it "
+                        f"created under it, not {strangers[0]}")
+
+
 def _shifted(tx: Tx, board: str, ids: list[str], now: float, kind: str,
              payload: dict[str, Any] | None) -> list[str]:
     for tid in ids:

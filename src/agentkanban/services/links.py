@@ -10,18 +10,21 @@ from ..store import Tx
 from ..store import events as store_events
 from ..store import links as store_links
 from ..store import tasks as store_tasks
-from .base import Ctx
-from .common import demote_children, promote_tasks, resolve_in
+from .base import Actor, Ctx
+from .common import check_worker_links, demote_children, promote_tasks, resolve_in
 
 
-def link(ctx: Ctx, board: str, parent_id: str, child_id: str) -> bool:
-    """Add a link; a ready child whose new parent is not done goes back to todo."""
+def link(ctx: Ctx, board: str, parent_id: str, child_id: str, *, actor: Actor | None = None) -> bool:
+    """Add a link; a ready child whose new parent is not done goes back to todo. A worker
+    (``actor``) links only within its own task's family."""
     now = ctx.now()
     with ctx.store.write() as tx:
         # Two links made at once could each pass the cycle check and together close a cycle.
         store_tasks.lock_statuses(tx.conn, board)
         parent = _known(tx, board, parent_id, "parent")
         child = _known(tx, board, child_id, "child")
+        if actor is not None and actor.is_worker:
+            check_worker_links(tx.conn, board, actor, [parent.id, child.id])
         if parent.id == child.id:
             raise ValidationError(f"a task cannot depend on itself ({parent.id})")
         if store_tasks.is_ancestor(tx.conn, child.id, parent.id):

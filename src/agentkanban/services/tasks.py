@@ -26,7 +26,7 @@ from ..store.rows import dumps
 from ..store.schema import tasks as t
 from . import changes, limits, usage
 from .base import Actor, Ctx
-from .common import clean_assignee, clean_body, clean_title, load, resolve_id
+from .common import check_worker_creates, clean_assignee, clean_body, clean_title, load, resolve_id
 
 
 @dataclass(frozen=True)
@@ -139,6 +139,8 @@ def create(
     parent_ids = [_parent_id(ctx, board, p) for p in dict.fromkeys(parents)]
     now = ctx.now()
     with ctx.store.write() as tx:
+        if actor.is_worker:
+            check_worker_creates(tx.conn, board, actor, parent_ids)
         if key:
             dialect.lock_key(tx.conn, "idempotency", board, key)  # two creates with one key: one task
             existing = store_tasks.by_idempotency_key(tx.conn, board, key)

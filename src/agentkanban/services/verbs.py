@@ -34,7 +34,7 @@ def _fenced(ctx: Ctx, board: str, actor: Actor, verb: str) -> list[str]:
         return store_tasks.parent_ids(conn, own.id)
 
 
-def _readable(ctx: Ctx, board: str, ref: str | None, actor: Actor) -> str:
+def readable(ctx: Ctx, board: str, ref: str | None, actor: Actor) -> str:
     """The resolved id, if ``actor`` may read it: anyone, or a worker its task and its parents."""
     tid = resolve_id(ctx, board, ref or actor.worker_task or "")
     if actor.is_worker and tid not in [actor.worker_task, *_fenced(ctx, board, actor, "read")]:
@@ -52,7 +52,7 @@ def show(ctx: Ctx, board: str, ref: str | None, *, actor: Actor) -> dict[str, An
     from . import backoff, runner_work, usage, why
     from . import context as context_svc
 
-    tid = _readable(ctx, board, ref, actor)
+    tid = readable(ctx, board, ref, actor)
     detail = tasks.show(ctx, board, tid)
     retry = backoff.waiting(ctx, [tid]).get(tid)
     out: dict[str, Any] = {
@@ -73,7 +73,7 @@ def context(ctx: Ctx, board: str, ref: str | None, *, actor: Actor) -> dict[str,
     """``context --json``: ``{task_id, context}``."""
     from . import context as context_svc
 
-    tid = _readable(ctx, board, ref, actor)
+    tid = readable(ctx, board, ref, actor)
     return {"task_id": tid, "context": context_svc.build(ctx, board, tid)}
 
 
@@ -99,11 +99,6 @@ def create(ctx: Ctx, board: str, *, actor: Actor, title: str, parents: list[str]
     from . import health, subs
 
     parent_ids = [resolve_id(ctx, board, p) for p in parents or []]
-    if actor.is_worker:
-        _fenced(ctx, board, actor, "create")
-    if actor.is_worker and actor.worker_task not in parent_ids:
-        raise Forbidden(f"a worker may only create tasks under its own task: pass --parent "
-                        f"{actor.worker_task}")
     homes = [subs.home_channel(ctx, p.strip().lower()) for p in notify or []]
     created = tasks.create(ctx, board, actor=actor, title=title, parents=parent_ids,
                            max_runtime_seconds=parse_duration(max_runtime) if max_runtime else None,
