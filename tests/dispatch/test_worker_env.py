@@ -142,3 +142,58 @@ def test_a_served_run_as_worker_reaches_the_board_over_http_only(unix_user):
     finally:
         stop_server(srv)
         subprocess.run(["rm", "-rf", str(path)], check=False)
+
+
+def test_a_served_worker_reaches_the_board_with_its_run_token_only(tmp_path):
+    """Served by `kanban serve`, every worker (not only a run_as one) gets the server's URL and no
+    database: its `kanban` and its MCP tools act through the server for its own attempt, and
+    what the operator could do is refused, with or without the worker variables."""
+    from ..serving import start_server, stop_server
+
+    worker = Path(__file__).parent / "workers" / "served_worker.py"
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump({
+        "dispatch": {"interval_seconds": 0.2},
+        "profiles": {"agent": {"command": [sys.executable, str(worker), "{other}"],
+                               "env_passthrough": ["PYTHONPATH"]}}}))
+    srv = start_server(tmp_path, dispatch=False)
+    try:
+        other = srv.create("someone else's")["id"]
+        (tmp_path / "config.yaml").write_text((tmp_path / "config.yaml").read_text().replace("{other}", other))
+    finally:
+        stop_server(srv)
+    srv = start_server(tmp_path, dispatch=True, env={"SLACK_BOT_TOKEN": "xoxb-secret"})
+    try:
+        task = srv.create("served", assignee="agent")
+        ws = tmp_path / "boards" / "default" / "workspaces" / task["id"]
+
+        def ended_badly() -> bool:
+            runs = srv.task(task["id"])["runs"]
+            return bool(runs) and runs[-1].get("outcome") not in (None, "completed")
+
+        if not wait_for(lambda: (ws / "result.json").exists() or ended_badly(), what="the worker",
+                        timeout=120) or not (ws / "result.json").exists():
+            pytest.fail(f"the worker did not finish: {srv.task(task['id'])['runs']}\n"
+                        f"{srv.api('GET', '/api/tasks/' + task['id'] + '/log')['content']}")
+        seen = json.loads((ws / "result.json").read_text())
+        env = seen["env"]
+        assert env["KANBAN_URL"] == srv.url
+        for name in ("KANBAN_DATABASE_URL", "KANBAN_HOME", "KANBAN_TOKEN", "SLACK_BOT_TOKEN",
+                     "TELEGRAM_BOT_TOKEN"):
+            assert name not in env, name
+        assert seen["show_own"]["code"] == 0 and json.loads(seen["show_own"]["out"])["task"]["id"] == task["id"]
+        assert seen["complete_other"]["code"] == 1
+        assert "may only complete its own task" in seen["complete_other"]["err"]
+        assert seen["archive_other"]["code"] == 1 and "run token reaches" in seen["archive_other"]["err"]
+        assert seen["reclaim_other"]["code"] == 2 and "runs only where" in seen["reclaim_other"]["err"]
+        assert seen["unset_complete_other"]["code"] == 1
+        assert "missing or wrong token" in seen["unset_complete_other"]["err"]
+        assert seen["unset_boards"]["code"] == 2
+        mcp = seen["mcp"]
+        assert mcp["show_other"]["error"]["type"] == "Forbidden"
+        assert mcp["comment"]["ok"] and mcp["comment"]["author"] == "agent"
+        assert mcp["complete"]["ok"] and mcp["complete"]["status"] == "done"
+        assert wait_for(lambda: srv.task(task["id"])["task"]["status"] == "done", what="done")
+        shown = srv.task(other)
+        assert shown["task"]["status"] == "ready" and not shown["comments"]
+    finally:
+        stop_server(srv)

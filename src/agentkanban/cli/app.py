@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import sys
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from ..config import Settings, load_settings
-from ..services import Actor, Ctx, open_ctx
+
+if TYPE_CHECKING:  # the services (and the database driver) load only for a command that uses them:
+    from ..services import Actor, Ctx  # not in remote mode (`--server`), where no database opens
 
 
 class App:
@@ -25,6 +27,8 @@ class App:
 
     @cached_property
     def ctx(self) -> Ctx:
+        from ..services import open_ctx
+
         return open_ctx(self.settings)
 
     def close(self) -> None:
@@ -40,6 +44,8 @@ class App:
 
     @cached_property
     def actor(self) -> Actor:
+        from ..services import Actor
+
         return Actor.from_settings(self.settings)
 
     @cached_property
@@ -50,11 +56,10 @@ class App:
         import os
 
         from ..errors import KanbanError
-        from ..services.base import retry_policy
         from .remote import Remote
 
         try:  # as long as a local command would retry its database
-            deadline = retry_policy(self.settings).deadline_seconds
+            deadline = self.settings.database_retry_seconds
         except KanbanError:
             deadline = 60.0
         board = self.board_flag or os.environ.get("KANBAN_BOARD") or None

@@ -88,10 +88,11 @@ def labels(app: App, as_json: bool) -> None:
 @pass_app
 def due(app: App, task_id: str, when: str, as_json: bool) -> None:
     """Set a task's due date: 2026-12-31 (end of day, UTC), 2026-12-31T17:00, or 'none'."""
+    from ..domain.due import describe
     from ..services import due as due_svc
 
     task = due_svc.set_due(app.ctx, app.board, app.task_id(task_id), when)
     if as_json:
         emit_json({"task": views.task_json(task, app.ctx.now())})
     else:
-        click.echo(f"{task_line(task)}  due: {due_svc.describe(task.due_at) or 'none'}")
+        click.echo(f"{task_line(task)}  due: {describe(task.due_at) or 'none'}")

@@ -80,11 +80,14 @@ class Remote:
         deadline (the verbs are idempotent or fenced), then exit 69."""
         import httpx
 
+        from ..httpclient import tls_context
+
         params = {**(query or {}), **({"board": self.board} if self.board else {})}
         delay, give_up = 0.2, time.monotonic() + self.deadline_seconds
         while True:
             try:
-                with httpx.Client(timeout=TIMEOUT_SECONDS, follow_redirects=False) as client:
+                with httpx.Client(timeout=TIMEOUT_SECONDS, follow_redirects=False,
+                                  verify=tls_context()) as client:
                     resp = client.request(method, self.url + path, params=params, json=body,
                                           headers=self.headers)
             except (httpx.ConnectError, httpx.TimeoutException, httpx.RemoteProtocolError) as err:

@@ -30,7 +30,7 @@ def clock(ts: float) -> str:
 
 def show_lines(doc: dict[str, Any], now: float) -> list[str]:
     """``kanban show`` for people, from the ``show --json`` document (``services/verbs.py``)."""
-    from ..services.due import describe, is_overdue
+    from ..domain.due import describe, is_overdue
 
     task = doc["task"]
     lines = [doc["context"]]
@@ -94,7 +94,7 @@ def task_rows(tasks: list[dict[str, Any]]) -> None:
 def _due(task: dict[str, Any], now: float) -> str:
     if task.get("due_at") is None:
         return ""
-    from ..services.due import describe, is_overdue
+    from ..domain.due import describe, is_overdue
 
     return describe(task["due_at"]) + (" (overdue)" if is_overdue(task, now) else "")
 

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import click
 
-from ..services import links, transitions
 from .app import App, emit_json, pass_app
 from .render import task_line
 from .texts import long_text, read_text
@@ -27,6 +26,8 @@ def move(app: App, task_id: str, status: str) -> None:
 @pass_app
 def link(app: App, parent_id: str, child_id: str) -> None:
     """Make CHILD wait for PARENT."""
+    from ..services import links
+
     added = links.link(app.ctx, app.board, app.task_id(parent_id), app.task_id(child_id))
     click.echo("linked" if added else "already linked")
 
@@ -37,6 +38,8 @@ def link(app: App, parent_id: str, child_id: str) -> None:
 @pass_app
 def unlink(app: App, parent_id: str, child_id: str) -> None:
     """Remove the link between PARENT and CHILD."""
+    from ..services import links
+
     parent, child = app.task_id(parent_id), app.task_id(child_id)
     if not links.unlink(app.ctx, app.board, parent, child):
         raise click.ClickException(f"no such link: {child} does not wait for {parent}; "
@@ -128,5 +131,7 @@ def archive(app: App, task_ids: tuple[str, ...], hard: bool) -> None:
 @pass_app
 def promote(app: App) -> None:
     """Promote every todo task whose parents are all done."""
+    from ..services import transitions
+
     ids = transitions.promote_board(app.ctx, app.board)
     click.echo(f"promoted {len(ids)}" + (": " + ", ".join(ids) if ids else ""))

@@ -10,8 +10,7 @@ import time
 
 import click
 
-from ..services import boards as boards_svc
-from ..services import tasks, views
+from ..domain.models import TASK_SORTS
 from .app import App, emit_json, pass_app
 from .render import counts, graph_lines, pairs, show_lines, table, task_line, task_rows
 from .texts import long_text
@@ -21,6 +20,8 @@ from .texts import long_text
 @pass_app
 def init_cmd(app: App) -> None:
     """Create the database and the default board's folders."""
+    from ..services import boards as boards_svc
+
     boards_svc.create(app.ctx, boards_svc.DEFAULT_BOARD)
     click.echo(f"agentkanban home: {app.settings.home}")
     url = app.settings.database_url
@@ -82,7 +83,7 @@ def create(app: App, title: str, body: str | None, assignee: str | None, parents
 @click.option("--tenant", help="Only this tenant.")
 @click.option("--archived", is_flag=True, help="Include archived tasks.")
 @click.option("--sort", default="priority", show_default=True,
-              type=click.Choice(sorted(tasks.SORTS)), help="Order.")
+              type=click.Choice(sorted(TASK_SORTS)), help="Order.")
 @click.option("--limit", type=click.IntRange(min=1), help="At most this many.")
 @click.option("--label", "labels", multiple=True, help="Only tasks with this label (repeat: all).")
 @click.option("--due", help="overdue, has, none, or a date: only tasks due at or before it.")
@@ -168,6 +169,8 @@ def edit(app: App, task_id: str, title: str | None, body: str | None, result: st
     if title is None and body is None and result is None and max_cost_usd is None:
         raise click.UsageError("nothing to edit: give --title, --body (or --body-file), --result "
                                "(or --result-file) or --max-cost-usd")
+    from ..services import tasks
+
     click.echo(task_line(tasks.edit(app.ctx, app.board, app.task_id(task_id), title=title,
                                     body=body, result=result, max_cost_usd=max_cost_usd)))
 
@@ -178,6 +181,8 @@ def edit(app: App, task_id: str, title: str | None, body: str | None, result: st
 @pass_app
 def priority(app: App, task_id: str, value: int) -> None:
     """Set a task's priority (higher runs first)."""
+    from ..services import tasks
+
     click.echo(task_line(tasks.reprioritize(app.ctx, app.board, app.task_id(task_id), value)))
 
 
@@ -207,6 +212,8 @@ def runs_cmd(app: App, task_id: str | None, as_json: bool) -> None:
 @pass_app
 def stats(app: App, as_json: bool) -> None:
     """Counts by status and assignee, and the age of the oldest ready task."""
+    from ..services import views
+
     data = views.stats(app.ctx, app.board)
     if as_json:
         emit_json(data)
@@ -224,6 +231,8 @@ def stats(app: App, as_json: bool) -> None:
 @pass_app
 def assignees(app: App, as_json: bool) -> None:
     """Profiles and assignees with their task counts."""
+    from ..services import views
+
     data = views.assignees(app.ctx, app.board)
     if as_json:
         emit_json({"assignees": data})

@@ -105,8 +105,8 @@ class Dispatcher:
         self._passes = metrics.Histogram(metrics.PASS_BUCKETS)  # reported with each tick, for /metrics
         # config.yaml is looked at before each pass; a new configuration wakes the loop, so a
         # profile added while a task waits for it starts that task within a pass.
-        # The URL of the `kanban serve` running this dispatcher, if one does: a worker started as
-        # another user (run_as), who cannot open the database, reaches the board there instead.
+        # The URL of the `kanban serve` running this dispatcher, if one does: its workers reach
+        # the board there with their run token, and are given no way to open the database.
         self.serve_url: str | None = None
         self.config = config or configwatch.ConfigWatch(ctx)
         self.config.on_reload(lambda _changed: self.wake())
@@ -349,7 +349,7 @@ class Dispatcher:
                  **{k: substitute(v, values) for k, v in profile.env.items()},
                  "KANBAN_TASK_ID": task.id, "KANBAN_RUN_ID": str(claim.run_id),
                  "KANBAN_RUN_TOKEN": claim.token, "KANBAN_BOARD": board,
-                 **self._board_access(user is not None), "KANBAN_PROFILE": name, "KANBAN_WORKSPACE": str(ws), **goals.worker_env(task),
+                 **self._board_access(), "KANBAN_PROFILE": name, "KANBAN_WORKSPACE": str(ws), **goals.worker_env(task),
                  **checks},
                 hidden=secret_values(settings))
             logs.rotate_before_spawn(path, settings.dispatch.log_rotate_bytes,
@@ -389,10 +389,11 @@ class Dispatcher:
                                "run_id": claim.run_id, "board": board})
         log.info("task %s: started %s (pid %s, run %s)", task.id, argv[0], pid, claim.run_id)
 
-    def _board_access(self, other_user: bool) -> dict[str, str]:
-        """How a worker's ``kanban`` reaches the board: the served URL for a worker running as
-        another user (it cannot open the database, and gets no way to), else the database."""
-        if other_user and self.serve_url:
+    def _board_access(self) -> dict[str, str]:
+        """How a worker's ``kanban`` (CLI and MCP) reaches the board: through the `kanban serve`
+        running this dispatcher, as its run token allows (no database URL, no home); without
+        one (`kanban daemon`) there is only the database."""
+        if self.serve_url:
             return {"KANBAN_URL": self.serve_url}
         settings = self.ctx.settings
         return {"KANBAN_HOME": str(settings.home), "KANBAN_DATABASE_URL": settings.database_url}

@@ -8,6 +8,9 @@ from typing import Any
 from .statuses import Status
 
 # Run outcomes: how an attempt ended.
+# The orders a task list can be read in (services.tasks gives each its columns).
+TASK_SORTS = ("priority", "priority-asc", "created", "created-desc", "updated", "status", "assignee",
+              "title", "due")
 OUTCOME_COMPLETED = "completed"
 OUTCOME_BLOCKED = "blocked"
 OUTCOME_CRASHED = "crashed"

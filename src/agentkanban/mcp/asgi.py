@@ -42,7 +42,7 @@ from .server import KanbanMCP, ToolChoice, build_server
 
 RUN_ID_HEADER = b"x-kanban-run-id"
 TOOLS_HEADER = b"x-kanban-tools"  # "core" (the default) or "all", as `kanban mcp --tools`
-WORKER_SERVERS_MAX = 64  # attempts served at once; the least recently used one makes room
+WORKER_SERVERS_MAX = 256  # attempts served at once; the least recently used one makes room
 WORKER_IDLE_SECONDS = 600.0  # a worker's server unused this long is let go (made again on use)
 
 

@@ -23,6 +23,7 @@ from typing import IO, Any
 
 import httpx
 
+from ..httpclient import tls_context
 from .shape import fail
 
 SESSION_HEADER = "mcp-session-id"
@@ -39,7 +40,7 @@ class Relay:
         self.deadline_seconds = deadline_seconds
         self.session: str | None = None
         self.initialize: dict[str, Any] | None = None
-        self.client = httpx.Client(timeout=TIMEOUT_SECONDS, follow_redirects=False)
+        self.client = httpx.Client(timeout=TIMEOUT_SECONDS, follow_redirects=False, verify=tls_context())
 
     def run(self, stdin: IO[bytes], stdout: IO[bytes]) -> None:
         try:

@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 
 from .. import __version__
+from ..httpclient import tls_context
 
 CONNECT_TIMEOUT = 10.0
 REQUEST_TIMEOUT = 30.0  # every call but the long poll, which waits its own time plus this
@@ -88,7 +89,7 @@ class Client:
     def __init__(self, server: str, token: str, *, transport: httpx.BaseTransport | None = None) -> None:
         self.server = server
         self._http = httpx.Client(
-            base_url=server, transport=transport,
+            base_url=server, transport=transport, verify=tls_context(),
             headers={"Authorization": f"Bearer {token}",
                      "User-Agent": f"agentkanban-runner/{__version__}"},
             timeout=httpx.Timeout(REQUEST_TIMEOUT, connect=CONNECT_TIMEOUT))

@@ -9,7 +9,6 @@ from typing import Any
 
 from ..domain import events as ev
 from ..domain.models import Task
-from ..domain.statuses import Status
 from ..errors import ValidationError
 from ..store import Tx
 from ..store import events as store_events
@@ -17,8 +16,6 @@ from ..store import tasks as store_tasks
 from .base import Ctx
 from .common import load
 
-# Finished work is never overdue.
-FINISHED = frozenset({Status.DONE, Status.ARCHIVED})
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC).timestamp()
 LATEST = datetime(9999, 1, 1, tzinfo=UTC).timestamp()
 MAX_TEXT = 64
@@ -67,22 +64,6 @@ def _checked(ts: float, raw: Any) -> float:
     return ts
 
 
-def is_overdue(task: Task | dict[str, Any], now: float) -> bool:
-    due = task["due_at"] if isinstance(task, dict) else task.due_at
-    status = task["status"] if isinstance(task, dict) else task.status.value
-    return due is not None and due < now and status not in {s.value for s in FINISHED}
-
-
-def describe(ts: float | None) -> str:
-    """A due date as people read it: the day when it is the end of a day (UTC), else the minute."""
-    if ts is None:
-        return ""
-    when = datetime.fromtimestamp(ts, UTC)
-    if (when.hour, when.minute, when.second) == (23, 59, 59):
-        return when.date().isoformat()
-    return when.strftime("%Y-%m-%d %H:%M UTC")
-
-
 def set_in(tx: Tx, board: str, task: Task, due: float | None, now: float) -> bool:
     """Write ``due`` (already parsed) as the task's due date; an event when it changed."""
     if task.due_at == due:
@@ -102,5 +83,3 @@ def set_due(ctx: Ctx, board: str, task_id: str, value: Any) -> Task:
         set_in(tx, board, task, due, now)
         return load(tx.conn, board, task.id)
 
-
-__all__ = ["FINISHED", "describe", "is_overdue", "parse_due", "set_due", "set_in"]

@@ -9,7 +9,7 @@ from typing import Any
 from .. import gcpause
 from ..config import runner_labels
 from ..domain import events as ev
-from ..domain.models import WORKSPACE_KINDS, Task, TaskDetail
+from ..domain.models import TASK_SORTS, WORKSPACE_KINDS, Task, TaskDetail
 from ..domain.statuses import PARENT_SATISFIED, Status
 from ..errors import Conflict, NotFound, ValidationError
 from ..ids import new_task_id
@@ -272,6 +272,7 @@ SORTS: dict[str, list[Any]] = {
     # PostgreSQL, so the order says it).
     "due": [t.c.due_at.is_(None), t.c.due_at, t.c.priority.desc(), t.c.created_at, t.c.id],
 }
+assert tuple(SORTS) == TASK_SORTS, "every sort a list offers has its columns"
 
 
 def _order(sort: str) -> list[Any]:
