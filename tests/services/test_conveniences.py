@@ -15,9 +15,10 @@ def test_a_workers_follow_up_inherits_tenant_and_workspace(ctx, user, tmp_path) 
     own = tasks.create(ctx, BOARD, title="fix", actor=user, assignee="coder", tenant="acme",
                        workspace=f"dir:{tmp_path}").task
     me = worker_actor(claim(ctx, own.id))
-    follow = tasks.create(ctx, BOARD, title="test it", actor=me).task
+    follow = tasks.create(ctx, BOARD, title="test it", actor=me, parents=[own.id]).task
     assert (follow.tenant, follow.workspace_kind, follow.workspace_path) == ("acme", "dir", str(tmp_path))
-    said = tasks.create(ctx, BOARD, title="elsewhere", actor=me, tenant="", workspace="scratch").task
+    said = tasks.create(ctx, BOARD, title="elsewhere", actor=me, tenant="", workspace="scratch",
+                        parents=[own.id]).task
     assert (said.tenant, said.workspace_kind, said.workspace_path) == (None, "scratch", None)
     person = tasks.create(ctx, BOARD, title="by a person", actor=user).task
     assert (person.tenant, person.workspace_kind) == (None, "scratch")
@@ -25,7 +26,8 @@ def test_a_workers_follow_up_inherits_tenant_and_workspace(ctx, user, tmp_path) 
 
 def test_a_scratch_workspace_is_never_shared(ctx, user) -> None:
     own = tasks.create(ctx, BOARD, title="fix", actor=user, assignee="coder", tenant="t1").task
-    follow = tasks.create(ctx, BOARD, title="next", actor=worker_actor(claim(ctx, own.id))).task
+    follow = tasks.create(ctx, BOARD, title="next", actor=worker_actor(claim(ctx, own.id)),
+                          parents=[own.id]).task
     assert (follow.tenant, follow.workspace_kind, follow.workspace_path) == ("t1", "scratch", None)
 
 
@@ -33,7 +35,7 @@ def test_complete_records_created_cards_and_artifacts(ctx, user) -> None:
     own = tasks.create(ctx, BOARD, title="fix", actor=user, assignee="coder").task
     c = claim(ctx, own.id)
     me = worker_actor(c)
-    made = tasks.create(ctx, BOARD, title="follow-up", actor=me).task
+    made = tasks.create(ctx, BOARD, title="follow-up", actor=me, parents=[own.id]).task
     done = transitions.complete(ctx, BOARD, own.id, actor=me, summary="fixed",
                                 metadata={"artifacts": ["a.txt"]}, created_cards=[made.id[:6]],
                                 artifacts=["b.txt", "a.txt"])

@@ -6,10 +6,11 @@ from datetime import UTC, datetime
 
 import pytest
 
+from agentkanban.domain.due import describe
 from agentkanban.domain.statuses import Status
 from agentkanban.errors import ValidationError
 from agentkanban.services import board_page, bulk, changes, events, labels, tasks
-from agentkanban.services.due import describe, parse_due, set_due
+from agentkanban.services.due import parse_due, set_due
 
 from .helpers import BOARD, make
 
