@@ -315,6 +315,9 @@ def _lost_then_retried(server: Server, start_runner, shared: Path, first: str, s
     wait_for(lambda: (shared / "first" / "env").exists(), what="the first worker started", runner=one)
     env = read_env(shared / "first" / "env")
     assert env["KANBAN_TASK_ID"] == task["id"]
+    # Its output reached the server (shipped about once a second) before the runner goes.
+    wait_for(lambda: "first attempt, pid " in task_log(server, task["id"]),
+             what="the first worker's output", runner=one)
     two = start_runner(second, work)
     wait_for(lambda: online(server, second), what="the second runner registered", runner=two)
     stop(one)

@@ -4,7 +4,6 @@ within seconds; a broken file shows a banner and the configuration before stays 
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import httpx
 import yaml
@@ -13,12 +12,13 @@ from .conftest import card, column, open_board, require_playwright, start_server
 
 expect = require_playwright()
 
-AGENT = str(Path(__file__).parents[1] / "dispatch" / "workers" / "agent.py")
 
 
 def config(*profiles: str) -> str:
     return yaml.safe_dump({
-        "profiles": {p: {"command": [sys.executable, AGENT, "complete"]} for p in profiles},
+        # A served board's workers reach it over HTTP: the `kanban` verb, not the database.
+        "profiles": {p: {"command": [sys.executable, "-m", "agentkanban", "complete", "--summary",
+                                     "done"]} for p in profiles},
         "dispatch": {"interval_seconds": 0.5}})
 
 
