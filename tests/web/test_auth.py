@@ -49,7 +49,7 @@ def _fill(path: str) -> str:
 
 def test_every_api_route_needs_the_token(app, anon, token):
     routes = list(api_routes(app))
-    assert len(routes) == 2 * 78
+    assert len(routes) == 2 * 82
     app.state.logins.limit = 10**6  # hundreds of wrong tokens on purpose: no lock-out here
     for method, path in routes:
         for headers in ({}, {"authorization": "Bearer wrong"}, {"authorization": f"Basic {token}"},

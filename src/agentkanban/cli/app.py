@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -98,6 +100,16 @@ class App:
         args = [body.pop(k) for k in ("task", "tasks") if k in body]
         return getattr(verbs, verb)(self.ctx, self.board, *args, actor=self.actor, **body)  # type: ignore[no-any-return]
 
+    def attach(self, path: Path, *, task: str, filename: str) -> dict[str, Any]:
+        """``attach``: one file's ``{attachment}``, kept by this database or sent to the server
+        as the request body (read again from the file if the request is retried)."""
+        if self.remote is not None:
+            return self.remote.upload("attach", path, task=task, filename=filename)  # type: ignore[no-any-return]
+        from ..services import verbs
+
+        return verbs.attach(self.ctx, self.board, task, actor=self.actor, filename=filename,
+                            chunks=read_chunks(path))
+
     def list_tasks(self, **query: Any) -> dict[str, Any]:
         """``list``: ``{board, tasks}``, from this database or from the server."""
         if self.remote is not None:
@@ -120,6 +132,13 @@ class App:
 
 
 pass_app = click.make_pass_decorator(App)
+CHUNK = 256 * 1024
+
+
+def read_chunks(path: Path) -> Iterator[bytes]:
+    with path.open("rb") as fh:
+        while chunk := fh.read(CHUNK):
+            yield chunk
 
 
 def emit_json(data: Any) -> None:

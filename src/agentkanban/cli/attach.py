@@ -8,14 +8,6 @@ import click
 
 from .app import App, emit_json, pass_app
 
-CHUNK = 256 * 1024
-
-
-def _chunks(path: Path):  # type: ignore[no-untyped-def]
-    with path.open("rb") as fh:
-        while chunk := fh.read(CHUNK):
-            yield chunk
-
 
 @click.command("attach")
 @click.argument("files", nargs=-1, required=True,
@@ -26,18 +18,15 @@ def _chunks(path: Path):  # type: ignore[no-untyped-def]
 @pass_app
 def attach(app: App, files: tuple[Path, ...], task_id: str | None, name: str | None, as_json: bool) -> None:
     """Attach files to a task (a worker hands over a report, a diff, a screenshot)."""
-    from ..services import attachments
-
     if name and len(files) > 1:
         raise click.UsageError("--name names one file; attach one file at a time")
-    tid = app.task_id(task_id)
-    made = [attachments.add(app.ctx, app.board, tid, filename=name or f.name, chunks=_chunks(f),
-                            actor=app.actor) for f in files]
+    task = app.task_ref(task_id)
+    made = [app.attach(f, task=task, filename=name or f.name)["attachment"] for f in files]
     if as_json:
-        emit_json([a.to_dict() for a in made])
+        emit_json(made)
         return
     for a in made:
-        click.echo(f"{tid}: attached {a.filename} ({a.size} bytes) as #{a.id}")
+        click.echo(f"{a['task_id']}: attached {a['filename']} ({a['size']} bytes) as #{a['id']}")
 
 
 @click.command("attachments")

@@ -13,7 +13,11 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Any
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any
+from urllib.parse import urlencode
 
 import click
 
@@ -21,8 +25,9 @@ from .. import errors
 
 # The verbs that run remotely; every other command runs only where the database is.
 REMOTE_COMMANDS = frozenset({"show", "context", "heartbeat", "comment", "create", "complete",
-                             "block", "session", "usage", "list", "ls", "move", "assign", "unblock",
-                             "archive", "mcp"})
+                             "block", "session", "usage", "approve", "request-changes", "attach",
+                             "list", "ls", "move", "assign", "unblock", "archive", "approve-start",
+                             "mcp"})
 TIMEOUT_SECONDS = 30.0
 UNAVAILABLE_EXIT = 69  # as cli/__init__.py's: the dispatcher retries such an attempt later
 
@@ -44,6 +49,16 @@ def error_for(status: int, body: Any) -> errors.KanbanError:
         404: errors.NotFound, 409: errors.Conflict, 413: errors.ValidationError,
         422: errors.ValidationError, 503: errors.StorageError}
     return by_status.get(status, errors.KanbanError)(message)
+
+
+@contextmanager
+def _opened(path: Path | None) -> Iterator[IO[bytes] | None]:
+    """The file to send as a body (httpx streams it with its Content-Length), or None."""
+    if path is None:
+        yield None
+        return
+    with path.open("rb") as fh:
+        yield fh
 
 
 class Remote:
@@ -74,8 +89,16 @@ class Remote:
     def post(self, verb: str, body: dict[str, Any]) -> dict[str, Any]:
         return self._call("POST", f"/api/verbs/{verb}", body)
 
+    def upload(self, verb: str, file: Path, *, task: str, filename: str) -> dict[str, Any]:
+        """POST ``file``'s bytes as the request body, streamed from the file (opened again for
+        each try)."""
+        # A name that is not valid text (undecodable bytes in a file name) is sent as its bytes,
+        # for the server to refuse as it refuses any invalid text, not to fail here.
+        query = urlencode({"task": task, "filename": filename.encode("utf-8", "surrogateescape")})
+        return self._call("POST", f"/api/verbs/{verb}?{query}", None, upload=file)
+
     def _call(self, method: str, path: str, body: dict[str, Any] | None,
-              query: dict[str, Any] | None = None) -> dict[str, Any]:
+              query: dict[str, Any] | None = None, *, upload: Path | None = None) -> dict[str, Any]:
         """One request; a refused connection or a timeout is tried again with backoff until the
         deadline (the verbs are idempotent or fenced), then exit 69."""
         import httpx
@@ -83,13 +106,19 @@ class Remote:
         from ..httpclient import tls_context
 
         params = {**(query or {}), **({"board": self.board} if self.board else {})}
+        url = self.url + path
+        if "?" in path and params:  # a query encoded already (an upload's): httpx would drop it
+            url, params = f"{url}&{urlencode(params, doseq=True)}", {}
         delay, give_up = 0.2, time.monotonic() + self.deadline_seconds
         while True:
             try:
                 with httpx.Client(timeout=TIMEOUT_SECONDS, follow_redirects=False,
-                                  verify=tls_context()) as client:
-                    resp = client.request(method, self.url + path, params=params, json=body,
-                                          headers=self.headers)
+                                  verify=tls_context()) as client, \
+                        _opened(upload) as content:
+                    headers = self.headers if content is None else \
+                        {**self.headers, "Content-Type": "application/octet-stream"}
+                    resp = client.request(method, url, params=params or None, json=body,
+                                          content=content, headers=headers)
             except (httpx.ConnectError, httpx.TimeoutException, httpx.RemoteProtocolError) as err:
                 if time.monotonic() + delay > give_up:
                     raise Unavailable(f"the board's server at {self.url} is unreachable "

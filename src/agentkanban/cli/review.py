@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import click
 
-from ..services import review
 from .app import App, emit_json, pass_app
 from .render import task_line
 
@@ -16,8 +15,8 @@ from .render import task_line
 @pass_app
 def approve(app: App, task_id: str | None, summary: str | None, as_json: bool) -> None:
     """Approve work in review: it counts as done (defaults to $KANBAN_TASK_ID inside a reviewer)."""
-    task = review.approve(app.ctx, app.board, app.task_id(task_id), actor=app.actor, summary=summary)
-    emit_json({"task": task.id, "status": task.status.value}) if as_json else click.echo(task_line(task))
+    task = app.write("approve", task=app.task_ref(task_id), summary=summary)["task"]
+    emit_json({"task": task["id"], "status": task["status"]}) if as_json else click.echo(task_line(task))
 
 
 @click.command("request-changes")
@@ -27,9 +26,8 @@ def approve(app: App, task_id: str | None, summary: str | None, as_json: bool) -
 @pass_app
 def request_changes(app: App, task_id: str | None, reason: str, as_json: bool) -> None:
     """Send work in review back to its implementer (blocked for a person once the rounds are spent)."""
-    task = review.request_changes(app.ctx, app.board, app.task_id(task_id), actor=app.actor,
-                                  reason=reason)
-    emit_json({"task": task.id, "status": task.status.value}) if as_json else click.echo(task_line(task))
+    task = app.write("request_changes", task=app.task_ref(task_id), reason=reason)["task"]
+    emit_json({"task": task["id"], "status": task["status"]}) if as_json else click.echo(task_line(task))
 
 
 @click.command("approve-start")
@@ -38,4 +36,4 @@ def request_changes(app: App, task_id: str | None, reason: str, as_json: bool) -
 def approve_start(app: App, task_ids: tuple[str, ...]) -> None:
     """Let the dispatcher start tasks that wait for a person's approval."""
     for tid in task_ids:
-        click.echo(task_line(review.approve_start(app.ctx, app.board, app.task_id(tid), actor=app.actor)))
+        click.echo(task_line(app.write("approve_start", task=tid)["task"]))

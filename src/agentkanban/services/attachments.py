@@ -14,9 +14,11 @@ import hashlib
 import mimetypes
 import os
 import secrets
+import tempfile
 import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
+from typing import IO
 
 from ..domain import events as ev
 from ..domain.models import Attachment
@@ -64,19 +66,37 @@ def served_type(att: Attachment) -> str:
     return att.content_type
 
 
-def _too_big(limit: int) -> ValidationError:
-    return ValidationError(f"the file is larger than the {limit // (1024 * 1024)} MiB limit "
-                           f"({limit} bytes); attachments.max_bytes in config.yaml sets it")
+def check_size(ctx: Ctx, size: int) -> None:
+    """Refuse ``size`` bytes past ``attachments.max_bytes`` (one rule, whoever reads the upload)."""
+    limit = ctx.settings.attachments.max_bytes
+    if size > limit:
+        raise ValidationError(f"the file is larger than the {limit // (1024 * 1024)} MiB limit "
+                              f"({limit} bytes); attachments.max_bytes in config.yaml sets it")
+
+
+def check_target(ctx: Ctx, board: str, task_id: str, *, filename: str, actor: Actor) -> str:
+    """The checked file name, once the task exists and ``actor`` may attach to it: what an
+    upload is refused for before a byte of it is read."""
+    name = clean_filename(filename)
+    with ctx.store.read() as conn:
+        task = load(conn, board, task_id)
+        check_worker(conn, task, actor, "attach files to")
+    return name
+
+
+def spool(ctx: Ctx) -> IO[bytes]:
+    """An anonymous temporary file beside the attachment store, for an upload read before it is
+    kept: on the store's disk (a temporary directory may live in memory), gone once closed."""
+    folder = store_dir(ctx)
+    folder.mkdir(parents=True, exist_ok=True)
+    return tempfile.TemporaryFile(dir=folder)
 
 
 def add(ctx: Ctx, board: str, task_id: str, *, filename: str, chunks: Iterable[bytes], actor: Actor,
         uploaded_by: str | None = None) -> Attachment:
     """Keep ``chunks`` as a new attachment of the task. Refused past the size limit, nothing kept."""
-    name = clean_filename(filename)
-    limit = ctx.settings.attachments.max_bytes
-    with ctx.store.read() as conn:  # fail fast (no task, wrong worker) before reading the upload
-        task = load(conn, board, task_id)
-        check_worker(conn, task, actor, "attach files to")
+    # Fail fast (a bad name, no task, the wrong worker) before reading the upload.
+    name = check_target(ctx, board, task_id, filename=filename, actor=actor)
     folder = store_dir(ctx) / board
     folder.mkdir(parents=True, exist_ok=True)
     stored = secrets.token_hex(16)
@@ -87,8 +107,7 @@ def add(ctx: Ctx, board: str, task_id: str, *, filename: str, chunks: Iterable[b
         with os.fdopen(fd, "wb") as out:
             for chunk in chunks:
                 size += len(chunk)
-                if size > limit:
-                    raise _too_big(limit)
+                check_size(ctx, size)
                 digest.update(chunk)
                 out.write(chunk)
         now = ctx.now()

@@ -11,6 +11,7 @@ only, and creates tasks only under its own task; writing is fenced by :func:`.co
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from ..config import parse_duration
@@ -22,7 +23,8 @@ from .base import Actor, Ctx
 from .common import check_worker, load, resolve_id
 
 # The verbs that a remote client may call (and a run token may reach).
-NAMES = ("show", "context", "heartbeat", "comment", "create", "complete", "block", "session", "usage")
+NAMES = ("show", "context", "heartbeat", "comment", "create", "complete", "block", "session", "usage",
+         "approve", "request_changes", "attach")
 
 
 def _fenced(ctx: Ctx, board: str, actor: Actor, verb: str) -> list[str]:
@@ -152,8 +154,47 @@ def usage(ctx: Ctx, board: str, ref: str | None, *, actor: Actor, **values: Any)
                   source="cli", **values)
 
 
+def approve(ctx: Ctx, board: str, ref: str | None, *, actor: Actor,
+            summary: str | None = None) -> dict[str, Any]:
+    """Approve work in review (a reviewer worker during its own review attempt): ``{task}``."""
+    from . import review
+
+    return {"task": task_doc(ctx, review.approve(ctx, board, resolve_id(ctx, board, ref or ""),
+                                                 actor=actor, summary=summary))}
+
+
+def request_changes(ctx: Ctx, board: str, ref: str | None, *, actor: Actor,
+                    reason: str) -> dict[str, Any]:
+    """Send work in review back to its implementer: ``{task}``."""
+    from . import review
+
+    return {"task": task_doc(ctx, review.request_changes(ctx, board, resolve_id(ctx, board, ref or ""),
+                                                         actor=actor, reason=reason))}
+
+
+def attach_target(ctx: Ctx, board: str, ref: str | None, *, actor: Actor, filename: str) -> str:
+    """The task id a file would be attached to, once the name, the task and the actor's right to
+    attach are checked: a remote upload is refused for these before its body is read."""
+    from . import attachments
+
+    tid = resolve_id(ctx, board, ref or "")
+    attachments.check_target(ctx, board, tid, filename=filename, actor=actor)
+    return tid
+
+
+def attach(ctx: Ctx, board: str, ref: str | None, *, actor: Actor, filename: str,
+           chunks: Iterable[bytes]) -> dict[str, Any]:
+    """Attach one file to the task: ``{attachment}`` (past ``attachments.max_bytes`` nothing is
+    kept). A worker attaches to its own task, during its own attempt."""
+    from . import attachments
+
+    tid = resolve_id(ctx, board, ref or "")
+    att = attachments.add(ctx, board, tid, filename=filename, chunks=chunks, actor=actor)
+    return {"attachment": att.to_dict()}
+
+
 # The operator's verbs a remote client may also call (a run token never reaches them).
-OPERATOR_NAMES = ("list", "move", "assign", "unblock", "archive")
+OPERATOR_NAMES = ("list", "move", "assign", "unblock", "archive", "approve_start")
 
 
 def list_tasks(ctx: Ctx, board: str, *, actor: Actor, mine: bool = False,
@@ -194,3 +235,11 @@ def archive(ctx: Ctx, board: str, refs: list[str], *, actor: Actor,
         return {"deleted": tasks.delete_archived(ctx, board, ids)}
     (tid,) = ids
     return {"task": task_doc(ctx, transitions.archive(ctx, board, tid, actor=actor))}
+
+
+def approve_start(ctx: Ctx, board: str, ref: str, *, actor: Actor) -> dict[str, Any]:
+    """Let the dispatcher start a task that waits for a person's approval: ``{task}``."""
+    from . import review
+
+    return {"task": task_doc(ctx, review.approve_start(ctx, board, resolve_id(ctx, board, ref),
+                                                       actor=actor))}

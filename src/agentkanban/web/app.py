@@ -150,7 +150,8 @@ def create_app(settings: Settings, *, ctx: Ctx | None = None, token: TokenSource
     app.state.logins = LoginLimiter(limit=serve.failed_logins_per_minute)
     app.add_middleware(Shield, allowed_origins=serve.allowed_origins,
                        max_body_bytes=serve.max_body_bytes,
-                       heavy_reads=HeavyReads(serve.max_heavy_reads), logins=app.state.logins)
+                       heavy_reads=HeavyReads(serve.max_heavy_reads), logins=app.state.logins,
+                       streamed_paths=[p + verbs.STREAMED_PATH for p in API_PREFIXES])
     return app
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Coroutine
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Path, Query, Request, Response
 from fastapi.routing import APIRoute
@@ -63,6 +63,17 @@ class JSON(Response):
         return dumps(content)
 
 
+STREAM_MARK = "_kanban_reads_its_stream"
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def reads_its_stream(endpoint: F) -> F:
+    """Mark a route that reads its request body as a stream: :class:`RetryingRoute` does not run
+    it again (the stream is gone), so it retries its own service call."""
+    setattr(endpoint, STREAM_MARK, True)
+    return endpoint
+
+
 class RetryingRoute(APIRoute):
     """A route that runs again, under the services' retry policy (:attr:`Ctx.retry`), when its
     service call failed on a transient database error (a restart, a dropped connection, a
@@ -71,11 +82,14 @@ class RetryingRoute(APIRoute):
     The parsed body is kept by the request, so the second run sees the same input.
 
     Every router of the API is made with ``APIRouter(route_class=RetryingRoute)``
-    (``tests/web/test_api_retry.py`` checks that none is missing). A multipart upload reads its
-    stream once, so it is not run again here: its route retries its own service call."""
+    (``tests/web/test_api_retry.py`` checks that none is missing). An upload (multipart, or a
+    route marked :func:`reads_its_stream`) reads its stream once, so it is not run again here:
+    its route retries its own service call."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
+        if getattr(self.endpoint, STREAM_MARK, False):
+            return handler
 
         async def run(request: Request) -> Response:
             if request.headers.get("content-type", "").lower().startswith("multipart/"):

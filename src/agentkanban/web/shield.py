@@ -7,7 +7,8 @@ One ASGI middleware, in front of the token check (:mod:`.guard`), for every requ
   served from another origin (another port of the same host included: cookies ignore the port)
   is refused, so it can neither change the board with the user's cookie nor read its events;
 - failed logins limited per client address (:class:`.limits.LoginLimiter`);
-- request bodies bounded and JSON bodies with invalid text refused (:mod:`.limits`);
+- request bodies bounded and JSON bodies with invalid text refused (:mod:`.limits`), except on
+  the few upload routes that bound and spool their own (``streamed_paths``);
 - concurrent heavy reads bounded so health checks and writes stay responsive;
 - security headers on every answer: a Content-Security-Policy that allows nothing but this
   origin, ``nosniff``, no framing, no referrer.
@@ -78,8 +79,12 @@ def _host_key(host: str, scheme: str) -> str:
 
 class Shield:
     def __init__(self, app: Any, *, allowed_origins: Iterable[str] = (), max_body_bytes: int,
-                 heavy_reads: HeavyReads, logins: LoginLimiter) -> None:
+                 heavy_reads: HeavyReads, logins: LoginLimiter,
+                 streamed_paths: Iterable[str] = ()) -> None:
         self.app = app
+        # Routes that read their body as a stream to a file under their own limit: read here, it
+        # would be held in memory whole, and bounded by serve.max_body_bytes instead.
+        self.streamed = frozenset(streamed_paths)
         self.allowed = {k for k in (origin_key(o) for o in allowed_origins) if k}
         self.body = BodyLimit(max_body_bytes)
         self.heavy = heavy_reads
@@ -144,7 +149,10 @@ class Shield:
             await send(message)
 
         watched = self.logins.watch(scope, client, send_secure)
-        checked = await self.body.check(scope, receive, watched)
+        if scope.get("path") in self.streamed:
+            checked = receive
+        else:
+            checked = await self.body.check(scope, receive, watched)
         if checked is None:
             return  # refused with 413 or 422
         async with self.heavy.slot(scope, watched) as admitted:

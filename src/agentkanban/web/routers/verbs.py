@@ -11,15 +11,19 @@ to its attempt, on its task's board.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import IO, Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
 
 from ...errors import Forbidden, ValidationError
-from ...services import Actor, runs
+from ...services import Actor, Ctx, runs
+from ...services import attachments as att_svc
 from ...services import verbs as verbs_svc
-from ..deps import JSON, BoardQ, RetryingRoute, board_of, ctx_of
+from ..deps import JSON, BoardQ, RetryingRoute, board_of, ctx_of, reads_its_stream
 from ..guard import RUN_SCOPE_KEY
 
 router = APIRouter(route_class=RetryingRoute, tags=["verbs"])
@@ -120,6 +124,16 @@ class BlockIn(_In):
     reason: str | None = None
 
 
+class ApproveIn(_In):
+    task: str = Field(max_length=64)
+    summary: str | None = None
+
+
+class RequestChangesIn(_In):
+    task: str = Field(max_length=64)
+    reason: str
+
+
 @router.get("/verbs/show/{task_id}", response_model=Doc, summary="A task as `kanban show --json`")
 def show(request: Request, task_id: TaskRef, board: BoardQ = None) -> Any:
     actor, slug = principal(request, board)
@@ -167,6 +181,73 @@ def block(request: Request, payload: BlockIn, board: BoardQ = None) -> Any:
                                 reason=payload.reason))
 
 
+@router.post("/verbs/approve", response_model=Doc,
+             summary="Approve work in review (a reviewer during its own review attempt)")
+def approve(request: Request, payload: ApproveIn, board: BoardQ = None) -> Any:
+    actor, slug = principal(request, board)
+    return JSON(verbs_svc.approve(ctx_of(request), slug, payload.task, actor=actor,
+                                  summary=payload.summary))
+
+
+@router.post("/verbs/request_changes", response_model=Doc,
+             summary="Send work in review back to its implementer with a reason")
+def request_changes(request: Request, payload: RequestChangesIn, board: BoardQ = None) -> Any:
+    actor, slug = principal(request, board)
+    return JSON(verbs_svc.request_changes(ctx_of(request), slug, payload.task, actor=actor,
+                                          reason=payload.reason))
+
+
+STREAMED_PATH = "/verbs/attach"  # its body is not read by the Shield: the route spools it
+UPLOAD_CHUNK = 256 * 1024
+
+
+@asynccontextmanager
+async def _spooled(request: Request, ctx: Ctx) -> AsyncIterator[IO[bytes]]:
+    """The request's body in a temporary file, read as it arrives and refused past
+    ``attachments.max_bytes`` (a declared length over it at once)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit():
+        att_svc.check_size(ctx, int(declared))
+    spool = await run_in_threadpool(att_svc.spool, ctx)
+    try:
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            att_svc.check_size(ctx, size)
+            await run_in_threadpool(spool.write, chunk)
+        yield spool
+    finally:
+        spool.close()
+
+
+@router.post(STREAMED_PATH, response_model=Doc,
+             summary="Attach a file to a task (the raw request body)",
+             description="The body is the file's bytes (`application/octet-stream`), spooled to "
+                         "disk as it arrives. Refused (400, nothing kept) past "
+                         "`attachments.max_bytes`, or when the name holds `/`, `\\`, `..` or "
+                         "control characters.",
+             openapi_extra={"requestBody": {"required": True, "content": {
+                 "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}})
+@reads_its_stream
+async def attach(request: Request, task: Annotated[str, Query(max_length=64)], filename: str,
+                 board: BoardQ = None) -> Any:
+    ctx = ctx_of(request)
+
+    def target() -> tuple[Actor, str, str]:  # refused before a byte of the body is read
+        actor, slug = principal(request, board)
+        return actor, slug, verbs_svc.attach_target(ctx, slug, task, actor=actor, filename=filename)
+
+    actor, slug, tid = await run_in_threadpool(ctx.retry.run, target)
+    async with _spooled(request, ctx) as spool:
+
+        def keep() -> dict[str, Any]:
+            spool.seek(0)  # a second try reads the whole file again
+            return verbs_svc.attach(ctx, slug, tid, actor=actor, filename=filename,
+                                    chunks=iter(lambda: spool.read(UPLOAD_CHUNK), b""))
+
+        return JSON(await run_in_threadpool(ctx.retry.run, keep))
+
+
 class MoveIn(_In):
     task: str = Field(max_length=64)
     status: str
@@ -178,6 +259,10 @@ class AssignIn(_In):
 
 
 class UnblockIn(_In):
+    task: str = Field(max_length=64)
+
+
+class ApproveStartIn(_In):
     task: str = Field(max_length=64)
 
 
@@ -233,6 +318,13 @@ def assign(request: Request, payload: AssignIn, board: BoardQ = None) -> Any:
 def unblock(request: Request, payload: UnblockIn, board: BoardQ = None) -> Any:
     actor, slug = principal(request, board, worker_ok=False)
     return JSON(verbs_svc.unblock(ctx_of(request), slug, payload.task, actor=actor))
+
+
+@router.post("/verbs/approve_start", response_model=Doc,
+             summary="Let the dispatcher start a task that waits for approval (operator)")
+def approve_start(request: Request, payload: ApproveStartIn, board: BoardQ = None) -> Any:
+    actor, slug = principal(request, board, worker_ok=False)
+    return JSON(verbs_svc.approve_start(ctx_of(request), slug, payload.task, actor=actor))
 
 
 @router.post("/verbs/archive", response_model=Doc,
