@@ -497,7 +497,9 @@ class DropFirst:
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
         self.dropped = 0
-        threading.Thread(target=self._serve, daemon=True).start()
+        self.conns: list[socket.socket] = []  # every socket it opened, closed by close()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
 
     def _serve(self) -> None:
         while True:
@@ -511,6 +513,7 @@ class DropFirst:
                 conn.close()
                 continue
             up = socket.create_connection(self.upstream)
+            self.conns += [conn, up]
             for a, b in ((conn, up), (up, conn)):
                 threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
 
@@ -523,7 +526,12 @@ class DropFirst:
             dst.shutdown(socket.SHUT_WR)
 
     def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self.listener.shutdown(socket.SHUT_RDWR)  # wakes the accept() (Linux)
         self.listener.close()
+        self.thread.join(5)
+        for conn in self.conns:
+            conn.close()
 
 
 def test_an_upload_cut_off_is_sent_again_whole(capsys, ctx, server, files):

@@ -36,7 +36,7 @@ from anyio.abc import TaskGroup, TaskStatus
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..config import Secret, Settings, WorkerEnv
-from ..errors import KanbanError, ValidationError
+from ..errors import KanbanError, Unauthorized, ValidationError
 from ..services import Ctx, open_ctx, runs
 from .server import KanbanMCP, ToolChoice, build_server
 
@@ -60,9 +60,10 @@ def _bearer(scope: Scope) -> bytes | None:
 
 async def _refuse(send: Send, status: int, detail: str) -> None:
     body = json.dumps({"detail": detail}).encode()
+    challenge = [(b"www-authenticate", b'Bearer realm="kanban"')] if status == 401 else []
     await send({"type": "http.response.start", "status": status, "headers": [
         (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-        (b"www-authenticate", b'Bearer realm="kanban"')]})
+        *challenge]})
     await send({"type": "http.response.body", "body": body})
 
 
@@ -183,8 +184,11 @@ class McpHttpApp:
             return
         try:
             app = await self.workers.app_for(run_id, given, _header(scope, TOOLS_HEADER))
-        except KanbanError as err:
+        except Unauthorized as err:
             await _refuse(send, 401, err.message)
+            return
+        except KanbanError as err:  # the database did not answer: nothing was done
+            await _refuse(send, 503, f"{err.message}; retry shortly")
             return
         await app(scope, receive, send)
 
