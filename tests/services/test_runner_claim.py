@@ -67,3 +67,24 @@ def test_a_claim_with_nothing_for_its_profiles_claims_nothing(ctx: Ctx, user: Ac
     for i in range(3):
         tasks.create(ctx, BOARD, title=f"other {i}", actor=user, assignee="other")
     assert runner_work.claim(ctx, runner(ctx, "idle-1", []), 2) == []
+
+
+def test_a_claim_pages_past_a_queue_it_cannot_take(ctx: Ctx, user: Actor) -> None:
+    """A claim reads the ready queue a page at a time; more than a page of work the runner may
+    not take (another runner's labels, a person's approval) ahead of its own does not hide it."""
+    skipped = runner_work.READY_PAGE + 6
+    for i in range(skipped):
+        tid = tasks.create(ctx, BOARD, title=f"gpu work {i}", actor=user, assignee="noop",
+                           priority=5).task.id
+        with ctx.store.write() as tx:
+            store_runners.set_runs_on(tx.conn, tid, ["gpu"])
+    for i in range(runner_work.READY_PAGE):
+        tasks.create(ctx, BOARD, title=f"approval first {i}", actor=user, assignee="gated",
+                     priority=3)
+    mine = [tasks.create(ctx, BOARD, title=f"mine {i}", actor=user, assignee="noop").task.id
+            for i in range(3)]
+    token = runner(ctx, "cpu-1", [])
+    first = {w["task_id"] for w in runner_work.claim(ctx, token, 2)}  # past two pages
+    assert len(first) == 2 and first <= set(mine)
+    assert {w["task_id"] for w in runner_work.claim(ctx, token, 5)} == set(mine) - first
+    assert runner_work.claim(ctx, token, 5) == []

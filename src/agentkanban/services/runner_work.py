@@ -77,27 +77,42 @@ def claim(ctx: Ctx, token: str | None, slots: int) -> list[dict[str, Any]]:
     return work
 
 
-def _ready_for(ctx: Ctx, runner: Runner, board: str) -> list[tuple[str, str, bool]]:
-    """``(id, assignee, has_failure)`` of the board's unclaimed ready tasks this runner may run, in
-    dispatch order: the part of the dispatcher's snapshot a claim uses. A waiting claim looks again
-    after writes, so when none of the ready queue is for this runner's profiles nothing more is read."""
-    mine, labels = set(runner.profiles), set(runner.labels)
+READY_PAGE = 64  # ready tasks a claim reads at a time: its cost does not grow with the queue
+
+
+def _ready_for(ctx: Ctx, runner: Runner, board: str, offset: int) -> tuple[list[tuple[str, str, bool]], bool]:
+    """A page of ``(id, assignee, has_failure)`` of the board's unclaimed ready tasks of this
+    runner's profiles that it may run, in dispatch order (the part of the dispatcher's snapshot a
+    claim uses), and whether the queue goes on past it."""
+    labels = set(runner.labels)
     with ctx.store.read() as conn:
-        ready = [(tid, a, failed) for tid, a, failed in store_tasks.ready_queue(conn, board)
-                 if a is not None and a in mine]
-        if not ready:
-            return []
+        page = store_tasks.ready_queue(conn, board, assignees=sorted(runner.profiles),
+                                       limit=READY_PAGE, offset=offset)
+        if not page:
+            return [], False
         unapproved = store_tasks.unapproved_ready(conn, board, dispatching.approval_gated(ctx))
         own = store_runners.runs_on_ready(conn, board)
+    ready = [(tid, a or "", failed) for tid, a, failed in page]
     need = dispatching.required_labels(ctx, list(ready), own)
     return [(tid, a, failed) for tid, a, failed in ready
-            if tid not in unapproved and set(need.get(tid, ())) <= labels]
+            if tid not in unapproved and set(need.get(tid, ())) <= labels], len(page) == READY_PAGE
 
 
 def _claim_on(ctx: Ctx, runner: Runner, board: str, free: int) -> list[dict[str, Any]]:
-    ready = _ready_for(ctx, runner, board)
-    if not ready:
-        return []
+    out: list[dict[str, Any]] = []
+    offset = 0
+    while len(out) < free:
+        ready, more = _ready_for(ctx, runner, board, offset)
+        claimed = _claim_page(ctx, runner, board, ready, free - len(out)) if ready else []
+        out += claimed
+        if not more:
+            break
+        offset += READY_PAGE - len(claimed)  # what it claimed has left the queue
+    return out
+
+
+def _claim_page(ctx: Ctx, runner: Runner, board: str, ready: list[tuple[str, str, bool]],
+                free: int) -> list[dict[str, Any]]:
     settings = ctx.settings
     profiles = {name.strip().lower(): p for name, p in settings.profiles.items()}
     by_profile, _by_board = dispatching.open_counts(ctx)

@@ -363,12 +363,16 @@ def delete_tasks(conn: Connection, ids: list[str]) -> int:
     return res.rowcount or 0
 
 
-def ready_queue(conn: Connection, board: str) -> list[tuple[str, str | None, bool]]:
-    """``(id, assignee, has_failure)`` of unclaimed ready tasks in dispatch order: priority, then age."""
+def ready_queue(conn: Connection, board: str, *, assignees: list[str] | None = None,
+                limit: int | None = None, offset: int = 0) -> list[tuple[str, str | None, bool]]:
+    """``(id, assignee, has_failure)`` of unclaimed ready tasks in dispatch order: priority, then age.
+    ``assignees``/``limit``/``offset``: a page of the queue of those profiles only (a runner's)."""
     q = (select(tasks.c.id, tasks.c.assignee, tasks.c.last_failure_error.is_not(None))
          .where(tasks.c.board == board, tasks.c.status == Status.READY.value,
                 tasks.c.claim_lock.is_(None))
          .order_by(tasks.c.priority.desc(), tasks.c.created_at, tasks.c.id))
+    if assignees is not None:
+        q = q.where(tasks.c.assignee.in_(assignees)).limit(limit).offset(offset)
     return [(r[0], r[1], bool(r[2])) for r in conn.execute(q)]
 
 
