@@ -80,35 +80,34 @@ def claim(ctx: Ctx, token: str | None, slots: int) -> list[dict[str, Any]]:
 READY_PAGE = 64  # ready tasks a claim reads at a time: its cost does not grow with the queue
 
 
-def _ready_for(ctx: Ctx, runner: Runner, board: str, offset: int) -> tuple[list[tuple[str, str, bool]], bool]:
-    """A page of ``(id, assignee, has_failure)`` of the board's unclaimed ready tasks of this
-    runner's profiles that it may run, in dispatch order (the part of the dispatcher's snapshot a
-    claim uses), and whether the queue goes on past it."""
-    labels = set(runner.labels)
+def _page(ctx: Ctx, runner: Runner, board: str, offset: int) -> list[tuple[str, str | None, bool]]:
+    """``READY_PAGE`` of the board's unclaimed ready tasks of this runner's profiles, in dispatch
+    order (the part of the dispatcher's snapshot a claim uses)."""
     with ctx.store.read() as conn:
-        page = store_tasks.ready_queue(conn, board, assignees=sorted(runner.profiles),
+        return store_tasks.ready_queue(conn, board, assignees=sorted(runner.profiles),
                                        limit=READY_PAGE, offset=offset)
-        if not page:
-            return [], False
-        unapproved = store_tasks.unapproved_ready(conn, board, dispatching.approval_gated(ctx))
-        own = store_runners.runs_on_ready(conn, board)
-    ready = [(tid, a or "", failed) for tid, a, failed in page]
-    need = dispatching.required_labels(ctx, list(ready), own)
-    return [(tid, a, failed) for tid, a, failed in ready
-            if tid not in unapproved and set(need.get(tid, ())) <= labels], len(page) == READY_PAGE
 
 
 def _claim_on(ctx: Ctx, runner: Runner, board: str, free: int) -> list[dict[str, Any]]:
+    page = _page(ctx, runner, board, 0)
+    if not page:  # nothing for its profiles: nothing more is read
+        return []
+    with ctx.store.read() as conn:  # the few ready tasks held back, read once for every page
+        unapproved = store_tasks.unapproved_ready(conn, board, dispatching.approval_gated(ctx))
+        own = store_runners.runs_on_ready(conn, board)
+    labels = set(runner.labels)
     out: list[dict[str, Any]] = []
     offset = 0
-    while len(out) < free:
-        ready, more = _ready_for(ctx, runner, board, offset)
+    while True:
+        need = dispatching.required_labels(ctx, page, own)
+        ready = [(tid, a or "", failed) for tid, a, failed in page
+                 if tid not in unapproved and set(need.get(tid, ())) <= labels]
         claimed = _claim_page(ctx, runner, board, ready, free - len(out)) if ready else []
         out += claimed
-        if not more:
-            break
+        if len(out) >= free or len(page) < READY_PAGE:
+            return out
         offset += READY_PAGE - len(claimed)  # what it claimed has left the queue
-    return out
+        page = _page(ctx, runner, board, offset)
 
 
 def _claim_page(ctx: Ctx, runner: Runner, board: str, ready: list[tuple[str, str, bool]],
