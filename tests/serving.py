@@ -8,6 +8,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,6 +52,13 @@ class Server:
 
     def task(self, task_id: str, board: str = "default") -> dict[str, Any]:
         return self.api("GET", f"/api/tasks/{task_id}", board=board)  # type: ignore[no-any-return]
+
+    def ctx(self) -> Any:
+        """The services' context over this server's own database (to set a test up)."""
+        from agentkanban.config import load_settings
+        from agentkanban.services import open_ctx
+
+        return open_ctx(load_settings({"KANBAN_HOME": str(self.home)}))
 
     def new_board(self, slug: str) -> str:
         self.api("POST", "/api/boards", json={"slug": slug, "name": slug.replace("-", " ").title()})
@@ -103,3 +112,17 @@ def stop_server(srv: Server) -> None:
     except subprocess.TimeoutExpired:
         srv.proc.kill()
         srv.proc.wait(timeout=10)
+
+
+@contextmanager
+def served(home: Path, token: str) -> Iterator[Server]:
+    """A ``kanban serve`` for the length of a block (a module's fixture); the test process's own
+    connections to its database are closed after it."""
+    from agentkanban.store import engine as store_engine
+
+    srv = start_server(home, token=token)
+    try:
+        yield srv
+    finally:
+        stop_server(srv)
+        store_engine.close_all()

@@ -10,27 +10,21 @@ from pathlib import Path
 
 import pytest
 
-from agentkanban.config import load_settings
-from agentkanban.services import Actor, open_ctx, runs, tasks
-from agentkanban.store import engine as store_engine
+from agentkanban.services import Actor, runs, tasks
 
-from ..serving import Server, start_server, stop_server
+from ..serving import Server, served
 
 TOKEN = "operator-token-for-the-light-client-suite"
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    srv = start_server(tmp_path_factory.mktemp("light-home"), token=TOKEN)
-    try:
+    with served(tmp_path_factory.mktemp("light-home"), TOKEN) as srv:
         yield srv
-    finally:
-        stop_server(srv)
-        store_engine.close_all()
 
 
 def test_worker_verbs_over_http_load_no_database_layer(server: Server, tmp_path: Path) -> None:
-    ctx = open_ctx(load_settings({"KANBAN_HOME": str(server.home)}))
+    ctx = server.ctx()
     tid = tasks.create(ctx, "default", title="light", actor=Actor("user"), assignee="coder").task.id
     claim = runs.claim(ctx, "default", tid, profile="coder", lock="test", ttl=600)
     assert claim is not None

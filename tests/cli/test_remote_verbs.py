@@ -22,13 +22,11 @@ import httpx
 import pytest
 
 from agentkanban.cli import main
-from agentkanban.config import load_settings
-from agentkanban.services import Actor, Ctx, attachments, open_ctx, runs, transitions
+from agentkanban.services import Actor, Ctx, attachments, runs, transitions
 from agentkanban.services import boards as board_svc
 from agentkanban.services import tasks as task_svc
-from agentkanban.store import engine as store_engine
 
-from ..ui.conftest import Server, start_server, stop_server
+from ..serving import Server, served
 
 TOKEN = "operator-token-for-the-remote-verbs-suite"
 MAX_ATTACHMENT = 1000  # attachments.max_bytes of the suite's board
@@ -42,17 +40,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     home = tmp_path_factory.mktemp("remote-home")
     (home / "config.yaml").write_text(f"database_retry_seconds: 1\n"
                                       f"attachments: {{max_bytes: {MAX_ATTACHMENT}}}\n")
-    srv = start_server(home, token=TOKEN)
-    try:
+    with served(home, TOKEN) as srv:
         yield srv
-    finally:
-        stop_server(srv)
-        store_engine.close_all()
 
 
 @pytest.fixture(scope="module")
 def ctx(server: Server) -> Ctx:
-    c = open_ctx(load_settings({"KANBAN_HOME": str(server.home)}))
+    c: Ctx = server.ctx()
     if not board_svc.exists(c, "other"):
         board_svc.create(c, "other")
     return c

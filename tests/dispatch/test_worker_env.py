@@ -10,6 +10,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -102,25 +103,32 @@ def test_run_as_starts_the_worker_as_that_user_without_the_owners_files(unix_use
         subprocess.run(["rm", "-rf", str(path)], check=False)
 
 
+def served_with_another_task(home: Path, profiles: dict[str, Any], **start: Any) -> tuple[Any, str]:
+    """``kanban serve`` on ``home`` with its dispatcher and ``profiles``, whose commands' ``{other}``
+    names a task of the board that is not theirs (made before the profiles exist)."""
+    from ..serving import start_server, stop_server
+
+    config = {"dispatch": {"interval_seconds": 0.2}, "profiles": profiles}
+    (home / "config.yaml").write_text(yaml.safe_dump({**config, "profiles": {}}))
+    srv = start_server(home, dispatch=False)
+    try:
+        other = srv.create("someone else's")["id"]
+    finally:
+        stop_server(srv)
+    (home / "config.yaml").write_text(yaml.safe_dump(config).replace("{other}", other))
+    return start_server(home, dispatch=True, **start), other
+
+
 def test_a_served_run_as_worker_reaches_the_board_over_http_only(unix_user):
     """Served by `kanban serve`, a worker running as another user gets the server's URL instead of
     the database: it completes its own task through it with its run token, which does nothing
     to another task, and holds no token that acts as the operator."""
-    from ..serving import start_server, stop_server
+    from ..serving import stop_server
 
     path = Path(tempfile.mkdtemp(prefix="kanban-served-as-"))
     path.chmod(0o755)
-    (path / "config.yaml").write_text(yaml.safe_dump({
-        "dispatch": {"interval_seconds": 0.2},
-        "profiles": {"sandboxed": {"command": ["/bin/sh", str(RUN_AS_SERVED), "{other}"],
-                                   "run_as": unix_user}}}))
-    srv = start_server(path, dispatch=False)
-    try:
-        other = srv.create("someone else's")["id"]
-        (path / "config.yaml").write_text((path / "config.yaml").read_text().replace("{other}", other))
-    finally:
-        stop_server(srv)
-    srv = start_server(path, dispatch=True)
+    srv, other = served_with_another_task(path, {"sandboxed": {
+        "command": ["/bin/sh", str(RUN_AS_SERVED), "{other}"], "run_as": unix_user}})
     try:
         task = srv.create("sandboxed", assignee="sandboxed")
         ws = path / "boards" / "default" / "workspaces" / task["id"]
@@ -148,20 +156,12 @@ def test_a_served_worker_reaches_the_board_with_its_run_token_only(tmp_path):
     """Served by `kanban serve`, every worker (not only a run_as one) gets the server's URL and no
     database: its `kanban` and its MCP tools act through the server for its own attempt, and
     what the operator could do is refused, with or without the worker variables."""
-    from ..serving import start_server, stop_server
+    from ..serving import stop_server
 
     worker = Path(__file__).parent / "workers" / "served_worker.py"
-    (tmp_path / "config.yaml").write_text(yaml.safe_dump({
-        "dispatch": {"interval_seconds": 0.2},
-        "profiles": {"agent": {"command": [sys.executable, str(worker), "{other}"],
-                               "env_passthrough": ["PYTHONPATH"]}}}))
-    srv = start_server(tmp_path, dispatch=False)
-    try:
-        other = srv.create("someone else's")["id"]
-        (tmp_path / "config.yaml").write_text((tmp_path / "config.yaml").read_text().replace("{other}", other))
-    finally:
-        stop_server(srv)
-    srv = start_server(tmp_path, dispatch=True, env={"SLACK_BOT_TOKEN": "xoxb-secret"})
+    srv, other = served_with_another_task(tmp_path, {"agent": {
+        "command": [sys.executable, str(worker), "{other}"], "env_passthrough": ["PYTHONPATH"]}},
+        env={"SLACK_BOT_TOKEN": "xoxb-secret"})
     try:
         task = srv.create("served", assignee="agent")
         ws = tmp_path / "boards" / "default" / "workspaces" / task["id"]

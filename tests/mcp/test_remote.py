@@ -20,13 +20,11 @@ import anyio
 import httpx
 import pytest
 
-from agentkanban.config import load_settings
 from agentkanban.mcp.server import DESCRIPTIONS, WORKER_ALL, WORKER_CORE
-from agentkanban.services import Actor, Ctx, attachments, open_ctx, runs, tasks, transitions
-from agentkanban.store import engine as store_engine
+from agentkanban.services import Actor, Ctx, attachments, runs, tasks, transitions
 from mcp import Client, StdioServerParameters
 
-from ..serving import Server, start_server, stop_server
+from ..serving import Server, served, start_server, stop_server
 from .helpers import payload
 
 TOKEN = "operator-token-for-the-mcp-relay-suite"
@@ -35,17 +33,13 @@ USER = Actor("user")
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    srv = start_server(tmp_path_factory.mktemp("relay-home"), token=TOKEN)
-    try:
+    with served(tmp_path_factory.mktemp("relay-home"), TOKEN) as srv:
         yield srv
-    finally:
-        stop_server(srv)
-        store_engine.close_all()
 
 
 @pytest.fixture(scope="module")
 def ctx(server: Server) -> Ctx:
-    return open_ctx(load_settings({"KANBAN_HOME": str(server.home)}))
+    return server.ctx()  # type: ignore[no-any-return]
 
 
 def chain(ctx: Ctx, profile: str = "coder") -> tuple[str, str, runs.Claim]:
